@@ -1,1 +1,49 @@
-//! placeholder
+//! The vocabulary of docket: identifiers, dates, events, their JSON
+//! interchange format (DESIGN.md section 3), the shape checks, and the
+//! canonical binary encoding stored in the log.
+//!
+//! This crate knows nothing about storage. Its contract:
+//!
+//! - [`Event::from_json`] reads one event and runs every check, naming the
+//!   JSON path of the first problem; [`Event::to_json_string`] writes the
+//!   canonical form, which reads back to an equal event.
+//! - [`Event::encode`] writes the canonical payload (byte layout in
+//!   [`codec`]; format version [`FORMAT_VERSION`]);
+//!   [`Event::decode`] accepts exactly the bytes `encode` produces for
+//!   valid events, and never panics on any input.
+//! - JSON and bytes enforce the same rules: value rules live in the newtype
+//!   constructors ([`Slug::new`], [`Text::new`], [`Effective::parse`]...),
+//!   the rules between fields in [`Event::check`].
+//! - Every size limit is a named constant in [`limits`].
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod check;
+pub mod codec;
+mod error;
+mod event;
+mod ids;
+mod json_in;
+mod json_out;
+mod json_tree;
+pub mod limits;
+mod path;
+mod time;
+mod vocab;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+#[cfg(test)]
+mod tests;
+
+pub use codec::FORMAT_VERSION;
+pub use error::{DecodeError, EncodeError, ParseError, ShapeError, ValueError};
+pub use event::{
+    Acquisition, Body, Claim, Correction, DisputeAppealed, DisputeDismissed, DisputeEntry,
+    DisputeFiled, DisputeJudgment, DisputeResumed, DisputeRuling, DisputeSettled, DisputeStayed,
+    Divestment, EntityRegistered, EntityRenamed, Event, Forum, PartnershipEnded, PartnershipFormed,
+    Retraction, Source,
+};
+pub use ids::{Digest, EventId, Slug, Text};
+pub use time::Effective;
+pub use vocab::{Category, DismissalReason, Kind, Nature, Outcome};
