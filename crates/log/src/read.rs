@@ -1,0 +1,198 @@
+//! Reading entries and the index.
+
+use std::ops::Range;
+
+use crate::chunk::{Frame, frame_at};
+use crate::entry::Entry;
+use crate::error::{ReadError, show_key};
+use crate::layout::{INDEX_PREFIX, chunk_key, chunk_of, decode_index_value, index_key, slot_of};
+use crate::store::Log;
+
+impl Log {
+    fn storage_error(&self, source: sled::Error) -> ReadError {
+        ReadError::Storage {
+            path: self.path().to_path_buf(),
+            source,
+        }
+    }
+
+    /// Loads the chunk holding `seq`; a missing chunk is an error because
+    /// callers only ask for seqs below the head.
+    fn load_chunk(&self, seq: u64) -> Result<sled::IVec, ReadError> {
+        self.db()
+            .get(chunk_key(chunk_of(seq)))
+            .map_err(|e| self.storage_error(e))?
+            .ok_or_else(|| ReadError::Missing {
+                path: self.path().to_path_buf(),
+                seq,
+            })
+    }
+
+    /// Decodes the entry at `offset` of `chunk`, which must be entry `seq`.
+    fn frame_for(&self, chunk: &[u8], offset: usize, seq: u64) -> Result<Frame, ReadError> {
+        let frame = frame_at(chunk, offset).map_err(|source| ReadError::Malformed {
+            path: self.path().to_path_buf(),
+            seq,
+            source,
+        })?;
+        if frame.header.seq != seq {
+            return Err(ReadError::Misplaced {
+                path: self.path().to_path_buf(),
+                seq,
+                found: frame.header.seq,
+            });
+        }
+        Ok(frame)
+    }
+
+    /// Finds the offset of entry `seq` in its chunk by walking the entries
+    /// before it.
+    fn offset_of(&self, chunk: &[u8], seq: u64) -> Result<usize, ReadError> {
+        let first = seq - slot_of(seq) as u64;
+        let mut offset = 0;
+        for s in first..seq {
+            offset = self.frame_for(chunk, offset, s)?.end;
+        }
+        Ok(offset)
+    }
+
+    /// Reads entry `seq`; `Ok(None)` if `seq` is not below the head's size.
+    ///
+    /// The bytes are checked to decode and to sit where entry `seq`
+    /// belongs, but not hashed: use [`Log::verify`] for that.
+    pub fn get(&self, seq: u64) -> Result<Option<Entry>, ReadError> {
+        if seq >= self.head().size {
+            return Ok(None);
+        }
+        let chunk = self.load_chunk(seq)?;
+        let offset = self.offset_of(&chunk, seq)?;
+        let frame = self.frame_for(&chunk, offset, seq)?;
+        Ok(Some(Entry {
+            header: frame.header,
+            payload: frame.payload(&chunk).to_vec(),
+        }))
+    }
+
+    /// Iterates over the entries with seqs in `seqs` (clipped to the head
+    /// as it is when this is called), reading one chunk per
+    /// [`crate::CHUNK_LEN`] entries.
+    ///
+    /// After yielding an error the iterator ends.
+    pub fn range(&self, seqs: Range<u64>) -> Entries<'_> {
+        let size = self.head().size;
+        Entries {
+            log: self,
+            next: seqs.start,
+            end: seqs.end.min(size),
+            chunk: None,
+            offset: 0,
+        }
+    }
+
+    /// The seq of the entry that owns index key `key`, if any.
+    pub fn index_get(&self, key: &[u8]) -> Result<Option<u64>, ReadError> {
+        let Some(value) = self
+            .db()
+            .get(index_key(key))
+            .map_err(|e| self.storage_error(e))?
+        else {
+            return Ok(None);
+        };
+        decode_index_value(&value)
+            .map(Some)
+            .ok_or_else(|| ReadError::MalformedIndex {
+                path: self.path().to_path_buf(),
+                key: show_key(key),
+            })
+    }
+
+    /// Iterates, in byte order of the keys, over the index keys that start
+    /// with `prefix` and the seqs of the entries that own them.
+    pub fn index_scan<'a>(&'a self, prefix: &[u8]) -> IndexScan<'a> {
+        IndexScan {
+            log: self,
+            inner: self.db().scan_prefix(index_key(prefix)),
+        }
+    }
+}
+
+/// Iterator over a range of entries; see [`Log::range`].
+pub struct Entries<'a> {
+    log: &'a Log,
+    next: u64,
+    end: u64,
+    chunk: Option<(u64, sled::IVec)>,
+    /// Offset of entry `next` in the current chunk.
+    offset: usize,
+}
+
+impl Entries<'_> {
+    fn step(&mut self) -> Result<Entry, ReadError> {
+        let seq = self.next;
+        let wanted = chunk_of(seq);
+        let chunk = match &self.chunk {
+            Some((number, value)) if *number == wanted => value.clone(),
+            _ => {
+                let value = self.log.load_chunk(seq)?;
+                self.offset = self.log.offset_of(&value, seq)?;
+                self.chunk = Some((wanted, value.clone()));
+                value
+            }
+        };
+        let frame = self.log.frame_for(&chunk, self.offset, seq)?;
+        self.offset = frame.end;
+        Ok(Entry {
+            header: frame.header,
+            payload: frame.payload(&chunk).to_vec(),
+        })
+    }
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<Entry, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.end {
+            return None;
+        }
+        let item = self.step();
+        if item.is_ok() {
+            self.next += 1;
+        } else {
+            self.next = self.end;
+        }
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.end.saturating_sub(self.next)).unwrap_or(usize::MAX);
+        (0, Some(left))
+    }
+}
+
+/// Iterator over index keys and their seqs; see [`Log::index_scan`].
+pub struct IndexScan<'a> {
+    log: &'a Log,
+    inner: sled::Iter,
+}
+
+impl Iterator for IndexScan<'_> {
+    type Item = Result<(Vec<u8>, u64), ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = match self.inner.next()? {
+            Err(e) => Err(self.log.storage_error(e)),
+            Ok((key, value)) => {
+                let key = key.strip_prefix(&[INDEX_PREFIX]).unwrap_or(&key).to_vec();
+                match decode_index_value(&value) {
+                    Some(seq) => Ok((key, seq)),
+                    None => Err(ReadError::MalformedIndex {
+                        path: self.log.path().to_path_buf(),
+                        key: show_key(&key),
+                    }),
+                }
+            }
+        };
+        Some(item)
+    }
+}

@@ -1,0 +1,547 @@
+//! The [`Log`] handle: creating, opening and appending.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::chunk::frames;
+use crate::entry::{Appended, Entry, Head, NewEntry, entry_hash};
+use crate::error::{AppendError, FlushError, OpenError, show_key};
+use crate::header::{FORMAT_VERSION, HEADER_LEN, Header, MAX_PAYLOAD_LEN};
+use crate::layout::{
+    CHUNK_LEN, HEAD_KEY, MARKER_KEY, Marker, chunk_key, chunk_of, decode_head, decode_index_value,
+    encode_head, index_key, marker_value, parse_marker, slot_of,
+};
+
+/// An open docket log.
+///
+/// `Log` is `Send + Sync`: share it behind an `Arc`. Appends are serialised
+/// by an internal mutex; reads do not take it and see every acknowledged
+/// append. Only one `Log` may have a given path open at a time, in any
+/// process (sled holds an exclusive lock on its files).
+pub struct Log {
+    path: PathBuf,
+    db: sled::Db,
+    /// Serialises writers (and verification against writers).
+    writer: Mutex<()>,
+    /// The head of the last committed append, cached.
+    head: Mutex<Head>,
+}
+
+impl fmt::Debug for Log {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Log")
+            .field("path", &self.path)
+            .field("head", &self.head())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Microseconds since the Unix epoch according to the system clock.
+pub(crate) fn now_micros() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_micros()).map_or(i64::MIN, |m| -m),
+    }
+}
+
+/// Whether another handle holds sled's exclusive lock on the database at
+/// `path`: used to explain a failed open.
+fn lock_is_held(path: &Path) -> bool {
+    let Ok(file) = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path.join("db"))
+    else {
+        return false;
+    };
+    // On success the probe holds the lock until `file` is dropped below.
+    matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock))
+}
+
+/// How long an opener waits for sled's lock before reporting the log in
+/// use: sled's background threads release the lock of a just-dropped
+/// handle a few milliseconds after the drop, so an immediate reopen in the
+/// same process would otherwise fail spuriously.
+const LOCK_WAIT: Duration = Duration::from_millis(1_000);
+
+fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let source = match sled::Config::new().path(path).open() {
+            Ok(db) => return Ok(db),
+            Err(source) => source,
+        };
+        if !lock_is_held(path) {
+            return Err(OpenError::Storage {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(OpenError::InUse {
+                path: path.to_path_buf(),
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
+/// Entries encoded and hashed, ready to be committed.
+struct Staged {
+    /// Stored bytes of all new entries, concatenated.
+    bytes: Vec<u8>,
+    /// End offset in `bytes` of each entry.
+    ends: Vec<usize>,
+    appended: Vec<Appended>,
+    index: Vec<(Vec<u8>, u64)>,
+    /// The head after the staged entries.
+    next: Head,
+}
+
+impl Staged {
+    fn new(head: Head) -> Staged {
+        Staged {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+            appended: Vec::new(),
+            index: Vec::new(),
+            next: head,
+        }
+    }
+
+    /// Adds one entry whose header already continues `self.next`.
+    fn push(&mut self, header: &Header, payload: &[u8], keys: Vec<Vec<u8>>) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&header.to_bytes());
+        self.bytes.extend_from_slice(payload);
+        let hash = entry_hash(&self.bytes[start..]);
+        self.ends.push(self.bytes.len());
+        self.appended.push(Appended {
+            seq: header.seq,
+            hash,
+            recorded_at: header.recorded_at,
+        });
+        self.index.extend(keys.into_iter().map(|k| (k, header.seq)));
+        self.next = Head {
+            size: header.seq + 1,
+            hash,
+            recorded_at: header.recorded_at,
+        };
+    }
+}
+
+impl Log {
+    /// Creates a new, empty log at `path` (a directory, created if needed;
+    /// an existing empty directory is fine).
+    ///
+    /// Fails with [`OpenError::AlreadyExists`] if the path already holds a
+    /// database and [`OpenError::NotEmpty`] if it holds anything else.
+    pub fn create(path: &Path) -> Result<Log, OpenError> {
+        let io = |source| OpenError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                if path.join("db").exists() {
+                    return Err(OpenError::AlreadyExists {
+                        path: path.to_path_buf(),
+                    });
+                }
+                if fs::read_dir(path).map_err(io)?.next().is_some() {
+                    return Err(OpenError::NotEmpty {
+                        path: path.to_path_buf(),
+                    });
+                }
+            }
+            Ok(_) => {
+                return Err(OpenError::NotEmpty {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        let db = open_sled(path)?;
+        let storage = |source| OpenError::Storage {
+            path: path.to_path_buf(),
+            source,
+        };
+        // Another creator may have won a race for the directory.
+        if !db.is_empty() {
+            return Err(OpenError::AlreadyExists {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut batch = sled::Batch::default();
+        batch.insert(MARKER_KEY, &marker_value()[..]);
+        batch.insert(HEAD_KEY, &encode_head(&Head::EMPTY)[..]);
+        db.apply_batch(batch).map_err(storage)?;
+        db.flush().map_err(storage)?;
+        Ok(Log {
+            path: path.to_path_buf(),
+            db,
+            writer: Mutex::new(()),
+            head: Mutex::new(Head::EMPTY),
+        })
+    }
+
+    /// Opens an existing log.
+    ///
+    /// Fails with [`OpenError::NotFound`] if nothing is at `path`,
+    /// [`OpenError::NotALog`] if it is not a docket log (nothing is created
+    /// or changed there), [`OpenError::UnsupportedLayout`] if it was written
+    /// by a newer layout, and [`OpenError::InUse`] if another handle has it
+    /// open (after waiting up to a second for it to be released, which
+    /// covers a handle of this process that is being dropped).
+    pub fn open(path: &Path) -> Result<Log, OpenError> {
+        let not_a_log = |reason: &str| OpenError::NotALog {
+            path: path.to_path_buf(),
+            reason: reason.to_owned(),
+        };
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(not_a_log("it is not a directory")),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(OpenError::NotFound {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(source) => {
+                return Err(OpenError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+        if !path.join("db").is_file() {
+            return Err(not_a_log("the directory holds no database"));
+        }
+        let db = open_sled(path)?;
+        let storage = |source| OpenError::Storage {
+            path: path.to_path_buf(),
+            source,
+        };
+        match db.get(MARKER_KEY).map_err(storage)? {
+            None => return Err(not_a_log("the database has no docket format marker")),
+            Some(value) => match parse_marker(&value) {
+                Marker::Supported => {}
+                Marker::Foreign => {
+                    return Err(not_a_log("the database has a foreign format marker"));
+                }
+                Marker::Unsupported { layout, chunk_len } => {
+                    return Err(OpenError::UnsupportedLayout {
+                        path: path.to_path_buf(),
+                        layout,
+                        chunk_len,
+                    });
+                }
+            },
+        }
+        let head = db
+            .get(HEAD_KEY)
+            .map_err(storage)?
+            .and_then(|v| decode_head(&v))
+            .ok_or_else(|| OpenError::Damaged {
+                path: path.to_path_buf(),
+                reason: "the head record is missing or malformed".to_owned(),
+            })?;
+        Ok(Log {
+            path: path.to_path_buf(),
+            db,
+            writer: Mutex::new(()),
+            head: Mutex::new(head),
+        })
+    }
+
+    /// The path the log was opened at.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current head (size, last hash, last `recorded_at`).
+    pub fn head(&self) -> Head {
+        *self.head.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forces everything written so far to disk. Appends already do this
+    /// before they return.
+    pub fn flush(&self) -> Result<(), FlushError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|source| FlushError::Storage {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Appends a batch of entries atomically and durably, stamped with the
+    /// system clock.
+    ///
+    /// All entries of the batch get the same `recorded_at`:
+    /// `max(now, head.recorded_at)`, so time never goes backwards along the
+    /// chain even if the clock does. Entries, head and index keys are
+    /// written in one sled batch and flushed to disk before this returns.
+    /// An empty batch writes nothing and returns an empty vector.
+    pub fn append(&self, batch: Vec<NewEntry>) -> Result<Vec<Appended>, AppendError> {
+        self.append_at(batch, now_micros())
+    }
+
+    /// Like [`Log::append`], with the clock reading `recorded_at`
+    /// (microseconds since the Unix epoch) instead of the system clock. The
+    /// reading is still raised to `head.recorded_at` if it is earlier.
+    pub fn append_at(
+        &self,
+        batch: Vec<NewEntry>,
+        recorded_at: i64,
+    ) -> Result<Vec<Appended>, AppendError> {
+        let _writer = self.writer();
+        let head = self.head();
+        let recorded_at = recorded_at.max(head.recorded_at);
+        let mut staged = Staged::new(head);
+        for entry in batch {
+            let seq = staged.next.size;
+            if seq == u64::MAX {
+                return Err(self.full());
+            }
+            let len = entry.payload.len();
+            let payload_len = u32::try_from(len)
+                .ok()
+                .filter(|&l| l as usize <= MAX_PAYLOAD_LEN)
+                .ok_or(AppendError::PayloadTooLarge { seq, len })?;
+            let header = Header {
+                version: FORMAT_VERSION,
+                seq,
+                recorded_at,
+                payload_len,
+                prev_hash: staged.next.hash,
+            };
+            staged.push(&header, &entry.payload, entry.index_keys);
+        }
+        self.commit(&head, staged)
+    }
+
+    /// Appends entries taken verbatim from elsewhere (a backup, an export),
+    /// each with its index keys, atomically and durably.
+    ///
+    /// Every entry must continue the chain exactly: its seq is the next
+    /// one, its `prev_hash` is the hash of the entry before it (or the
+    /// current head), its `recorded_at` is not earlier than the previous
+    /// one, its version is supported and `payload_len` matches the payload
+    /// (at most [`MAX_PAYLOAD_LEN`]). Otherwise nothing is written and
+    /// [`AppendError::NotContinuing`] names the first entry that does not
+    /// fit.
+    pub fn restore(&self, entries: Vec<(Entry, Vec<Vec<u8>>)>) -> Result<(), AppendError> {
+        let _writer = self.writer();
+        let head = self.head();
+        let mut staged = Staged::new(head);
+        for (entry, keys) in entries {
+            let expected = staged.next;
+            let h = &entry.header;
+            let fail = |reason: String| AppendError::NotContinuing {
+                seq: expected.size,
+                reason,
+            };
+            if h.version != FORMAT_VERSION {
+                return Err(fail(format!("unsupported entry version {}", h.version)));
+            }
+            if h.seq != expected.size {
+                return Err(fail(format!("its seq field is {}", h.seq)));
+            }
+            if expected.size == u64::MAX {
+                return Err(self.full());
+            }
+            if h.prev_hash != expected.hash {
+                return Err(fail(format!(
+                    "its prev_hash {} is not the hash {} of the entry before it",
+                    crate::hex(&h.prev_hash),
+                    crate::hex(&expected.hash)
+                )));
+            }
+            if h.recorded_at < expected.recorded_at {
+                return Err(fail(format!(
+                    "its recorded_at {} is earlier than {} of the entry before it",
+                    h.recorded_at, expected.recorded_at
+                )));
+            }
+            if h.payload_len as usize != entry.payload.len() {
+                return Err(fail(format!(
+                    "its payload_len {} does not match its payload of {} bytes",
+                    h.payload_len,
+                    entry.payload.len()
+                )));
+            }
+            if entry.payload.len() > MAX_PAYLOAD_LEN {
+                return Err(AppendError::PayloadTooLarge {
+                    seq: expected.size,
+                    len: entry.payload.len(),
+                });
+            }
+            staged.push(h, &entry.payload, keys);
+        }
+        self.commit(&head, staged).map(|_| ())
+    }
+
+    /// Takes the writer lock. No code path panics while holding it; if one
+    /// ever did, the cached head would still be the last committed one, so
+    /// poisoning is ignored.
+    pub(crate) fn writer(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    fn full(&self) -> AppendError {
+        AppendError::Full {
+            path: self.path.clone(),
+        }
+    }
+
+    fn damaged(&self, seq: u64, reason: String) -> AppendError {
+        AppendError::Damaged {
+            path: self.path.clone(),
+            seq,
+            reason,
+        }
+    }
+
+    /// Checks the index keys of `staged` against each other and the store.
+    fn check_index(&self, staged: &Staged, first_seq: u64) -> Result<(), AppendError> {
+        let storage = |source| AppendError::Storage {
+            path: self.path.clone(),
+            first_seq,
+            source,
+        };
+        let mut seen: HashMap<&[u8], u64> = HashMap::with_capacity(staged.index.len());
+        for (key, seq) in &staged.index {
+            let taken = |owner| AppendError::IndexKeyTaken {
+                key: show_key(key),
+                seq: *seq,
+                owner,
+            };
+            if let Some(&owner) = seen.get(key.as_slice()) {
+                return Err(taken(owner));
+            }
+            seen.insert(key, *seq);
+            if let Some(value) = self.db.get(index_key(key)).map_err(storage)? {
+                let owner = decode_index_value(&value).ok_or_else(|| {
+                    self.damaged(
+                        *seq,
+                        format!("index key \"{}\" has a malformed value", show_key(key)),
+                    )
+                })?;
+                return Err(taken(owner));
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the partially filled last chunk and checks that it ends
+    /// exactly with the entry the head describes.
+    fn load_tail(&self, head: &Head) -> Result<Vec<u8>, AppendError> {
+        let chunk = chunk_of(head.size);
+        let slot = slot_of(head.size);
+        let last = head.size.wrapping_sub(1);
+        let storage = |source| AppendError::Storage {
+            path: self.path.clone(),
+            first_seq: head.size,
+            source,
+        };
+        let existing = self.db.get(chunk_key(chunk)).map_err(storage)?;
+        if slot == 0 {
+            if existing.is_some() {
+                return Err(self.damaged(
+                    head.size,
+                    format!("chunk {chunk} exists although the head says it is unused"),
+                ));
+            }
+            return Ok(Vec::with_capacity(4096));
+        }
+        let Some(value) = existing else {
+            return Err(self.damaged(last, format!("chunk {chunk} holding it is missing")));
+        };
+        let mut count = 0usize;
+        let mut last_frame = None;
+        for frame in frames(&value) {
+            let frame = frame.map_err(|(offset, e)| {
+                self.damaged(
+                    last,
+                    format!("chunk {chunk} is unreadable at byte {offset}: {e}"),
+                )
+            })?;
+            count += 1;
+            last_frame = Some(frame);
+        }
+        let consistent = count == slot
+            && last_frame.is_some_and(|f| {
+                f.header.seq == last
+                    && f.header.recorded_at == head.recorded_at
+                    && entry_hash(f.bytes(&value)) == head.hash
+            });
+        if !consistent {
+            return Err(self.damaged(
+                last,
+                format!("chunk {chunk} does not end with the entry recorded in the head"),
+            ));
+        }
+        let mut buf = Vec::with_capacity(value.len() * 2 + HEADER_LEN);
+        buf.extend_from_slice(&value);
+        Ok(buf)
+    }
+
+    /// Writes staged entries, the new head and the index keys in one sled
+    /// batch, then flushes. Called with the writer lock held.
+    fn commit(&self, head: &Head, staged: Staged) -> Result<Vec<Appended>, AppendError> {
+        if staged.appended.is_empty() {
+            return Ok(Vec::new());
+        }
+        let first_seq = head.size;
+        self.check_index(&staged, first_seq)?;
+        let mut buf = self.load_tail(head)?;
+        let mut chunk = chunk_of(first_seq);
+        let mut slot = slot_of(first_seq) as u64;
+        let mut batch = sled::Batch::default();
+        let mut start = 0;
+        for &end in &staged.ends {
+            buf.extend_from_slice(&staged.bytes[start..end]);
+            start = end;
+            slot += 1;
+            if slot == CHUNK_LEN {
+                batch.insert(&chunk_key(chunk)[..], std::mem::take(&mut buf));
+                chunk += 1;
+                slot = 0;
+            }
+        }
+        if !buf.is_empty() {
+            batch.insert(&chunk_key(chunk)[..], buf);
+        }
+        batch.insert(HEAD_KEY, &encode_head(&staged.next)[..]);
+        for (key, seq) in &staged.index {
+            batch.insert(index_key(key), &seq.to_be_bytes()[..]);
+        }
+        self.db
+            .apply_batch(batch)
+            .map_err(|source| AppendError::Storage {
+                path: self.path.clone(),
+                first_seq,
+                source,
+            })?;
+        *self.head.lock().unwrap_or_else(PoisonError::into_inner) = staged.next;
+        self.db.flush().map_err(|source| AppendError::NotDurable {
+            path: self.path.clone(),
+            first_seq,
+            source,
+        })?;
+        Ok(staged.appended)
+    }
+}
