@@ -1,1 +1,141 @@
-//! placeholder
+//! The docket facade: the only crate that combines storage with meaning.
+//!
+//! [`Ledger`] wraps a [`docket_log::Log`] of opaque entries and gives them a
+//! meaning: every payload is the canonical binary encoding of a
+//! [`docket_model::Event`], every event has an id that is unique in the
+//! ledger, and every write goes through the checks that keep those promises.
+//!
+//! What this crate does *not* do: it never prints (only the command line
+//! does), and it never interprets the bytes of an entry header (the log owns
+//! the entry format).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod append;
+mod entries;
+mod error;
+mod import;
+mod input;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use docket_log::Log;
+use docket_model::{Event, EventId};
+
+pub use append::{AppendOptions, AppendOutcome, EventStatus};
+pub use entries::{ENTRIES_FORMAT, EntriesHeader};
+pub use error::{AppendError, ExportError, FailureKind, ImportError, OpenError, ReadError};
+pub use import::{ImportOptions, ImportProgress, ImportReport};
+pub use input::{ParsedEvent, parse_events};
+pub use verify::LedgerVerifyReport;
+
+pub use docket_log::{Damage, Entry, Hash, Head, hex, parse_hex_hash};
+
+/// Index key namespace for event ids: `id:` followed by the id's bytes.
+const ID_INDEX_PREFIX: &[u8] = b"id:";
+
+fn id_index_key(id: &EventId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(ID_INDEX_PREFIX.len() + id.as_str().len());
+    key.extend_from_slice(ID_INDEX_PREFIX);
+    key.extend_from_slice(id.as_str().as_bytes());
+    key
+}
+
+/// A ledger of legal events on disk.
+///
+/// All writes through one `Ledger` value are serialised, so several threads
+/// may share it; a second *process* cannot open the same ledger at all.
+pub struct Ledger {
+    log: Log,
+    /// Held for the whole check-then-append sequence so that two threads
+    /// cannot both decide that the same id is new.
+    write_lock: Mutex<()>,
+}
+
+/// One stored entry together with the event it holds.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// The entry exactly as stored (header and payload bytes).
+    pub entry: Entry,
+    /// The entry's hash, as chained into the next entry.
+    pub hash: Hash,
+    /// The decoded event; its `id` is always set.
+    pub event: Event,
+}
+
+impl Ledger {
+    /// Creates a new, empty ledger at `path`.
+    pub fn init(path: &Path) -> Result<Ledger, OpenError> {
+        let log = Log::create(path)?;
+        Ok(Ledger {
+            log,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// Opens an existing ledger at `path`.
+    pub fn open(path: &Path) -> Result<Ledger, OpenError> {
+        let log = Log::open(path)?;
+        Ok(Ledger {
+            log,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// Where the ledger lives.
+    pub fn path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// The current head: number of entries and hash of the last one.
+    pub fn head(&self) -> Head {
+        self.log.head()
+    }
+
+    /// The entry at `seq` with its decoded event, or `None` past the head.
+    pub fn get(&self, seq: u64) -> Result<Option<StoredEvent>, ReadError> {
+        match self.log.get(seq)? {
+            None => Ok(None),
+            Some(entry) => decode_stored(entry).map(Some),
+        }
+    }
+
+    /// The sequence number of the entry holding the event with this id.
+    pub fn seq_of(&self, id: &EventId) -> Result<Option<u64>, ReadError> {
+        Ok(self.log.index_get(&id_index_key(id))?)
+    }
+
+    /// The entry holding the event with this id.
+    pub fn get_by_id(&self, id: &EventId) -> Result<Option<StoredEvent>, ReadError> {
+        match self.seq_of(id)? {
+            None => Ok(None),
+            Some(seq) => self.get(seq),
+        }
+    }
+
+    /// Entries `seqs.start..seqs.end` (clamped to the head) with their events,
+    /// in sequence order.
+    pub fn events(
+        &self,
+        seqs: std::ops::Range<u64>,
+    ) -> impl Iterator<Item = Result<StoredEvent, ReadError>> + '_ {
+        let end = seqs.end.min(self.head().size);
+        self.log
+            .range(seqs.start..end)
+            .map(|entry| decode_stored(entry?))
+    }
+}
+
+fn decode_stored(entry: Entry) -> Result<StoredEvent, ReadError> {
+    let seq = entry.header.seq;
+    let event = Event::decode(&entry.payload).map_err(|source| ReadError::Payload {
+        seq,
+        message: source.to_string(),
+    })?;
+    let hash = entry.hash();
+    Ok(StoredEvent { entry, hash, event })
+}

@@ -1,0 +1,244 @@
+//! Checked appends: ids are derived when absent, duplicates are recognised,
+//! conflicts and dangling references are refused, and the whole batch is
+//! stored atomically or not at all.
+
+use std::collections::HashMap;
+
+use docket_log::{Hash, Head, NewEntry};
+use docket_model::{Body, Event, EventId, Kind};
+
+use crate::input::parse_events;
+use crate::{AppendError, Ledger, id_index_key};
+
+/// Conditions and settings for one append.
+#[derive(Debug, Clone, Default)]
+pub struct AppendOptions {
+    /// Refuse the append unless the head hash is this one.
+    pub expect_head: Option<Hash>,
+    /// Refuse the append unless the ledger holds exactly this many entries.
+    pub expect_size: Option<u64>,
+    /// Use this clock reading (microseconds since the Unix epoch) as the
+    /// entries' recorded-at time instead of the system clock. The log still
+    /// keeps recorded-at non-decreasing.
+    pub recorded_at: Option<i64>,
+}
+
+/// What happened to one event of an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventStatus {
+    /// Stored as a new entry.
+    Appended {
+        /// Its sequence number.
+        seq: u64,
+        /// Its entry hash.
+        hash: Hash,
+    },
+    /// The ledger already held exactly this event; nothing was written for it.
+    Unchanged {
+        /// Where the identical event is.
+        seq: u64,
+    },
+}
+
+/// The result of a successful append.
+#[derive(Debug, Clone)]
+pub struct AppendOutcome {
+    /// Each input event's id and fate, in input order.
+    pub events: Vec<(EventId, EventStatus)>,
+    /// The head after the append.
+    pub head: Head,
+}
+
+impl AppendOutcome {
+    /// How many events were newly stored.
+    pub fn appended(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|(_, status)| matches!(status, EventStatus::Appended { .. }))
+            .count()
+    }
+}
+
+/// An event ready to be stored, with the bytes that will be its payload.
+struct Planned {
+    id: EventId,
+    payload: Vec<u8>,
+    kind: Kind,
+}
+
+impl Ledger {
+    /// Appends the events in `text` (one JSON object, or NDJSON) as one
+    /// atomic batch.
+    pub fn append_json(
+        &self,
+        text: &str,
+        options: &AppendOptions,
+    ) -> Result<AppendOutcome, AppendError> {
+        let parsed = parse_events(text)?;
+        self.append_events(parsed.into_iter().map(|p| p.event).collect(), options)
+    }
+
+    /// Appends `events` as one atomic batch: either every new event is
+    /// stored, or nothing is.
+    pub fn append_events(
+        &self,
+        events: Vec<Event>,
+        options: &AppendOptions,
+    ) -> Result<AppendOutcome, AppendError> {
+        if events.is_empty() {
+            return Err(AppendError::Empty);
+        }
+        // A poisoned lock only means another thread panicked mid-append; the
+        // log itself is consistent (appends are atomic), so carry on.
+        let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let head = self.log.head();
+        check_expectations(&head, options)?;
+
+        // `None` marks an event that will be stored; its seq is known only
+        // once the log has appended the batch.
+        let mut statuses: Vec<(EventId, Option<EventStatus>)> = Vec::with_capacity(events.len());
+        let mut fresh: Vec<Planned> = Vec::new();
+        let mut fresh_by_id: HashMap<EventId, usize> = HashMap::new();
+        for event in events {
+            let event = event.with_derived_id();
+            let id = event.id.clone().ok_or(AppendError::Empty)?;
+            let payload = event.encode().map_err(|e| AppendError::Encode {
+                id: id.clone(),
+                message: e.to_string(),
+            })?;
+            if let Some(&index) = fresh_by_id.get(&id) {
+                let earlier = &fresh[index];
+                if earlier.payload != payload {
+                    return Err(AppendError::IdConflict {
+                        id,
+                        existing: format!("event {} of this batch", index + 1),
+                    });
+                }
+                statuses.push((
+                    id,
+                    Some(EventStatus::Unchanged {
+                        seq: head.size + index as u64,
+                    }),
+                ));
+                continue;
+            }
+            if let Some(seq) = self.seq_of(&id)? {
+                let stored = self.log.get(seq).map_err(crate::ReadError::from)?;
+                if stored.map(|entry| entry.payload) != Some(payload) {
+                    return Err(AppendError::IdConflict {
+                        id,
+                        existing: format!("entry {seq}"),
+                    });
+                }
+                statuses.push((id, Some(EventStatus::Unchanged { seq })));
+                continue;
+            }
+            check_reference(&event, &id, |target| match fresh_by_id.get(target) {
+                Some(&index) => Ok(Some(fresh[index].kind)),
+                None => self.stored_kind(target),
+            })?;
+            fresh_by_id.insert(id.clone(), fresh.len());
+            statuses.push((id.clone(), None));
+            fresh.push(Planned {
+                id,
+                payload,
+                kind: event.kind(),
+            });
+        }
+
+        let batch: Vec<NewEntry> = fresh
+            .iter()
+            .map(|planned| NewEntry {
+                payload: planned.payload.clone(),
+                index_keys: vec![id_index_key(&planned.id)],
+            })
+            .collect();
+        let appended = if batch.is_empty() {
+            Vec::new()
+        } else if let Some(at) = options.recorded_at {
+            self.log.append_at(batch, at)?
+        } else {
+            self.log.append(batch)?
+        };
+
+        // The log returns the new entries in batch order, which is the order
+        // of the pending slots.
+        let mut appended = appended.into_iter();
+        let events = statuses
+            .into_iter()
+            .filter_map(|(id, status)| {
+                let status = status.or_else(|| {
+                    let done = appended.next()?;
+                    Some(EventStatus::Appended {
+                        seq: done.seq,
+                        hash: done.hash,
+                    })
+                })?;
+                Some((id, status))
+            })
+            .collect();
+        Ok(AppendOutcome {
+            events,
+            head: self.log.head(),
+        })
+    }
+}
+
+/// A correction or retraction must name an event that exists, and a
+/// correction must keep the kind of what it corrects. `kind_of` looks an id
+/// up wherever the caller knows events (the ledger, an earlier part of the
+/// same batch or file).
+pub(crate) fn check_reference(
+    event: &Event,
+    id: &EventId,
+    mut kind_of: impl FnMut(&EventId) -> Result<Option<Kind>, AppendError>,
+) -> Result<(), AppendError> {
+    let (target, replacement_kind) = match &event.body {
+        Body::Correction(correction) => (&correction.target, Some(correction.replacement.kind())),
+        Body::Retraction(retraction) => (&retraction.target, None),
+        _ => return Ok(()),
+    };
+    let Some(target_kind) = kind_of(target)? else {
+        return Err(AppendError::UnknownTarget {
+            id: id.clone(),
+            target: target.clone(),
+        });
+    };
+    match replacement_kind {
+        Some(replacement_kind) if replacement_kind != target_kind => {
+            Err(AppendError::CorrectionKind {
+                id: id.clone(),
+                target: target.clone(),
+                target_kind: target_kind.as_str(),
+                replacement_kind: replacement_kind.as_str(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Ledger {
+    /// The kind of the stored event with this id, if any.
+    pub(crate) fn stored_kind(&self, id: &EventId) -> Result<Option<Kind>, AppendError> {
+        Ok(self.get_by_id(id)?.map(|stored| stored.event.kind()))
+    }
+}
+
+fn check_expectations(head: &Head, options: &AppendOptions) -> Result<(), AppendError> {
+    let moved = |expected: String| AppendError::HeadMoved {
+        expected,
+        size: head.size,
+        hash: docket_log::hex(&head.hash),
+    };
+    if let Some(expected) = options.expect_head
+        && expected != head.hash
+    {
+        return Err(moved(format!("head {}", docket_log::hex(&expected))));
+    }
+    if let Some(expected) = options.expect_size
+        && expected != head.size
+    {
+        return Err(moved(format!("size {expected}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Importing NDJSON files: events in the interchange format, or a verbatim
+//! entries export (see [`crate::entries`]), recognised by its first line.
+//!
+//! An events import reads the file twice. The first pass checks every line
+//! (shape, id conflicts with the ledger and within the file, correction and
+//! retraction targets) without writing, so a bad line anywhere refuses the
+//! whole file. The second pass appends in atomic, durable batches. If the
+//! process dies during the second pass, the committed batches stay; running
+//! the same import again skips every event already present (same id and
+//! content) and appends the rest, so the ledger ends up exactly as if the
+//! first run had finished.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use docket_log::Head;
+use docket_model::{Event, Kind};
+
+use crate::append::check_reference;
+use crate::entries::{self, ENTRIES_FORMAT};
+use crate::{AppendError, AppendOptions, EventStatus, ImportError, Ledger};
+
+/// Settings for an import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Events per atomic, durable batch.
+    pub batch_size: usize,
+    /// A fixed recorded-at clock reading, as in [`AppendOptions::recorded_at`].
+    pub recorded_at: Option<i64>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            batch_size: 1000,
+            recorded_at: None,
+        }
+    }
+}
+
+/// Where an import stands, reported after each step.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportProgress {
+    /// `false` while checking the file, `true` while storing.
+    pub storing: bool,
+    /// Bytes of the file processed in the current pass.
+    pub bytes_done: u64,
+    /// Size of the file in bytes.
+    pub bytes_total: u64,
+    /// Entries in the ledger, durably, after the last committed batch.
+    pub committed_size: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// Whether the file was a verbatim entries export (restore) rather than
+    /// events.
+    pub verbatim: bool,
+    /// Events or entries read from the file.
+    pub read: u64,
+    /// Newly stored entries.
+    pub appended: u64,
+    /// Events or entries the ledger already held.
+    pub unchanged: u64,
+    /// The head afterwards.
+    pub head: Head,
+}
+
+/// A digest standing in for an id or a payload, to keep the first pass's
+/// memory small on files of millions of events.
+type Digest16 = [u8; 16];
+
+fn digest16(bytes: &[u8]) -> Digest16 {
+    let hash = blake3::hash(bytes);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&hash.as_bytes()[..16]);
+    out
+}
+
+impl Ledger {
+    /// Imports the NDJSON file at `path`, reporting progress as it goes.
+    pub fn import(
+        &self,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportReport, ImportError> {
+        let io = |source| ImportError::Io {
+            path: path.to_path_buf(),
+            error: source,
+        };
+        let mut first = Vec::new();
+        BufReader::new(File::open(path).map_err(io)?)
+            .read_until(b'\n', &mut first)
+            .map_err(io)?;
+        let is_entries = serde_json::from_slice::<serde_json::Value>(&first)
+            .ok()
+            .and_then(|v| {
+                v.get("format")
+                    .and_then(|f| f.as_str().map(|f| f == ENTRIES_FORMAT))
+            })
+            .unwrap_or(false);
+        if is_entries {
+            entries::restore(self, path, progress)
+        } else {
+            self.import_events(path, options, progress)
+        }
+    }
+
+    fn import_events(
+        &self,
+        path: &Path,
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportReport, ImportError> {
+        let rejected = |line, source| ImportError::Rejected {
+            path: path.to_path_buf(),
+            line,
+            error: source,
+        };
+        let bytes_total = std::fs::metadata(path)
+            .map_err(|source| ImportError::Io {
+                path: path.to_path_buf(),
+                error: source,
+            })?
+            .len();
+        let start_size = self.head().size;
+
+        // Pass 1: check everything, write nothing.
+        let mut seen: HashMap<Digest16, (Digest16, usize, Kind)> = HashMap::new();
+        let mut read = 0u64;
+        for_each_line(path, |line, bytes, offset| {
+            let event = parse_line(path, line, bytes)?;
+            let event = event.with_derived_id();
+            let id = event
+                .id
+                .clone()
+                .ok_or(AppendError::Empty)
+                .map_err(|e| rejected(line, e))?;
+            let payload = event.encode().map_err(|e| {
+                rejected(
+                    line,
+                    AppendError::Encode {
+                        id: id.clone(),
+                        message: e.to_string(),
+                    },
+                )
+            })?;
+            let key = digest16(id.as_str().as_bytes());
+            let content = digest16(&payload);
+            if let Some(&(earlier, earlier_line, _)) = seen.get(&key) {
+                if earlier != content {
+                    let existing = format!("line {earlier_line}");
+                    return Err(rejected(line, AppendError::IdConflict { id, existing }));
+                }
+                return Ok(());
+            }
+            let stored = self.get_by_id(&id).map_err(|e| rejected(line, e.into()))?;
+            if let Some(stored) = &stored
+                && stored.entry.payload != payload
+            {
+                let existing = format!("entry {}", stored.entry.header.seq);
+                return Err(rejected(line, AppendError::IdConflict { id, existing }));
+            }
+            check_reference(&event, &id, |target| {
+                match seen.get(&digest16(target.as_str().as_bytes())) {
+                    Some(&(_, _, kind)) => Ok(Some(kind)),
+                    None => self.stored_kind(target),
+                }
+            })
+            .map_err(|e| rejected(line, e))?;
+            seen.insert(key, (content, line, event.kind()));
+            read += 1;
+            if read.is_multiple_of(4096) {
+                progress(ImportProgress {
+                    storing: false,
+                    bytes_done: offset,
+                    bytes_total,
+                    committed_size: start_size,
+                });
+            }
+            Ok(())
+        })?;
+        drop(seen);
+
+        // Pass 2: store in batches.
+        let append_options = AppendOptions {
+            recorded_at: options.recorded_at,
+            ..AppendOptions::default()
+        };
+        let batch_size = options.batch_size.max(1);
+        let mut batch: Vec<(usize, Event)> = Vec::with_capacity(batch_size);
+        let (mut appended, mut unchanged) = (0u64, 0u64);
+        let mut commit =
+            |batch: &mut Vec<(usize, Event)>, offset: u64| -> Result<(), ImportError> {
+                let first_line = batch.first().map(|(line, _)| *line).unwrap_or(0);
+                let events = batch.drain(..).map(|(_, event)| event).collect();
+                let outcome = self
+                    .append_events(events, &append_options)
+                    .map_err(|source| match source.failure_kind() {
+                        crate::FailureKind::Rejected => ImportError::Rejected {
+                            path: path.to_path_buf(),
+                            line: first_line,
+                            error: source,
+                        },
+                        _ => ImportError::Storage {
+                            path: path.to_path_buf(),
+                            error: source,
+                        },
+                    })?;
+                for (_, status) in &outcome.events {
+                    match status {
+                        EventStatus::Appended { .. } => appended += 1,
+                        EventStatus::Unchanged { .. } => unchanged += 1,
+                    }
+                }
+                progress(ImportProgress {
+                    storing: true,
+                    bytes_done: offset,
+                    bytes_total,
+                    committed_size: outcome.head.size,
+                });
+                Ok(())
+            };
+        let mut total = 0u64;
+        for_each_line(path, |line, bytes, offset| {
+            let event = parse_line(path, line, bytes)?;
+            batch.push((line, event));
+            total += 1;
+            if batch.len() >= batch_size {
+                commit(&mut batch, offset)?;
+            }
+            Ok(())
+        })?;
+        if !batch.is_empty() {
+            commit(&mut batch, bytes_total)?;
+        }
+        Ok(ImportReport {
+            verbatim: false,
+            read: total,
+            appended,
+            unchanged,
+            head: self.head(),
+        })
+    }
+}
+
+fn parse_line(path: &Path, line: usize, bytes: &[u8]) -> Result<Event, ImportError> {
+    Event::from_json_bytes(bytes).map_err(|error| ImportError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        error,
+    })
+}
+
+/// Calls `f(line_number, line_bytes, offset_after_line)` for every non-blank
+/// line of the file. Lines are bytes, so invalid UTF-8 reaches the event
+/// parser and is reported there with its line.
+pub(crate) fn for_each_line(
+    path: &Path,
+    mut f: impl FnMut(usize, &[u8], u64) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let io = |source| ImportError::Io {
+        path: PathBuf::from(path),
+        error: source,
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
+    let mut buffer = Vec::new();
+    let (mut line, mut offset) = (0usize, 0u64);
+    loop {
+        buffer.clear();
+        let read = reader.read_until(b'\n', &mut buffer).map_err(io)?;
+        if read == 0 {
+            return Ok(());
+        }
+        line += 1;
+        offset += read as u64;
+        let trimmed = buffer.trim_ascii();
+        if !trimmed.is_empty() {
+            f(line, trimmed, offset)?;
+        }
+    }
+}

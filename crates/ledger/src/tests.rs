@@ -1,0 +1,157 @@
+//! Unit tests of the facade through its public API.
+
+use std::sync::Arc;
+
+use docket_model::{Event, testing};
+use proptest::prelude::*;
+
+use crate::{AppendError, AppendOptions, EventStatus, ImportOptions, Ledger};
+
+fn entity(slug: &str, name: &str) -> String {
+    format!(
+        r#"{{"kind":"entity.registered","effective":"2020-01-01","entity":"{slug}","name":"{name}"}}"#
+    )
+}
+
+fn fresh() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::init(&dir.path().join("t.ledger")).unwrap();
+    (dir, ledger)
+}
+
+#[test]
+fn derived_ids_make_appends_idempotent() {
+    let (_dir, ledger) = fresh();
+    let first = ledger
+        .append_json(&entity("acme", "Acme"), &AppendOptions::default())
+        .unwrap();
+    let again = ledger
+        .append_json(&entity("acme", "Acme"), &AppendOptions::default())
+        .unwrap();
+    assert_eq!(first.appended(), 1);
+    assert_eq!(again.appended(), 0);
+    assert_eq!(again.events[0].1, EventStatus::Unchanged { seq: 0 });
+    assert_eq!(first.events[0].0, again.events[0].0);
+    assert!(first.events[0].0.as_str().starts_with("d:"));
+    assert_eq!(ledger.head().size, 1);
+}
+
+#[test]
+fn a_batch_is_all_or_nothing() {
+    let (_dir, ledger) = fresh();
+    let good = entity("acme", "Acme");
+    let conflicting = format!(
+        "{}\n{}\n",
+        r#"{"id":"x","kind":"entity.registered","effective":"2020-01-01","entity":"beta","name":"Beta"}"#,
+        r#"{"id":"x","kind":"entity.registered","effective":"2020-01-01","entity":"beta","name":"Beta AG"}"#
+    );
+    let error = ledger
+        .append_json(&format!("{good}\n{conflicting}"), &AppendOptions::default())
+        .unwrap_err();
+    assert!(matches!(error, AppendError::IdConflict { .. }), "{error}");
+    assert!(
+        error.to_string().contains("event 2 of this batch"),
+        "{error}"
+    );
+    assert_eq!(ledger.head().size, 0);
+}
+
+#[test]
+fn a_batch_may_refer_to_its_own_events() {
+    let (_dir, ledger) = fresh();
+    let text = format!(
+        "{}\n{}\n",
+        r#"{"id":"reg","kind":"entity.registered","effective":"2020-01-01","entity":"acme","name":"Acme"}"#,
+        r#"{"kind":"retraction","effective":"2020-02-01","target":"reg","reason":"duplicate"}"#
+    );
+    let outcome = ledger
+        .append_json(&text, &AppendOptions::default())
+        .unwrap();
+    assert_eq!(outcome.appended(), 2);
+    let stored = ledger.get(1).unwrap().unwrap();
+    assert_eq!(stored.event.kind().as_str(), "retraction");
+    assert_eq!(ledger.seq_of(&outcome.events[1].0).unwrap(), Some(1));
+}
+
+#[test]
+fn expectations_are_checked_before_anything_is_written() {
+    let (_dir, ledger) = fresh();
+    let options = AppendOptions {
+        expect_size: Some(1),
+        ..AppendOptions::default()
+    };
+    let error = ledger
+        .append_json(&entity("acme", "Acme"), &options)
+        .unwrap_err();
+    assert!(
+        matches!(error, AppendError::HeadMoved { size: 0, .. }),
+        "{error}"
+    );
+    let head = ledger.head();
+    let options = AppendOptions {
+        expect_head: Some(head.hash),
+        expect_size: Some(0),
+        ..AppendOptions::default()
+    };
+    ledger
+        .append_json(&entity("acme", "Acme"), &options)
+        .unwrap();
+    assert_eq!(ledger.head().size, 1);
+}
+
+#[test]
+fn threads_appending_through_one_ledger_are_serialised() {
+    let (_dir, ledger) = fresh();
+    let ledger = Arc::new(ledger);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let ledger = Arc::clone(&ledger);
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let text = entity(&format!("t{t}-n{i}"), "Company");
+                    ledger
+                        .append_json(&text, &AppendOptions::default())
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(ledger.head().size, 200);
+    assert!(ledger.verify(&mut |_, _| {}).is_ok());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Export the events, import them into a second ledger: the same ids and
+    /// the same payload bytes, whatever the events.
+    #[test]
+    fn events_survive_export_and_reimport(events in proptest::collection::vec(testing::plain_event(), 1..20)) {
+        let (dir, first) = fresh();
+        // Give every event a distinct explicit id so none is a duplicate.
+        let events: Vec<Event> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut e)| { e.id = Some(docket_model::EventId::new(format!("e{i}")).unwrap()); e })
+            .collect();
+        first.append_events(events, &AppendOptions::default()).unwrap();
+        let mut exported = Vec::new();
+        first.export_events(&mut exported).unwrap();
+        let file = dir.path().join("events.ndjson");
+        std::fs::write(&file, &exported).unwrap();
+
+        let second = Ledger::init(&dir.path().join("second.ledger")).unwrap();
+        second.import(&file, &ImportOptions::default(), &mut |_| {}).unwrap();
+        prop_assert_eq!(first.head().size, second.head().size);
+        for (a, b) in first.events(0..u64::MAX).zip(second.events(0..u64::MAX)) {
+            let (a, b) = (a.unwrap(), b.unwrap());
+            prop_assert_eq!(a.entry.payload, b.entry.payload);
+        }
+        let mut again = Vec::new();
+        second.export_events(&mut again).unwrap();
+        prop_assert_eq!(exported, again);
+    }
+}
