@@ -1,1 +1,37 @@
-fn main() {}
+//! `docket`: the command line over the docket ledger libraries.
+//!
+//! This is the only place in the project that prints. Commands are thin:
+//! they parse flags, call `docket-ledger`, and render what comes back.
+
+mod args;
+mod commands;
+mod describe;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout and usage errors to
+            // stderr; its exit code is 0 for the former and 2 for the latter.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("docket: {error:#}");
+            ExitCode::from(exit::code_for(&error))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// An event-sourced, tamper-evident ledger of legal disputes between companies.
+#[derive(Debug, Parser)]
+#[command(name = "docket", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The ledger to use [default: $DOCKET_LEDGER, or ./docket.ledger]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new, empty ledger.
+    Init,
+    /// Append events (one JSON object, or NDJSON) as one atomic batch.
+    Append(AppendArgs),
+    /// Import an NDJSON file of events, or restore a verbatim entries export.
+    Import(ImportArgs),
+    /// Export the events (interchange format) or the entries (verbatim).
+    Export(ExportArgs),
+    /// List the entries in the order they were recorded.
+    Log(LogArgs),
+    /// Show one entry, by sequence number or event id.
+    Show(ShowArgs),
+    /// Re-hash every entry, check the chain, the head and every payload.
+    Verify,
+    /// Build a ledger from the Amazon/Nokia example and walk through it.
+    Demo,
+}
+
+/// Flags of `append`.
+#[derive(Debug, Args)]
+pub struct AppendArgs {
+    /// The file holding the events; `-` or nothing reads standard input.
+    pub file: Option<PathBuf>,
+    /// Refuse unless the ledger's head hash is this (hex).
+    #[arg(long, value_name = "HASH")]
+    pub expect_head: Option<String>,
+    /// Refuse unless the ledger holds exactly this many entries.
+    #[arg(long, value_name = "N")]
+    pub expect_size: Option<u64>,
+}
+
+/// Flags of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The NDJSON file: events, or a verbatim export made by `export --entries`.
+    pub file: PathBuf,
+    /// Events per atomic, durable batch.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch_size: u32,
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write; standard output when absent or `-`.
+    pub file: Option<PathBuf>,
+    /// Export the entries verbatim (headers, hashes, payloads) instead of
+    /// the events: the backup and replication format.
+    #[arg(long)]
+    pub entries: bool,
+}
+
+/// Flags of `log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// First sequence number to list.
+    #[arg(long, default_value_t = 0)]
+    pub from: u64,
+    /// List at most this many entries.
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+/// Flags of `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A sequence number, or an event id.
+    pub target: String,
+}

@@ -1,0 +1,44 @@
+//! One function per command.
+
+mod demo;
+mod read;
+mod write;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use docket_ledger::Ledger;
+
+use crate::args::{Cli, Command};
+
+/// The ledger path: `--ledger`, else `$DOCKET_LEDGER`, else `./docket.ledger`.
+fn ledger_path(cli: &Cli) -> PathBuf {
+    cli.ledger
+        .clone()
+        .or_else(|| {
+            std::env::var_os("DOCKET_LEDGER")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("docket.ledger"))
+}
+
+fn open(cli: &Cli) -> anyhow::Result<Ledger> {
+    let path = ledger_path(cli);
+    Ledger::open(&path).with_context(|| format!("cannot open the ledger {}", path.display()))
+}
+
+/// Runs the command and returns the exit code for a run that did not fail
+/// outright (verify returns a non-zero code without an error of its own).
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match &cli.command {
+        Command::Init => write::init(&cli, &ledger_path(&cli)),
+        Command::Append(args) => write::append(&cli, &open(&cli)?, args),
+        Command::Import(args) => write::import(&cli, &open(&cli)?, args),
+        Command::Export(args) => write::export(&cli, &open(&cli)?, args),
+        Command::Log(args) => read::log(&cli, &open(&cli)?, args),
+        Command::Show(args) => read::show(&cli, &open(&cli)?, args),
+        Command::Verify => read::verify(&cli, &open(&cli)?),
+        Command::Demo => demo::run(&cli),
+    }
+}

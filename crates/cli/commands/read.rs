@@ -1,0 +1,177 @@
+//! Commands that only read: log, show, verify.
+
+use docket_ledger::{Damage, Ledger, StoredEvent, hex};
+use docket_model::EventId;
+use serde_json::json;
+
+use crate::args::{Cli, LogArgs, ShowArgs};
+use crate::describe::describe;
+use crate::exit::{INTEGRITY, IntegrityFailure, OK, UsageError};
+use crate::output::{Table, print_json, progress_bar, timestamp};
+
+pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
+    let size = ledger.head().size;
+    let end = match args.limit {
+        Some(limit) => args.from.saturating_add(limit).min(size),
+        None => size,
+    };
+    let mut table = Table::new(&["SEQ", "RECORDED", "EFFECTIVE", "KIND", "ID", "WHAT"]);
+    let mut lines = Vec::new();
+    for stored in ledger.events(args.from..end) {
+        let stored = stored?;
+        if cli.json {
+            lines.push(entry_json(&stored, false));
+        } else {
+            let event = &stored.event;
+            table.row(vec![
+                stored.entry.header.seq.to_string(),
+                timestamp(stored.entry.header.recorded_at),
+                event.effective.to_string(),
+                event.kind().as_str().to_string(),
+                event
+                    .id
+                    .as_ref()
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                describe(event),
+            ]);
+        }
+    }
+    if cli.json {
+        print_json(
+            &json!({"ledger": {"size": size, "head": hex(&ledger.head().hash)}, "entries": lines}),
+        )?;
+    } else {
+        print!("{}", table.render());
+    }
+    Ok(OK)
+}
+
+fn entry_json(stored: &StoredEvent, with_payload: bool) -> serde_json::Value {
+    let header = &stored.entry.header;
+    let mut value = json!({
+        "seq": header.seq,
+        "version": header.version,
+        "recorded_at": timestamp(header.recorded_at),
+        "recorded_at_us": header.recorded_at,
+        "payload_len": header.payload_len,
+        "prev_hash": hex(&header.prev_hash),
+        "hash": hex(&stored.hash),
+        "event": stored.event.to_json_value(),
+    });
+    if with_payload {
+        let payload: String = stored
+            .entry
+            .payload
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        value["payload_hex"] = json!(payload);
+    }
+    value
+}
+
+pub fn show(cli: &Cli, ledger: &Ledger, args: &ShowArgs) -> anyhow::Result<u8> {
+    let stored = match args.target.parse::<u64>() {
+        Ok(seq) => ledger.get(seq)?.ok_or_else(|| {
+            UsageError(format!(
+                "no entry {seq}: the ledger holds {} entries",
+                ledger.head().size
+            ))
+        })?,
+        Err(_) => {
+            let id = EventId::new(&args.target).map_err(|e| {
+                UsageError(format!(
+                    "{:?} is neither a sequence number nor an event id: {e}",
+                    args.target
+                ))
+            })?;
+            ledger
+                .get_by_id(&id)?
+                .ok_or_else(|| UsageError(format!("no event with id {id} in the ledger")))?
+        }
+    };
+    if cli.json {
+        print_json(&entry_json(&stored, true))?;
+        return Ok(OK);
+    }
+    let header = &stored.entry.header;
+    println!("entry      #{}", header.seq);
+    println!("recorded   {}", timestamp(header.recorded_at));
+    println!("hash       {}", hex(&stored.hash));
+    println!("prev hash  {}", hex(&header.prev_hash));
+    println!(
+        "payload    {} bytes (format version {})",
+        header.payload_len, header.version
+    );
+    println!("summary    {}", describe(&stored.event));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&stored.event.to_json_value())?
+    );
+    Ok(OK)
+}
+
+pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
+    let size = ledger.head().size;
+    let bar = progress_bar(size * 2, "checks", size >= 50_000);
+    let report = ledger.verify(&mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let failure = match (&report.chain.damage, &report.payload_failure) {
+        (Some(damage), _) => Some((damage.seq(), damage_kind(damage), damage.to_string())),
+        (None, Some((seq, reason))) => {
+            Some((Some(*seq), "bad-payload", format!("entry {seq}: {reason}")))
+        }
+        (None, None) => None,
+    };
+    let head = &report.chain.stored_head;
+    if cli.json {
+        let failure = failure
+            .as_ref()
+            .map(|(seq, kind, message)| json!({"seq": seq, "kind": kind, "message": message}));
+        print_json(&json!({
+            "ok": report.is_ok(),
+            "ledger": {"size": head.size, "head": hex(&head.hash)},
+            "computed_head": hex(&report.chain.computed_head),
+            "entries_checked": report.chain.entries_checked,
+            "payloads_checked": report.payloads_checked,
+            "failure": failure,
+            "elapsed_ms": report.elapsed.as_secs_f64() * 1000.0,
+        }))?;
+    } else if failure.is_none() {
+        println!(
+            "ok: {} entries, chain intact, head {} ({:.1} ms)",
+            head.size,
+            hex(&head.hash),
+            report.elapsed.as_secs_f64() * 1000.0
+        );
+    }
+    match failure {
+        None => Ok(OK),
+        Some((_, _, message)) if cli.json => {
+            eprintln!("docket: verification failed: {message}");
+            Ok(INTEGRITY)
+        }
+        Some((_, _, message)) => {
+            Err(IntegrityFailure(format!("verification failed: {message}")).into())
+        }
+    }
+}
+
+/// A stable, machine-readable name for each kind of damage.
+fn damage_kind(damage: &Damage) -> &'static str {
+    match damage {
+        Damage::EntryAltered { .. } => "entry-altered",
+        Damage::BrokenLink { .. } => "broken-link",
+        Damage::Missing { .. } => "missing-entry",
+        Damage::Reordered { .. } => "reordered",
+        Damage::Malformed { .. } => "malformed",
+        Damage::HeadMismatch { .. } => "head-mismatch",
+        Damage::HeadUnreadable { .. } => "head-unreadable",
+        Damage::Unreadable { .. } => "unreadable",
+        _ => "damaged",
+    }
+}

@@ -1,0 +1,51 @@
+//! Exit codes (DESIGN.md section 6) and how errors map onto them.
+
+use docket_ledger::{AppendError, FailureKind, ImportError};
+
+/// Success.
+pub const OK: u8 = 0;
+/// Any failure not covered below.
+pub const ERROR: u8 = 1;
+/// The command line itself is wrong.
+pub const USAGE: u8 = 2;
+/// The ledger or an export failed verification.
+pub const INTEGRITY: u8 = 3;
+/// An event was rejected; nothing was written.
+pub const REJECTED: u8 = 4;
+
+/// An error that is a finding about the integrity of stored data.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct IntegrityFailure(pub String);
+
+/// A command line that parsed but makes no sense (bad hash, bad seq…).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn code_for_kind(kind: FailureKind) -> u8 {
+    match kind {
+        FailureKind::Error => ERROR,
+        FailureKind::Integrity => INTEGRITY,
+        FailureKind::Rejected => REJECTED,
+    }
+}
+
+/// The exit code for an error, found by looking through its causes.
+pub fn code_for(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<AppendError>() {
+            return code_for_kind(e.failure_kind());
+        }
+        if let Some(e) = cause.downcast_ref::<ImportError>() {
+            return code_for_kind(e.failure_kind());
+        }
+        if cause.downcast_ref::<IntegrityFailure>().is_some() {
+            return INTEGRITY;
+        }
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return USAGE;
+        }
+    }
+    ERROR
+}

@@ -1,0 +1,194 @@
+//! The command line end to end on the founding example.
+
+use std::collections::BTreeMap;
+
+use crate::support::{head_of, new_ledger, repo_file, run, run_json, run_ok};
+
+fn payloads_by_id(ledger: &std::path::Path) -> BTreeMap<String, String> {
+    let log = run_json(ledger, &["log"]);
+    let size = log["ledger"]["size"].as_u64().unwrap();
+    (0..size)
+        .map(|seq| {
+            let shown = run_json(ledger, &["show", &seq.to_string()]);
+            let id = shown["event"]["id"].as_str().unwrap().to_string();
+            let payload = shown["payload_hex"].as_str().unwrap().to_string();
+            (id, payload)
+        })
+        .collect()
+}
+
+#[test]
+fn init_import_verify_export_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo_file("examples/amazon-nokia.ndjson");
+    let example = example.to_str().unwrap();
+    let first = new_ledger(dir.path(), "first.ledger");
+
+    let imported: serde_json::Value = serde_json::from_str(
+        run_ok(&first, &["--json", "import", example])
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let events_in_file = std::fs::read_to_string(example)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(
+        imported["imported"]["appended"].as_u64().unwrap() as usize,
+        events_in_file
+    );
+    assert!(events_in_file >= 25);
+
+    let verified = run_json(&first, &["verify"]);
+    assert_eq!(verified["ok"], true);
+    assert_eq!(
+        verified["entries_checked"].as_u64().unwrap() as usize,
+        events_in_file
+    );
+
+    // Importing the same file again changes nothing.
+    let head_before = head_of(&first);
+    run_ok(&first, &["import", example]);
+    assert_eq!(head_of(&first).hash, head_before.hash);
+
+    let events = dir.path().join("events.ndjson");
+    let entries = dir.path().join("entries.ndjson");
+    run_ok(&first, &["export", events.to_str().unwrap()]);
+    run_ok(&first, &["export", "--entries", entries.to_str().unwrap()]);
+
+    // The events re-import into a second ledger with the same ids and payloads.
+    let second = new_ledger(dir.path(), "second.ledger");
+    run_ok(&second, &["import", events.to_str().unwrap()]);
+    assert_eq!(payloads_by_id(&first), payloads_by_id(&second));
+    assert_ne!(
+        head_of(&second).hash,
+        head_before.hash,
+        "recorded-at times differ, so do hashes"
+    );
+
+    // The verbatim entries restore a third ledger bit for bit.
+    let third = new_ledger(dir.path(), "third.ledger");
+    let restored = run_ok(&third, &["--json", "import", entries.to_str().unwrap()]);
+    let restored: serde_json::Value =
+        serde_json::from_str(restored.lines().last().unwrap()).unwrap();
+    assert_eq!(restored["imported"]["verbatim"], true);
+    assert_eq!(head_of(&third).hash, head_before.hash);
+    assert_eq!(head_of(&third).size, head_before.size);
+    assert_eq!(run_json(&third, &["verify"])["ok"], true);
+    let exported_again = dir.path().join("entries-again.ndjson");
+    run_ok(
+        &third,
+        &["export", "--entries", exported_again.to_str().unwrap()],
+    );
+    assert_eq!(
+        std::fs::read(&entries).unwrap(),
+        std::fs::read(&exported_again).unwrap()
+    );
+}
+
+#[test]
+fn an_altered_verbatim_export_is_refused_naming_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = new_ledger(dir.path(), "first.ledger");
+    run_ok(
+        &first,
+        &[
+            "import",
+            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
+        ],
+    );
+    let entries = dir.path().join("entries.ndjson");
+    run_ok(&first, &["export", "--entries", entries.to_str().unwrap()]);
+
+    // Change one byte of entry 7's payload: flip a base64 digit.
+    let text = std::fs::read_to_string(&entries).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let line = &mut lines[8];
+    let at = line.find("\"payload\":\"").unwrap() + 20;
+    let mut bytes = line.clone().into_bytes();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    *line = String::from_utf8(bytes).unwrap();
+    let tampered = dir.path().join("tampered.ndjson");
+    std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
+
+    let target = new_ledger(dir.path(), "target.ledger");
+    let output = run(&target, &["import", tampered.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("entry 7"), "{stderr}");
+    assert_eq!(head_of(&target).size, 0, "nothing was restored");
+
+    // A truncated export (no end line) is refused too.
+    let truncated = dir.path().join("truncated.ndjson");
+    std::fs::write(
+        &truncated,
+        text.lines().take(10).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    let output = run(&target, &["import", truncated.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("truncated"));
+    assert_eq!(head_of(&target).size, 0);
+}
+
+#[test]
+fn show_finds_entries_by_seq_and_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = new_ledger(dir.path(), "l.ledger");
+    run_ok(
+        &ledger,
+        &[
+            "import",
+            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
+        ],
+    );
+    let by_id = run_json(&ledger, &["show", "nokia-amazon-settlement"]);
+    let seq = by_id["seq"].as_u64().unwrap();
+    let by_seq = run_json(&ledger, &["show", &seq.to_string()]);
+    assert_eq!(by_id, by_seq);
+    assert_eq!(by_id["event"]["kind"], "dispute.settled");
+    let missing = run(&ledger, &["show", "no-such-event"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn demo_runs_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("demo.ledger");
+    let out = run_json(&kept, &["demo"]);
+    assert_eq!(out["verified"], true);
+    assert!(out["ledger"]["size"].as_u64().unwrap() >= 25);
+    assert_eq!(run_json(&kept, &["verify"])["ok"], true);
+    // A second demo refuses to overwrite the kept ledger.
+    assert_eq!(run(&kept, &["demo"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_second_process_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = new_ledger(dir.path(), "busy.ledger");
+    let held = docket_ledger::Ledger::open(&path).unwrap();
+    let output = run(&path, &["verify"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in use by another process"), "{stderr}");
+    drop(held);
+    run_ok(&path, &["verify"]);
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = new_ledger(dir.path(), "l.ledger");
+    assert_eq!(run(&path, &["no-such-command"]).status.code(), Some(2));
+    assert_eq!(
+        run(&path, &["append", "--expect-head", "xyz"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&path, &["log", "--limit", "-3"]).status.code(), Some(2));
+}
