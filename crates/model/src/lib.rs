@@ -27,6 +27,7 @@ mod json_out;
 mod json_tree;
 pub mod limits;
 mod path;
+mod projection;
 mod time;
 mod vocab;
 
@@ -45,5 +46,6 @@ pub use event::{
     Retraction, Source,
 };
 pub use ids::{Digest, EventId, Slug, Text};
+pub use projection::{Anomaly, Projection};
 pub use time::Effective;
 pub use vocab::{Category, DismissalReason, Kind, Nature, Outcome};

@@ -1,0 +1,1 @@
+//! docket projection: each dispute's parties, forum, claims, status and history.

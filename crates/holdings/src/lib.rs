@@ -1,0 +1,1 @@
+//! docket projection: corporate structure over time: names, parents, acquisitions, divestments.
