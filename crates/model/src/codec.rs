@@ -147,7 +147,7 @@ macro_rules! code_codec {
         bincode::impl_borrow_decode!($ty);
     )*};
 }
-code_codec!(Category, Nature, Outcome, DismissalReason);
+code_codec!(Kind, Category, Nature, Outcome, DismissalReason);
 
 impl Encode for Digest {
     fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), BinEncodeError> {
