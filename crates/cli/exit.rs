@@ -49,3 +49,18 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
     }
     ERROR
 }
+
+/// The error and its causes on one line. Library errors often carry their
+/// cause's text in their own message already; a cause whose text is already
+/// there is not repeated.
+pub fn message(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
+}

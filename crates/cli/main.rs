@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("docket: {error:#}");
+            eprintln!("docket: {}", exit::message(&error));
             ExitCode::from(exit::code_for(&error))
         }
     }

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use docket_log::{Hash, Head, NewEntry};
 use docket_model::{Body, Event, EventId, Kind};
 
+use crate::index::keys_for;
 use crate::input::parse_events;
-use crate::{AppendError, Ledger, id_index_key};
+use crate::{AppendError, Ledger};
 
 /// Conditions and settings for one append.
 #[derive(Debug, Clone, Default)]
@@ -61,9 +62,10 @@ impl AppendOutcome {
 
 /// An event ready to be stored, with the bytes that will be its payload.
 struct Planned {
-    id: EventId,
     payload: Vec<u8>,
-    kind: Kind,
+    event: Event,
+    /// The event a correction or retraction names, for its index keys.
+    target: Option<Event>,
 }
 
 impl Ledger {
@@ -133,24 +135,29 @@ impl Ledger {
                 statuses.push((id, Some(EventStatus::Unchanged { seq })));
                 continue;
             }
-            check_reference(&event, &id, |target| match fresh_by_id.get(target) {
-                Some(&index) => Ok(Some(fresh[index].kind)),
-                None => self.stored_kind(target),
-            })?;
+            let target = match event.body.target() {
+                None => None,
+                Some(target) => match fresh_by_id.get(target) {
+                    Some(&index) => Some(fresh[index].event.clone()),
+                    None => self.get_by_id(target)?.map(|stored| stored.event),
+                },
+            };
+            check_reference(&event, &id, |_| Ok(target.as_ref().map(Event::kind)))?;
             fresh_by_id.insert(id.clone(), fresh.len());
             statuses.push((id.clone(), None));
             fresh.push(Planned {
-                id,
                 payload,
-                kind: event.kind(),
+                event,
+                target,
             });
         }
 
         let batch: Vec<NewEntry> = fresh
-            .iter()
-            .map(|planned| NewEntry {
-                payload: planned.payload.clone(),
-                index_keys: vec![id_index_key(&planned.id)],
+            .into_iter()
+            .zip(head.size..)
+            .map(|(planned, seq)| NewEntry {
+                index_keys: keys_for(&planned.event, seq, planned.target.as_ref()),
+                payload: planned.payload,
             })
             .collect();
         let appended = if batch.is_empty() {

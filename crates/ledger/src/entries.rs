@@ -8,18 +8,19 @@
 //! check out; otherwise the restored ledger holds the same bytes and has the
 //! same head hash. The byte-level meaning of each field is in docs/format.md.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use docket_log::{Entry, Hash, Header};
-use docket_model::Event;
+use docket_model::{Event, EventId};
 use serde::{Deserialize, Serialize};
 
 use crate::import::for_each_line;
-use crate::{ExportError, ImportError, ImportProgress, ImportReport, Ledger, id_index_key};
+use crate::index::keys_for;
+use crate::{ExportError, ImportError, ImportProgress, ImportReport, Ledger};
 
 /// The value of the `format` field on the first line of an entries export.
 pub const ENTRIES_FORMAT: &str = "docket-entries";
@@ -338,16 +339,33 @@ pub(crate) fn restore(
         Ok(())
     };
     let _guard = ledger.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+    // Events of the batch not yet stored, for the index keys of corrections
+    // and retractions that target them.
+    let mut pending: HashMap<EventId, Event> = HashMap::new();
     for_each_line(path, |line, bytes, offset| {
         if let Line::Entry(entry) = parse_entries_line(bytes).map_err(|m| bad(line, m))?
             && entry.header.seq >= start.size
         {
             let event = Event::decode(&entry.payload)
                 .map_err(|e| bad(line, format!("entry {}: {e}", entry.header.seq)))?;
-            let keys = event.id.iter().map(id_index_key).collect();
+            let target = match event.body.target() {
+                None => None,
+                Some(target) => match pending.get(target) {
+                    Some(event) => Some(event.clone()),
+                    None => ledger
+                        .get_by_id(target)
+                        .map_err(|e| bad(line, e.to_string()))?
+                        .map(|s| s.event),
+                },
+            };
+            let keys = keys_for(&event, entry.header.seq, target.as_ref());
             batch.push((entry, keys));
+            if let Some(id) = event.id.clone() {
+                pending.insert(id, event);
+            }
             if batch.len() >= RESTORE_BATCH {
                 flush(&mut batch, offset)?;
+                pending.clear();
             }
         }
         Ok(())

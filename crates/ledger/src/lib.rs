@@ -14,6 +14,7 @@ mod append;
 mod entries;
 mod error;
 mod import;
+mod index;
 mod input;
 mod verify;
 
@@ -34,16 +35,6 @@ pub use input::{ParsedEvent, parse_events};
 pub use verify::LedgerVerifyReport;
 
 pub use docket_log::{Damage, Entry, Hash, Head, hex, parse_hex_hash};
-
-/// Index key namespace for event ids: `id:` followed by the id's bytes.
-const ID_INDEX_PREFIX: &[u8] = b"id:";
-
-fn id_index_key(id: &EventId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(ID_INDEX_PREFIX.len() + id.as_str().len());
-    key.extend_from_slice(ID_INDEX_PREFIX);
-    key.extend_from_slice(id.as_str().as_bytes());
-    key
-}
 
 /// A ledger of legal events on disk.
 ///
@@ -106,7 +97,7 @@ impl Ledger {
 
     /// The sequence number of the entry holding the event with this id.
     pub fn seq_of(&self, id: &EventId) -> Result<Option<u64>, ReadError> {
-        Ok(self.log.index_get(&id_index_key(id))?)
+        Ok(self.log.index_get(&index::id_key(id))?)
     }
 
     /// The entry holding the event with this id.

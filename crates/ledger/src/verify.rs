@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use docket_log::VerifyReport;
 use docket_model::Event;
 
-use crate::{Ledger, id_index_key};
+use crate::Ledger;
+use crate::index::id_key;
 
 /// What a full verification found.
 #[derive(Debug, Clone)]
@@ -77,7 +78,7 @@ impl Ledger {
         let Some(id) = event.id else {
             return Some("stored event has no id".to_string());
         };
-        match self.log.index_get(&id_index_key(&id)) {
+        match self.log.index_get(&id_key(&id)) {
             Ok(Some(indexed)) if indexed == seq => None,
             Ok(Some(indexed)) => Some(format!("id {id} is indexed at entry {indexed}, not here")),
             Ok(None) => Some(format!("id {id} is missing from the id index")),

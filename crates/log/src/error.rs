@@ -230,3 +230,17 @@ pub enum FlushError {
 pub(crate) fn show_key(key: &[u8]) -> String {
     key.escape_ascii().to_string()
 }
+
+/// Writing derived data (see [`crate::Log::derived_put`]) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DerivedError {
+    /// sled reported an error.
+    #[error("cannot store derived data in ledger at {}: {source}", path.display())]
+    Storage {
+        /// The log's path.
+        path: PathBuf,
+        /// The underlying error.
+        source: sled::Error,
+    },
+}

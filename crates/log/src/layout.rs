@@ -10,6 +10,8 @@
 //!
 //! The prefixes are printable ASCII so that raw dumps are readable. `"N"`
 //! and `"P"` are reserved for the planned Merkle nodes and checkpoints;
+//! `"D"` ‖ name holds derived data (snapshots), outside the chain (see
+//! `derived.rs`);
 //! readers ignore keys with prefixes they do not know.
 
 use crate::entry::Head;

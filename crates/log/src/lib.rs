@@ -36,6 +36,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod chunk;
+mod derived;
 mod diagnose;
 mod entry;
 mod error;
@@ -51,7 +52,7 @@ mod verify;
 mod tests;
 
 pub use entry::{Appended, Entry, HASH_CONTEXT, Head, NewEntry, entry_hash};
-pub use error::{AppendError, FlushError, OpenError, ReadError};
+pub use error::{AppendError, DerivedError, FlushError, OpenError, ReadError};
 pub use header::{EntryError, FORMAT_VERSION, HEADER_LEN, Header, MAX_PAYLOAD_LEN};
 pub use layout::{CHUNK_LEN, LAYOUT_VERSION};
 pub use read::{Entries, IndexScan};

@@ -297,6 +297,16 @@ pub struct Retraction {
 }
 
 impl Body {
+    /// The event a correction or retraction acts on; `None` for every
+    /// other kind.
+    pub fn target(&self) -> Option<&EventId> {
+        match self {
+            Body::Correction(correction) => Some(&correction.target),
+            Body::Retraction(retraction) => Some(&retraction.target),
+            _ => None,
+        }
+    }
+
     /// The kind of this body.
     pub fn kind(&self) -> Kind {
         match self {
