@@ -1,1 +1,135 @@
 //! docket projection: each dispute's parties, forum, claims, status and history.
+//!
+//! [`Disputes`] folds `dispute.*` events into one [`Dispute`] per filed
+//! dispute. It is a [`Projection`]: pure and total. [`Projection::apply`]
+//! never fails and never panics; an event that does not fit the state (a
+//! ruling in a dispute nobody filed, an appeal of a settled dispute) is
+//! recorded as an [`Anomaly`] naming the ids involved and otherwise ignored,
+//! so the state after an anomaly is exactly the state before it.
+//!
+//! # What the projection is fed
+//!
+//! The ledger decides which events are visible to a query and their order:
+//! corrections already substituted (the replacement content under the
+//! original id and seq), retractions removed, sorted by `(effective, seq)`.
+//! This crate only gives them meaning. `correction` and `retraction` events
+//! themselves, and the entity, partnership, acquisition and divestment kinds,
+//! are ignored without an anomaly.
+//!
+//! # Status machine
+//!
+//! `dispute.filed` creates a dispute with status `open`. The other dispute
+//! events move it as in this table (rows: event; columns: status before;
+//! `=` keeps the status; `A` is an anomaly that leaves everything as it was):
+//!
+//! | event \ status      | open      | stayed              | on-appeal | settled | dismissed | decided   |
+//! |---------------------|-----------|---------------------|-----------|---------|-----------|-----------|
+//! | `dispute.stayed`    | stayed    | A                   | stayed    | A       | A         | A         |
+//! | `dispute.resumed`   | A         | status before stay  | A         | A       | A         | A         |
+//! | `dispute.appealed`  | on-appeal | A                   | A         | A       | on-appeal | on-appeal |
+//! | `dispute.judgment`  | decided   | A                   | decided   | A       | A         | A         |
+//! | `dispute.dismissed` | dismissed | dismissed           | dismissed | A       | A         | A         |
+//! | `dispute.settled`   | settled   | settled             | settled   | A       | A         | A         |
+//! | `dispute.ruling`    | =         | =                   | =         | A       | A         | A         |
+//! | `dispute.entry`     | =         | =                   | =         | =       | =         | =         |
+//!
+//! `settled`, `dismissed` and `decided` are terminal ([`Status::is_terminal`]).
+//! Entering one sets [`Dispute::closed`] to the event's effective time; an
+//! appeal reopens the dispute and clears it. A docket entry after closure is
+//! normal (courts docket closing orders) and is not an anomaly.
+//!
+//! Further rules:
+//!
+//! - Filing an id that is already filed is an anomaly; the second filing is
+//!   ignored.
+//! - A filing whose `responds_to` names a dispute that is not filed is an
+//!   anomaly, but the filing still applies (with `responds_to` as given).
+//! - Any other event naming a dispute that is not filed is an anomaly. So is
+//!   an event dated before the filing of its dispute (which the ledger's
+//!   ordering rules out, but a hand-fed sequence may not).
+//! - A settlement closes each listed dispute that is open, stayed or on
+//!   appeal. Each listed dispute that is not filed or already terminal gives
+//!   its own anomaly, and the others still settle.
+//!
+//! [`Dispute::history`] lists every event applied to a dispute, in applied
+//! order, each with the status after it and a one-line summary.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod apply;
+mod dispute;
+mod status;
+mod summary;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use bincode::{Decode, Encode};
+use docket_model::{Anomaly, Slug};
+
+pub use dispute::{
+    Appeal, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
+};
+pub use docket_model::Projection;
+pub use status::Status;
+
+/// The state of every dispute: the [`Projection`] over `dispute.*` events.
+///
+/// Keyed by dispute id in a `BTreeMap`, so equality, iteration order and the
+/// bincode encoding are deterministic: the same events in the same order
+/// always give an equal state with the same bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Disputes {
+    /// Every filed dispute, by id.
+    disputes: BTreeMap<Slug, Dispute>,
+    /// Every event that did not fit, in applied order.
+    anomalies: Vec<Anomaly>,
+}
+
+impl Disputes {
+    /// An empty state: no disputes, no anomalies.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The dispute with this id, if it has been filed.
+    pub fn get(&self, id: &str) -> Option<&Dispute> {
+        self.disputes.get(id)
+    }
+
+    /// Every filed dispute, sorted by id.
+    pub fn iter(&self) -> impl Iterator<Item = &Dispute> {
+        self.disputes.values()
+    }
+
+    /// Every dispute that is not in a terminal status (open, stayed or on
+    /// appeal), sorted by id.
+    pub fn active(&self) -> impl Iterator<Item = &Dispute> {
+        self.iter().filter(|d| d.is_active())
+    }
+
+    /// The number of filed disputes.
+    pub fn len(&self) -> usize {
+        self.disputes.len()
+    }
+
+    /// Whether no dispute has been filed.
+    pub fn is_empty(&self) -> bool {
+        self.disputes.is_empty()
+    }
+
+    /// Whether the dispute is filed and not in a terminal status.
+    pub fn is_active(&self, id: &str) -> bool {
+        self.get(id).is_some_and(Dispute::is_active)
+    }
+}
+
+impl<'a> IntoIterator for &'a Disputes {
+    type Item = &'a Dispute;
+    type IntoIter = std::collections::btree_map::Values<'a, Slug, Dispute>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.disputes.values()
+    }
+}
