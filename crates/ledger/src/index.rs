@@ -20,7 +20,7 @@ use docket_model::{Event, EventId, Slug};
 pub(crate) const ID_PREFIX: &[u8] = b"id:";
 
 /// Which family of slugs an index key is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Family {
     Dispute,
     Entity,

@@ -16,6 +16,11 @@ mod error;
 mod import;
 mod index;
 mod input;
+mod replay;
+mod snapshot;
+mod state;
+mod time;
+mod timeline;
 mod verify;
 
 #[cfg(test)]
@@ -32,6 +37,10 @@ pub use entries::{ENTRIES_FORMAT, EntriesHeader};
 pub use error::{AppendError, ExportError, FailureKind, ImportError, OpenError, ReadError};
 pub use import::{ImportOptions, ImportProgress, ImportReport};
 pub use input::{ParsedEvent, parse_events};
+pub use replay::{Projections, Revision};
+pub use state::{DisputeView, EntityView, State, StateSource};
+pub use time::{TimeQuery, format_instant, parse_instant};
+pub use timeline::{Revised, TimelineItem, TimelineScope};
 pub use verify::LedgerVerifyReport;
 
 pub use docket_log::{Damage, Entry, Hash, Head, hex, parse_hex_hash};
@@ -130,3 +139,8 @@ fn decode_stored(entry: Entry) -> Result<StoredEvent, ReadError> {
     let hash = entry.hash();
     Ok(StoredEvent { entry, hash, event })
 }
+
+/// The projection crates, for callers that render their types.
+pub use docket_disputes as disputes;
+pub use docket_holdings as holdings;
+pub use docket_relations as relations;

@@ -19,6 +19,10 @@ pub struct LedgerVerifyReport {
     pub payload_failure: Option<(u64, String)>,
     /// Payloads decoded and checked.
     pub payloads_checked: u64,
+    /// Whether the stored snapshot of the projections matches a fresh
+    /// replay (`None`: no snapshot for this head, nothing to compare). A
+    /// mismatching snapshot is discarded, so queries rebuild it.
+    pub snapshot_matches: Option<bool>,
     /// Wall-clock time the verification took.
     pub elapsed: Duration,
 }
@@ -26,7 +30,7 @@ pub struct LedgerVerifyReport {
 impl LedgerVerifyReport {
     /// Whether the ledger checked out completely.
     pub fn is_ok(&self) -> bool {
-        self.chain.is_ok() && self.payload_failure.is_none()
+        self.chain.is_ok() && self.payload_failure.is_none() && self.snapshot_matches != Some(false)
     }
 }
 
@@ -62,10 +66,21 @@ impl Ledger {
                 }
             }
         }
+        let mut snapshot_matches = None;
+        if chain.is_ok() && payload_failure.is_none() {
+            match self.snapshot_matches_log() {
+                Ok(matches) => snapshot_matches = matches,
+                Err(e) => payload_failure = Some((payloads_checked, e.to_string())),
+            }
+            if snapshot_matches == Some(false) {
+                self.discard_snapshot();
+            }
+        }
         LedgerVerifyReport {
             chain,
             payload_failure,
             payloads_checked,
+            snapshot_matches,
             elapsed: started.elapsed(),
         }
     }

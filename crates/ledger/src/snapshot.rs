@@ -1,0 +1,146 @@
+//! The snapshot: the projections of everything recorded, kept next to the
+//! log so that opening a ledger does not replay its whole history.
+//!
+//! The snapshot is derived data (outside the hash chain). It is tied to the
+//! head it was built from (size and hash) and used only when that tie
+//! holds. When the log has grown since, the snapshot catches up by applying
+//! just the new entries, provided none of them is a correction or a
+//! retraction and none is dated before the latest event already applied
+//! (otherwise the `(effective, seq)` order would put it in the middle of
+//! history, and everything is replayed instead). A snapshot that does not
+//! decode is ignored and rebuilt.
+
+use bincode::{Decode, Encode};
+use docket_log::{Hash, Head};
+
+use crate::replay::{Projections, Revision};
+use crate::state::{State, StateSource};
+use crate::{Ledger, ReadError, TimeQuery};
+
+const SNAPSHOT_NAME: &[u8] = b"snapshot";
+
+/// Bumped whenever a projection's stored shape changes, so an old snapshot
+/// is rebuilt rather than misread.
+const SNAPSHOT_VERSION: u32 = 1;
+
+/// Snapshots can be large; this bounds what a damaged one can make the
+/// decoder allocate.
+const SNAPSHOT_LIMIT: usize = 1 << 32;
+
+#[derive(Debug, Clone, Encode, Decode)]
+struct Snapshot {
+    version: u32,
+    size: u64,
+    head: Hash,
+    max_instant: i64,
+    projections: Projections,
+    revisions: Vec<Revision>,
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<SNAPSHOT_LIMIT>()
+}
+
+impl Ledger {
+    fn load_snapshot(&self) -> Option<Snapshot> {
+        let bytes = self.log.derived_get(SNAPSHOT_NAME).ok()??;
+        let (snapshot, read): (Snapshot, usize) =
+            bincode::decode_from_slice(&bytes, config()).ok()?;
+        (read == bytes.len() && snapshot.version == SNAPSHOT_VERSION).then_some(snapshot)
+    }
+
+    fn save_snapshot(&self, snapshot: &Snapshot) {
+        // Derived data: failing to store it only costs a replay next time.
+        if let Ok(bytes) = bincode::encode_to_vec(snapshot, config()) {
+            let _ = self.log.derived_put(SNAPSHOT_NAME, &bytes);
+        }
+    }
+
+    /// Drops the snapshot (it is rebuilt on the next query).
+    pub fn discard_snapshot(&self) {
+        let _ = self.log.derived_remove(SNAPSHOT_NAME);
+    }
+
+    /// Whether the stored snapshot matches a fresh replay of the whole log.
+    /// `None` when there is no usable snapshot for the current head.
+    pub fn snapshot_matches_log(&self) -> Result<Option<bool>, ReadError> {
+        let head = self.head();
+        let Some(snapshot) = self
+            .load_snapshot()
+            .filter(|s| s.size == head.size && s.head == head.hash)
+        else {
+            return Ok(None);
+        };
+        let fresh = self.replay_prefix(head.size, None)?;
+        Ok(Some(
+            fresh.projections == snapshot.projections && fresh.revisions == snapshot.revisions,
+        ))
+    }
+
+    /// The state of everything recorded, through the snapshot.
+    pub(crate) fn current_state(&self, query: &TimeQuery, head: Head) -> Result<State, ReadError> {
+        let state = |snapshot: Snapshot, source| State {
+            query: *query,
+            visible: snapshot.size,
+            head,
+            projections: snapshot.projections,
+            revisions: snapshot.revisions,
+            source,
+        };
+        if let Some(mut snapshot) = self.load_snapshot() {
+            if snapshot.size == head.size && snapshot.head == head.hash {
+                return Ok(state(snapshot, StateSource::Snapshot));
+            }
+            if self.catch_up(&mut snapshot, head)? {
+                self.save_snapshot(&snapshot);
+                return Ok(state(snapshot, StateSource::Incremental));
+            }
+        }
+        let replayed = self.replay_prefix(head.size, None)?;
+        let snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            size: head.size,
+            head: head.hash,
+            max_instant: replayed.max_instant,
+            projections: replayed.projections,
+            revisions: replayed.revisions,
+        };
+        self.save_snapshot(&snapshot);
+        Ok(state(snapshot, StateSource::Replay))
+    }
+
+    /// Applies the entries after the snapshot to it, if that gives the same
+    /// result as a replay. Returns whether it did.
+    fn catch_up(&self, snapshot: &mut Snapshot, head: Head) -> Result<bool, ReadError> {
+        if snapshot.size > head.size {
+            return Ok(false);
+        }
+        // The snapshot must be of a prefix of this very log.
+        let tied = match snapshot.size {
+            0 => snapshot.head == [0u8; 32],
+            size => self.log.get(size - 1)?.map(|e| e.hash()) == Some(snapshot.head),
+        };
+        if !tied {
+            return Ok(false);
+        }
+        let mut new = Vec::new();
+        for stored in self.events(snapshot.size..head.size) {
+            let stored = stored?;
+            let instant = stored.event.effective.instant_micros();
+            if stored.event.kind().is_meta() || instant < snapshot.max_instant {
+                return Ok(false);
+            }
+            new.push((instant, stored.entry.header.seq, stored.event));
+        }
+        // None is earlier than what was applied, so applying them in
+        // (effective, seq) order after the old ones is exactly replay order.
+        new.sort_by_key(|(instant, seq, _)| (*instant, *seq));
+        for (instant, seq, event) in &new {
+            snapshot.projections.apply(*seq, event);
+            snapshot.max_instant = snapshot.max_instant.max(*instant);
+        }
+        snapshot.size = head.size;
+        snapshot.head = head.hash;
+        Ok(true)
+    }
+}

@@ -1,0 +1,367 @@
+//! Answering questions of time: the state of everything, of one dispute or
+//! of one entity, for any [`TimeQuery`].
+
+use std::collections::{BTreeSet, HashSet};
+
+use docket_disputes::Dispute;
+use docket_holdings::Entity;
+use docket_log::Head;
+use docket_model::{Anomaly, Event, Kind, Slug};
+use docket_relations::{Partnership, View};
+
+use crate::index::{Family, slug_prefix};
+use crate::replay::{Projections, Replayed, Revision, replay};
+use crate::{Ledger, ReadError, TimeQuery};
+
+/// How a state was obtained; reported so that users and benchmarks can see
+/// whether the snapshot was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateSource {
+    /// The stored snapshot matched the head.
+    Snapshot,
+    /// The snapshot was behind and the new entries were applied to it.
+    Incremental,
+    /// Everything visible was replayed from the log.
+    Replay,
+}
+
+/// The projections for one query, with what they are based on.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The query answered.
+    pub query: TimeQuery,
+    /// How many entries (a prefix of the log) the query could see.
+    pub visible: u64,
+    /// The ledger's head when the query ran.
+    pub head: Head,
+    /// Disputes, holdings and relations.
+    pub projections: Projections,
+    /// Corrections and retractions among the visible entries.
+    pub revisions: Vec<Revision>,
+    /// Where the projections came from.
+    pub source: StateSource,
+}
+
+impl State {
+    /// Pairs, conflicts and countersuits, with entities grouped by their
+    /// ultimate parent and disputes judged by their status.
+    pub fn relations_view(&self) -> View {
+        let p = &self.projections;
+        p.relations.view(
+            &|entity: &Slug| p.holdings.ultimate_parent(entity),
+            &|dispute: &Slug| p.disputes.is_active(dispute.as_str()),
+            &|dispute: &Slug| p.disputes.get(dispute.as_str()).and_then(|d| d.closed),
+        )
+    }
+
+    /// Every anomaly: those of the projections, and references to entities
+    /// nobody registered.
+    pub fn anomalies(&self) -> Vec<Anomaly> {
+        let mut all = self.projections.anomalies();
+        all.extend(unregistered_references(&self.projections));
+        all.sort_by_key(|a| a.seq);
+        all
+    }
+}
+
+fn unregistered_references(p: &Projections) -> Vec<Anomaly> {
+    let mut found = Vec::new();
+    let known = |slug: &Slug| p.holdings.get(slug.as_str()).is_some();
+    for dispute in p.disputes.iter() {
+        for party in dispute.plaintiffs.iter().chain(&dispute.defendants) {
+            if !known(party) {
+                found.push(Anomaly {
+                    seq: dispute.filed_seq,
+                    kind: Kind::DisputeFiled,
+                    reason: format!(
+                        "dispute {} names {party}, which is not a registered entity",
+                        dispute.id
+                    ),
+                });
+            }
+        }
+    }
+    for partnership in p.relations.partnerships() {
+        for party in partnership.parties.iter().chain(&partnership.customer) {
+            if !known(party) {
+                found.push(Anomaly {
+                    seq: partnership.formed_seq,
+                    kind: Kind::PartnershipFormed,
+                    reason: format!(
+                        "partnership {} names {party}, which is not a registered entity",
+                        partnership.id
+                    ),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// One dispute as of a query, with what it takes to read it.
+#[derive(Debug, Clone)]
+pub struct DisputeView {
+    /// The dispute.
+    pub dispute: Dispute,
+    /// The projections built from this dispute's events and its parties'
+    /// entity events (for names and groups).
+    pub projections: Projections,
+    /// Revisions that touched this dispute's events.
+    pub revisions: Vec<Revision>,
+    /// Entries read to answer (a measure of the index's work).
+    pub entries_read: u64,
+}
+
+/// One entity as of a query.
+#[derive(Debug, Clone)]
+pub struct EntityView {
+    /// The entity.
+    pub entity: Entity,
+    /// Its ultimate parent.
+    pub ultimate_parent: Slug,
+    /// Disputes in which it is a plaintiff or a defendant.
+    pub disputes: Vec<Dispute>,
+    /// Partnerships it is a party to.
+    pub partnerships: Vec<Partnership>,
+    /// The projections built from the events read.
+    pub projections: Projections,
+    /// Revisions that touched the events read.
+    pub revisions: Vec<Revision>,
+    /// Entries read to answer.
+    pub entries_read: u64,
+}
+
+impl Ledger {
+    /// How many entries a query can see: a prefix of the log.
+    pub fn visible_size(&self, query: &TimeQuery) -> Result<u64, ReadError> {
+        let mut size = self.head().size;
+        if let Some(last) = query.at_seq {
+            size = size.min(last.saturating_add(1));
+        }
+        if let Some(known_at) = query.known_at {
+            // Recorded-at never decreases along the log: binary search for
+            // the first entry recorded after `known_at`.
+            let (mut low, mut high) = (0u64, size);
+            while low < high {
+                let middle = low + (high - low) / 2;
+                let recorded = self
+                    .log
+                    .get(middle)?
+                    .map(|e| e.header.recorded_at)
+                    .unwrap_or(i64::MAX);
+                if recorded <= known_at {
+                    low = middle + 1;
+                } else {
+                    high = middle;
+                }
+            }
+            size = low;
+        }
+        Ok(size)
+    }
+
+    /// The state of every dispute, entity and relationship for `query`.
+    pub fn state(&self, query: &TimeQuery) -> Result<State, ReadError> {
+        let head = self.head();
+        let visible = self.visible_size(query)?;
+        if visible == head.size && query.as_of.is_none() {
+            return self.current_state(query, head);
+        }
+        let replayed = self.replay_prefix(visible, query.as_of)?;
+        Ok(State {
+            query: *query,
+            visible,
+            head,
+            projections: replayed.projections,
+            revisions: replayed.revisions,
+            source: StateSource::Replay,
+        })
+    }
+
+    /// Replays entries `0..visible` from the log.
+    pub(crate) fn replay_prefix(
+        &self,
+        visible: u64,
+        as_of: Option<i64>,
+    ) -> Result<Replayed, ReadError> {
+        let events: Result<Vec<(u64, Event)>, ReadError> = self
+            .events(0..visible)
+            .map(|s| s.map(|s| (s.entry.header.seq, s.event)))
+            .collect();
+        Ok(replay(events?, as_of))
+    }
+
+    /// The visible entries indexed under `slug`, in seq order.
+    pub(crate) fn indexed_events(
+        &self,
+        family: Family,
+        slug: &str,
+        visible: u64,
+    ) -> Result<Vec<(u64, Event)>, ReadError> {
+        let mut seqs = BTreeSet::new();
+        self.collect_indexed(family, slug, visible, &mut seqs)?;
+        self.read_seqs(&seqs)
+    }
+
+    /// Reads the entries whose seqs are given (any order, duplicates
+    /// allowed) below `visible`, in seq order.
+    fn read_seqs(&self, seqs: &BTreeSet<u64>) -> Result<Vec<(u64, Event)>, ReadError> {
+        let mut events = Vec::with_capacity(seqs.len());
+        for &seq in seqs {
+            if let Some(stored) = self.get(seq)? {
+                events.push((seq, stored.event));
+            }
+        }
+        Ok(events)
+    }
+
+    /// Adds to `seqs` every visible entry indexed under `slug`.
+    fn collect_indexed(
+        &self,
+        family: Family,
+        slug: &str,
+        visible: u64,
+        seqs: &mut BTreeSet<u64>,
+    ) -> Result<(), ReadError> {
+        for item in self.log.index_scan(&slug_prefix(family, slug)) {
+            let (_, seq) = item?;
+            if seq < visible {
+                seqs.insert(seq);
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays only the events indexed under the given slugs, growing the
+    /// set with `expand` (which names more slugs given the events read so
+    /// far: a dispute's parties, an entity's parents) until nothing new is
+    /// asked for.
+    fn replay_around(
+        &self,
+        query: &TimeQuery,
+        start: Vec<(Family, String)>,
+        expand: impl Fn(&[(u64, Event)]) -> Vec<(Family, String)>,
+    ) -> Result<(Replayed, u64), ReadError> {
+        let visible = self.visible_size(query)?;
+        let mut asked: HashSet<(Family, String)> = HashSet::new();
+        let mut seqs = BTreeSet::new();
+        let mut pending = start;
+        let mut events = Vec::new();
+        loop {
+            let mut grew = false;
+            for (family, slug) in pending.drain(..) {
+                if asked.insert((family, slug.clone())) {
+                    self.collect_indexed(family, &slug, visible, &mut seqs)?;
+                    grew = true;
+                }
+            }
+            if !grew {
+                break;
+            }
+            // Every round asks for at least one new slug, and there are
+            // finitely many, so this ends.
+            events = self.read_seqs(&seqs)?;
+            pending = expand(&events);
+        }
+        let read = events.len() as u64;
+        Ok((replay(events, query.as_of), read))
+    }
+
+    /// One dispute as of `query`, read through the index.
+    pub fn dispute(&self, id: &str, query: &TimeQuery) -> Result<Option<DisputeView>, ReadError> {
+        let start = vec![(Family::Dispute, id.to_string())];
+        let (replayed, entries_read) = self.replay_around(query, start, |events| {
+            let mut more = Vec::new();
+            for (_, event) in events {
+                let names_it = event.disputes().iter().any(|d| d.as_str() == id);
+                if names_it || is_structural(event) {
+                    more.extend(
+                        event
+                            .entities()
+                            .into_iter()
+                            .map(|s| (Family::Entity, s.to_string())),
+                    );
+                }
+            }
+            more
+        })?;
+        let Some(dispute) = replayed.projections.disputes.get(id).cloned() else {
+            return Ok(None);
+        };
+        Ok(Some(DisputeView {
+            dispute,
+            projections: replayed.projections,
+            revisions: replayed.revisions,
+            entries_read,
+        }))
+    }
+
+    /// One entity as of `query`, read through the index: its own events,
+    /// its corporate family's, and those of the disputes and partnerships
+    /// naming it.
+    pub fn entity(&self, id: &str, query: &TimeQuery) -> Result<Option<EntityView>, ReadError> {
+        let start = vec![(Family::Entity, id.to_string())];
+        let (replayed, entries_read) = self.replay_around(query, start, |events| {
+            let mut more = Vec::new();
+            for (_, event) in events {
+                if is_structural(event) {
+                    more.extend(
+                        event
+                            .entities()
+                            .into_iter()
+                            .map(|s| (Family::Entity, s.to_string())),
+                    );
+                } else if event.entities().iter().any(|e| e.as_str() == id) {
+                    more.extend(
+                        event
+                            .disputes()
+                            .into_iter()
+                            .map(|s| (Family::Dispute, s.to_string())),
+                    );
+                    more.extend(
+                        event
+                            .partnerships()
+                            .into_iter()
+                            .map(|s| (Family::Partnership, s.to_string())),
+                    );
+                }
+            }
+            more
+        })?;
+        let p = replayed.projections;
+        let Some(entity) = p.holdings.get(id).cloned() else {
+            return Ok(None);
+        };
+        let names_it = |slugs: &[Slug]| slugs.iter().any(|s| s.as_str() == id);
+        let disputes = p
+            .disputes
+            .iter()
+            .filter(|d| names_it(&d.plaintiffs) || names_it(&d.defendants))
+            .cloned()
+            .collect();
+        let partnerships = p
+            .relations
+            .partnerships()
+            .filter(|x| names_it(&x.parties))
+            .cloned()
+            .collect();
+        Ok(Some(EntityView {
+            ultimate_parent: p.holdings.ultimate_parent(&entity.id),
+            entity,
+            disputes,
+            partnerships,
+            revisions: replayed.revisions,
+            projections: p,
+            entries_read,
+        }))
+    }
+}
+
+/// Events that shape corporate structure: following the entities they
+/// name reaches a whole corporate family, and no further.
+fn is_structural(event: &Event) -> bool {
+    matches!(
+        event.kind(),
+        Kind::EntityRegistered | Kind::EntityRenamed | Kind::Acquisition | Kind::Divestment
+    )
+}
