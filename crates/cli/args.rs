@@ -38,6 +38,16 @@ pub enum Command {
     Show(ShowArgs),
     /// Re-hash every entry, check the chain, the head and every payload.
     Verify,
+    /// Every dispute, partnership, entity, conflict and countersuit.
+    State(TimeArgs),
+    /// One dispute: parties, forum, status, rulings and its full history.
+    Dispute(DisputeArgs),
+    /// One entity: names and parents over time, group, disputes, partnerships.
+    Entity(EntityArgs),
+    /// Groups that are adverse in an open dispute while partnered, and countersuits.
+    Conflicts(TimeArgs),
+    /// Events in the order they happened, with corrections and retractions.
+    Timeline(TimelineArgs),
     /// Build a ledger from the Amazon/Nokia example and walk through it.
     Demo,
 }
@@ -74,6 +84,54 @@ pub struct ExportArgs {
     /// the events: the backup and replication format.
     #[arg(long)]
     pub entries: bool,
+}
+
+/// The time flags every query takes (DESIGN.md section 4).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TimeArgs {
+    /// The world as of this date (end of day, UTC) or RFC 3339 timestamp.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Only what the ledger had recorded by this timestamp (or date).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub known_at: Option<String>,
+    /// Only entries 0..=N.
+    #[arg(long, value_name = "N")]
+    pub at_seq: Option<u64>,
+}
+
+/// Flags of `dispute`.
+#[derive(Debug, Args)]
+pub struct DisputeArgs {
+    /// The dispute's id.
+    pub id: String,
+    /// When to look.
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+/// Flags of `entity`.
+#[derive(Debug, Args)]
+pub struct EntityArgs {
+    /// The entity's id.
+    pub id: String,
+    /// When to look.
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+/// Flags of `timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Only this dispute's events.
+    #[arg(long, value_name = "ID", conflicts_with = "entity")]
+    pub dispute: Option<String>,
+    /// Only events naming this entity.
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<String>,
+    /// When to look.
+    #[command(flatten)]
+    pub time: TimeArgs,
 }
 
 /// Flags of `log`.

@@ -64,3 +64,13 @@ pub fn message(error: &anyhow::Error) -> String {
     }
     message
 }
+
+/// Whether the error is standard output's reader going away (`| head`),
+/// which is not worth a message.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -3,11 +3,14 @@
 //! This is the only place in the project that prints. Commands are thin:
 //! they parse flags, call `docket-ledger`, and render what comes back.
 
+// Declared first: its `say!` macros are used by the modules below.
+#[macro_use]
+mod output;
 mod args;
 mod commands;
 mod describe;
 mod exit;
-mod output;
+mod render;
 
 use std::process::ExitCode;
 
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     };
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(error) if exit::is_broken_pipe(&error) => ExitCode::from(exit::OK),
         Err(error) => {
             eprintln!("docket: {}", exit::message(&error));
             ExitCode::from(exit::code_for(&error))

@@ -85,3 +85,24 @@ impl Table {
         text
     }
 }
+
+/// `println!` that returns write errors instead of panicking, so that
+/// `docket log | head` ends quietly when the reader goes away.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout())?
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
+/// `print!` that returns write errors instead of panicking.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*)?
+    }};
+}

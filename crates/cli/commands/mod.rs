@@ -1,7 +1,9 @@
 //! One function per command.
 
 mod demo;
+mod query;
 mod read;
+mod views;
 mod write;
 
 use std::path::PathBuf;
@@ -40,5 +42,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Show(args) => read::show(&cli, &open(&cli)?, args),
         Command::Verify => read::verify(&cli, &open(&cli)?),
         Command::Demo => demo::run(&cli),
+        Command::State(time) => query::state(&cli, &open(&cli)?, time),
+        Command::Conflicts(time) => query::conflicts(&cli, &open(&cli)?, time),
+        Command::Dispute(args) => views::dispute(&cli, &open(&cli)?, args),
+        Command::Entity(args) => views::entity(&cli, &open(&cli)?, args),
+        Command::Timeline(args) => views::timeline(&cli, &open(&cli)?, args),
     }
 }

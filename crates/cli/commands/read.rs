@@ -42,7 +42,7 @@ pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
             &json!({"ledger": {"size": size, "head": hex(&ledger.head().hash)}, "entries": lines}),
         )?;
     } else {
-        print!("{}", table.render());
+        say_raw!("{}", table.render());
     }
     Ok(OK)
 }
@@ -96,16 +96,17 @@ pub fn show(cli: &Cli, ledger: &Ledger, args: &ShowArgs) -> anyhow::Result<u8> {
         return Ok(OK);
     }
     let header = &stored.entry.header;
-    println!("entry      #{}", header.seq);
-    println!("recorded   {}", timestamp(header.recorded_at));
-    println!("hash       {}", hex(&stored.hash));
-    println!("prev hash  {}", hex(&header.prev_hash));
-    println!(
+    say!("entry      #{}", header.seq);
+    say!("recorded   {}", timestamp(header.recorded_at));
+    say!("hash       {}", hex(&stored.hash));
+    say!("prev hash  {}", hex(&header.prev_hash));
+    say!(
         "payload    {} bytes (format version {})",
-        header.payload_len, header.version
+        header.payload_len,
+        header.version
     );
-    println!("summary    {}", describe(&stored.event));
-    println!(
+    say!("summary    {}", describe(&stored.event));
+    say!(
         "{}",
         serde_json::to_string_pretty(&stored.event.to_json_value())?
     );
@@ -142,7 +143,7 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
             "elapsed_ms": report.elapsed.as_secs_f64() * 1000.0,
         }))?;
     } else if failure.is_none() {
-        println!(
+        say!(
             "ok: {} entries, chain intact, head {} ({:.1} ms)",
             head.size,
             hex(&head.hash),

@@ -18,7 +18,7 @@ pub fn init(cli: &Cli, path: &Path) -> anyhow::Result<u8> {
     if cli.json {
         print_json(&json!({"ledger": {"path": path, "size": head.size, "head": hex(&head.hash)}}))?;
     } else {
-        println!("created an empty ledger at {}", path.display());
+        say!("created an empty ledger at {}", path.display());
     }
     Ok(OK)
 }
@@ -90,13 +90,13 @@ pub fn append(cli: &Cli, ledger: &Ledger, args: &AppendArgs) -> anyhow::Result<u
     } else {
         for (id, status) in &outcome.events {
             match status {
-                EventStatus::Appended { seq, .. } => println!("appended  #{seq:<6} {id}"),
+                EventStatus::Appended { seq, .. } => say!("appended  #{seq:<6} {id}"),
                 EventStatus::Unchanged { seq } => {
-                    println!("unchanged #{seq:<6} {id} (already in the ledger)")
+                    say!("unchanged #{seq:<6} {id} (already in the ledger)")
                 }
             }
         }
-        println!(
+        say!(
             "ledger: {} entries, head {}",
             outcome.head.size,
             hex(&outcome.head.hash)
@@ -190,7 +190,7 @@ pub fn export(cli: &Cli, ledger: &Ledger, args: &ExportArgs) -> anyhow::Result<u
         if cli.json {
             print_json(&json!({"exported": {"file": path, "what": what, "count": count}}))?;
         } else {
-            println!("exported {count} {what} to {}", path.display());
+            say!("exported {count} {what} to {}", path.display());
         }
     }
     Ok(OK)

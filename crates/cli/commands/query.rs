@@ -1,0 +1,192 @@
+//! `state` and `conflicts`: questions about everything at once.
+
+use docket_ledger::{Ledger, State};
+use serde_json::json;
+
+use crate::args::{Cli, TimeArgs};
+use crate::exit::OK;
+use crate::output::{Table, print_json};
+use crate::render::{
+    Names, anomaly_json, conflict_json, countersuit_json, dispute_json, entities_json, ledger_json,
+    partnership_json, query_json, query_line, time_query,
+};
+
+pub fn state(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> {
+    let query = time_query(time)?;
+    let state = ledger.state(&query)?;
+    let view = state.relations_view();
+    let p = &state.projections;
+    if cli.json {
+        let mut value = json!({
+            "ledger": ledger_json(&state),
+            "disputes": p.disputes.iter().map(dispute_json).collect::<Vec<_>>(),
+            "partnerships": p.relations.partnerships().map(partnership_json).collect::<Vec<_>>(),
+            "entities": entities_json(p),
+            "conflicts": view.conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
+            "countersuits": view.countersuits.iter().map(countersuit_json).collect::<Vec<_>>(),
+            "anomalies": state.anomalies().iter().map(anomaly_json).collect::<Vec<_>>(),
+        });
+        let q = query_json(&query, state.visible, Some(&state));
+        for key in ["as_of", "known_at", "at_seq", "visible_entries", "source"] {
+            value[key] = q[key].clone();
+        }
+        print_json(&value)?;
+        return Ok(OK);
+    }
+    say!("{}\n", query_line(&query, state.visible, state.head.size));
+    print_disputes(&state)?;
+    print_partnerships(&state)?;
+    print_conflicts(&state)?;
+    let names = Names(&p.holdings);
+    let mut entities = Table::new(&["ENTITY", "NAME", "PARENT", "GROUP"]);
+    for e in p.holdings.iter() {
+        let parent = p
+            .holdings
+            .parent(e.id.as_str())
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        entities.row(vec![
+            e.id.to_string(),
+            e.name.to_string(),
+            parent,
+            names.of(&p.holdings.ultimate_parent(&e.id)),
+        ]);
+    }
+    say!("ENTITIES ({})\n{}", p.holdings.len(), entities.render());
+    print_anomalies(&state)?;
+    Ok(OK)
+}
+
+pub fn conflicts(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> {
+    let query = time_query(time)?;
+    let state = ledger.state(&query)?;
+    if cli.json {
+        let view = state.relations_view();
+        let mut value = json!({
+            "ledger": ledger_json(&state),
+            "conflicts": view.conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
+            "countersuits": view.countersuits.iter().map(countersuit_json).collect::<Vec<_>>(),
+        });
+        value["query"] = query_json(&query, state.visible, Some(&state));
+        print_json(&value)?;
+        return Ok(OK);
+    }
+    say!("{}\n", query_line(&query, state.visible, state.head.size));
+    print_conflicts(&state)?;
+    Ok(OK)
+}
+
+fn print_disputes(state: &State) -> anyhow::Result<()> {
+    let p = &state.projections;
+    let names = Names(&p.holdings);
+    let mut table = Table::new(&[
+        "DISPUTE", "STATUS", "NATURE", "FORUM", "FILED", "CLOSED", "PARTIES",
+    ]);
+    for d in p.disputes.iter() {
+        let forum = match &d.forum.case_number {
+            Some(number) => format!("{} {number}", d.forum.court),
+            None => d.forum.court.to_string(),
+        };
+        table.row(vec![
+            d.id.to_string(),
+            d.status.as_str().to_string(),
+            d.nature.as_str().to_string(),
+            forum,
+            d.filed.to_string(),
+            d.closed
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into()),
+            format!(
+                "{} v. {}",
+                names.list(&d.plaintiffs),
+                names.list(&d.defendants)
+            ),
+        ]);
+    }
+    let active = p.disputes.iter().filter(|d| d.is_active()).count();
+    say!(
+        "DISPUTES ({} of {} active)\n{}",
+        active,
+        p.disputes.len(),
+        table.render()
+    );
+    Ok(())
+}
+
+fn print_partnerships(state: &State) -> anyhow::Result<()> {
+    let p = &state.projections;
+    let names = Names(&p.holdings);
+    let mut table = Table::new(&["PARTNERSHIP", "ACTIVE", "FORMED", "ENDED", "PARTIES"]);
+    for x in p.relations.partnerships() {
+        table.row(vec![
+            x.id.to_string(),
+            if x.active { "yes" } else { "no" }.to_string(),
+            x.formed.to_string(),
+            x.ended
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "-".into()),
+            names.list(&x.parties),
+        ]);
+    }
+    say!("PARTNERSHIPS\n{}", table.render());
+    Ok(())
+}
+
+fn print_conflicts(state: &State) -> anyhow::Result<()> {
+    let view = state.relations_view();
+    let names = Names(&state.projections.holdings);
+    if view.conflicts.is_empty() {
+        say!("CONFLICTS: none\n");
+    } else {
+        say!("CONFLICTS ({})", view.conflicts.len());
+        for c in &view.conflicts {
+            say!(
+                "  {} and {}: adverse in {} open dispute(s) ({}) while partners in {}",
+                names.of(&c.parties[0]),
+                names.of(&c.parties[1]),
+                c.disputes.len(),
+                c.disputes
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                c.partnerships
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        say!();
+    }
+    if view.countersuits.is_empty() {
+        say!("COUNTERSUITS: none\n");
+    } else {
+        say!("COUNTERSUITS ({})", view.countersuits.len());
+        for c in &view.countersuits {
+            let how = if c.declared {
+                "declared"
+            } else {
+                "inferred from the parties"
+            };
+            say!("  {} answers {} ({how})", c.dispute, c.answers);
+        }
+        say!();
+    }
+    Ok(())
+}
+
+fn print_anomalies(state: &State) -> anyhow::Result<()> {
+    let anomalies = state.anomalies();
+    if anomalies.is_empty() {
+        say!("ANOMALIES: none");
+    } else {
+        say!("ANOMALIES ({})", anomalies.len());
+        for a in anomalies {
+            say!("  {a}");
+        }
+    }
+    Ok(())
+}
