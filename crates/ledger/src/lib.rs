@@ -25,6 +25,8 @@ mod verify;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_replay;
 
 use std::path::Path;
 use std::sync::Mutex;
