@@ -192,3 +192,89 @@ fn usage_errors_exit_with_2() {
     );
     assert_eq!(run(&path, &["log", "--limit", "-3"]).status.code(), Some(2));
 }
+
+#[test]
+fn verify_names_the_damaged_entry_with_exit_code_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = new_ledger(dir.path(), "tampered.ledger");
+    run_ok(
+        &path,
+        &[
+            "import",
+            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
+        ],
+    );
+    {
+        let log = docket_log::Log::open(&path).unwrap();
+        // Flip one byte in the payload of entry 12 (past its 56-byte header).
+        docket_log::testing::xor_byte(&log, 12, 70, 0x01).unwrap();
+        log.flush().unwrap();
+    }
+    let output = run(&path, &["--json", "verify"]);
+    assert_eq!(output.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["failure"]["seq"], 12);
+    assert_eq!(report["failure"]["kind"], "entry-altered");
+    let output = run(&path, &["verify"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("12"));
+}
+
+#[test]
+fn a_snapshot_that_disagrees_with_the_log_fails_verify_and_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(repo_file("examples/amazon-nokia.ndjson")).unwrap();
+    let all_but_settlement: String = example
+        .lines()
+        .filter(|l| !l.contains("dispute.settled"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let partial_file = dir.path().join("partial.ndjson");
+    std::fs::write(&partial_file, all_but_settlement).unwrap();
+
+    let path = new_ledger(dir.path(), "full.ledger");
+    run_ok(
+        &path,
+        &[
+            "import",
+            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
+        ],
+    );
+    let honest = run_json(&path, &["state"]);
+    let partial = new_ledger(dir.path(), "partial.ledger");
+    run_ok(&partial, &["import", partial_file.to_str().unwrap()]);
+    run_ok(&partial, &["state"]);
+
+    // Forge: the unsettled state's snapshot, re-tied to the full ledger's
+    // head (bytes 1..34 hold size and head hash after the version byte).
+    let read = |p: &std::path::Path| {
+        let log = docket_log::Log::open(p).unwrap();
+        log.derived_get(b"snapshot").unwrap().unwrap()
+    };
+    let (full_snapshot, mut forged) = (read(&path), read(&partial));
+    forged[1..34].copy_from_slice(&full_snapshot[1..34]);
+    {
+        let log = docket_log::Log::open(&path).unwrap();
+        log.derived_put(b"snapshot", &forged).unwrap();
+        log.flush().unwrap();
+    }
+    let fooled = run_json(&path, &["state"]);
+    assert_ne!(
+        fooled["disputes"], honest["disputes"],
+        "the forgery took: the test is meaningful"
+    );
+
+    let output = run(&path, &["--json", "verify"]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["failure"]["kind"], "snapshot-mismatch");
+    // verify discarded it; the next query rebuilds the honest state.
+    assert_eq!(run_json(&path, &["state"])["disputes"], honest["disputes"]);
+    run_ok(&path, &["verify"]);
+}

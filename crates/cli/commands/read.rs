@@ -126,6 +126,11 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
         (None, Some((seq, reason))) => {
             Some((Some(*seq), "bad-payload", format!("entry {seq}: {reason}")))
         }
+        (None, None) if report.snapshot_matches == Some(false) => {
+            let message = "the stored snapshot of the projections does not match a replay of the log \
+                           (derived data was altered); it was discarded and will be rebuilt";
+            Some((None, "snapshot-mismatch", message.to_string()))
+        }
         (None, None) => None,
     };
     let head = &report.chain.stored_head;
@@ -139,6 +144,7 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
             "computed_head": hex(&report.chain.computed_head),
             "entries_checked": report.chain.entries_checked,
             "payloads_checked": report.payloads_checked,
+            "snapshot_matches": report.snapshot_matches,
             "failure": failure,
             "elapsed_ms": report.elapsed.as_secs_f64() * 1000.0,
         }))?;
