@@ -1,6 +1,6 @@
 //! One-line human descriptions of events, for `log`, `show` and `demo`.
 
-use docket_model::{Body, Event, Slug};
+use docket_model::{Body, Event, PublicKey, Slug};
 
 fn list(slugs: &[Slug]) -> String {
     slugs
@@ -100,7 +100,26 @@ pub fn describe(event: &Event) -> String {
         },
         Body::Correction(c) => format!("corrects {}: {}", c.target, c.reason),
         Body::Retraction(r) => format!("retracts {}: {}", r.target, r.reason),
+        Body::KeyAuthorized(k) => {
+            let name = k
+                .name
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            format!("key {} authorised as {}{name}", short_key(&k.key), k.role)
+        }
+        Body::KeyRevoked(k) => with_reason(
+            format!("key {} revoked", short_key(&k.key)),
+            k.reason.as_ref(),
+        ),
     }
+}
+
+/// `ed25519:` and the first four hex digits of the key: `ed25519:ab12…`.
+fn short_key(key: &PublicKey) -> String {
+    let full = key.to_string();
+    let cut = PublicKey::PREFIX.len() + 4;
+    format!("{}…", full.get(..cut).unwrap_or(&full))
 }
 
 fn with_reason(text: String, reason: Option<&impl std::fmt::Display>) -> String {

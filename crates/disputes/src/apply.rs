@@ -126,14 +126,17 @@ impl Projection for Disputes {
                 Ok(summary::dismissed(b))
             }),
             Body::DisputeSettled(b) => self.settle(seq, event, b),
-            // Not about disputes, or (corrections, retractions) resolved by
-            // the ledger before events reach a projection.
+            // Not about disputes (key events concern who may write to the
+            // ledger), or (corrections, retractions) resolved by the ledger
+            // before events reach a projection.
             Body::EntityRegistered(_)
             | Body::EntityRenamed(_)
             | Body::PartnershipFormed(_)
             | Body::PartnershipEnded(_)
             | Body::Acquisition(_)
             | Body::Divestment(_)
+            | Body::KeyAuthorized(_)
+            | Body::KeyRevoked(_)
             | Body::Correction(_)
             | Body::Retraction(_) => {}
         }

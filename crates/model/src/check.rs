@@ -1,7 +1,8 @@
 //! Shape checks: the rules of each kind that no single value can check on
 //! its own — required lists not empty, list and field length limits,
 //! single-line fields, no party listed twice or on both sides, a
-//! correction's replacement without id and not itself a correction.
+//! correction's replacement without id and not itself a correction (nor a
+//! retraction or key event).
 //!
 //! [`Event::check`] is the one place these rules live. The JSON parser runs
 //! it on every event it builds, the decoder on every event it decodes, and
@@ -150,8 +151,8 @@ impl Event {
     /// or dispute listed twice, nor on both sides of a dispute; no entity
     /// its own parent, acquirer, buyer; a source has at least one field, a
     /// claim a patent or an area; a correction's replacement has no id and
-    /// is not a correction or retraction; nothing corrects or retracts
-    /// itself.
+    /// is of a [correctable](Kind::is_correctable) kind (not a correction,
+    /// retraction or key event); nothing corrects or retracts itself.
     ///
     /// The error names the JSON path of the offending field.
     pub fn check(&self) -> Result<(), ShapeError> {
@@ -159,13 +160,17 @@ impl Event {
     }
 }
 
-/// The error for a replacement (at `path`) of kind correction or retraction.
-pub(crate) fn meta_replacement(path: &Path<'_>, kind: Kind) -> ShapeError {
+/// The error for a replacement (at `path`) of a kind that cannot be
+/// corrected: correction, retraction, or a key event.
+pub(crate) fn uncorrectable_replacement(path: &Path<'_>, kind: Kind) -> ShapeError {
+    let why = if kind.is_key() {
+        "key events cannot be corrected (revoke the key, or authorise another)"
+    } else {
+        "it must be an event of the corrected kind"
+    };
     ShapeError::new(
         path.key("kind"),
-        format!(
-            "a correction's replacement cannot be a {kind}; it must be an event of the corrected kind"
-        ),
+        format!("a correction's replacement cannot be a {kind}; {why}"),
     )
 }
 
@@ -178,8 +183,8 @@ fn check_event(e: &Event, path: &Path<'_>, replacement: bool) -> Checked {
                 "a correction's replacement has no id of its own",
             ));
         }
-        if e.kind().is_meta() {
-            return Err(meta_replacement(path, e.kind()));
+        if !e.kind().is_correctable() {
+            return Err(uncorrectable_replacement(path, e.kind()));
         }
     }
     e.effective
@@ -327,6 +332,8 @@ fn check_body(e: &Event, path: &Path<'_>) -> Checked {
             }
             text(&field("reason"), &b.reason, MAX_PROSE, Lines::Multi)?;
         }
+        Body::KeyAuthorized(b) => opt_text(&field("name"), &b.name, MAX_NAME, Lines::Single)?,
+        Body::KeyRevoked(b) => opt_text(&field("reason"), &b.reason, MAX_PROSE, Lines::Multi)?,
     }
     Ok(())
 }

@@ -1,14 +1,21 @@
 //! The canonical binary encoding of an event: the payload the log stores.
 //!
 //! bincode 2.0.1 with `standard().with_big_endian().with_fixed_int_encoding()
-//! .with_limit::<MAX_PAYLOAD>()`, behind a one-byte format version.
+//! .with_limit::<MAX_PAYLOAD>()`, behind a one-byte format version. Two
+//! versions exist, and both are read: version 1, the event alone, written by
+//! [`Event::encode`]; and version 2, the same event followed by the signer's
+//! public key and signature, written by [`Event::encode_signed`].
 //!
-//! # Payload layout, version 1
+//! # Payload layout
 //!
 //! All integers are big-endian and fixed-width; signed ones two's complement.
 //!
 //! ```text
-//! payload     = version:u8 (= 0x01) event
+//! payload     = 0x01 event                                 version 1: unsigned
+//!             | 0x02 event key:bytes[32] signature:bytes[64]
+//!                                                          version 2: signed; `event` is
+//!                                                          byte for byte what follows 0x01
+//!                                                          in the version-1 payload
 //! event       = id:opt(string) effective body sources:list(source) note:opt(string)
 //!
 //! opt(T)      = 0x00                       absent
@@ -29,6 +36,8 @@
 //!               patent 0, antitrust 1, contract 2, trade-secret 3, other 4;
 //!               infringement 0, no-infringement 1, invalid 2, valid 3,
 //!               injunction 4, other 5; voluntary 0, settled 1, jurisdiction 2, other 3)
+//! role        = u8 code: writer 0, admin 1
+//! key         = bytes[32]                  raw Ed25519 public key, no length prefix
 //!
 //! body        = kind:u8 fields, with the fields of each kind in this order
 //!                                          (slugs, texts and ids are strings):
@@ -52,17 +61,43 @@
 //!   14 divestment          seller asset buyer:opt(string)
 //!   15 correction          target reason replacement:event
 //!                          (the replacement's id is always 0x00, its kind is
-//!                          never 15 or 16: one level of nesting at most)
+//!                          never 15, 16, 17 or 18: one level of nesting at most)
 //!   16 retraction          target reason
+//!   17 key.authorized      key role name:opt(string)
+//!   18 key.revoked         key reason:opt(string)
 //! ```
 //!
-//! Decoding is strict: the version must be 1; every value must satisfy its
+//! Kinds 17 and 18 were added after the first release; the codes of the
+//! others did not change, so every version-1 payload written before keeps
+//! its bytes and its meaning.
+//!
+//! # Signatures (version 2)
+//!
+//! The 64-byte Ed25519 signature is made with the key's secret over
+//! [`Event::signing_bytes`]:
+//!
+//! ```text
+//! signed      = "docket v1 event signature" (25 ASCII bytes) 0x00 v1payload
+//! v1payload   = the whole version-1 payload of the event, id included: 0x01 event
+//! ```
+//!
+//! so it covers the event's id and all its content, but not where the
+//! payload is stored: the sequence number, the recorded-at time and the
+//! previous entry's hash are not signed (the hash chain protects those), and
+//! nothing names the ledger. The model never checks a signature; see
+//! [`Signature`].
+//!
+//! # Decoding
+//!
+//! Decoding is strict: the version must be 1 or 2; every value must satisfy its
 //! rules (a slug with an uppercase letter, a day 30 of February, a string
 //! that is not UTF-8, an `opt` tag other than 0 or 1 are all errors); the
-//! event must pass [`Event::check`]; no byte may follow the event; and
-//! re-encoding the result must give back exactly the input. So for every
-//! valid event there is exactly one accepted byte string. Lengths are
-//! checked against [`MAX_PAYLOAD`] before anything is allocated.
+//! event must pass [`Event::check`]; in version 2 exactly 96 bytes (key and
+//! signature) follow the event, in version 1 none; and re-encoding the
+//! result must give back exactly the input. So for every valid event there
+//! is exactly one accepted unsigned byte string, and one signed byte string
+//! per signature. Lengths are checked against [`MAX_PAYLOAD`], which bounds
+//! the whole payload (signature included), before anything is allocated.
 
 use bincode::de::Decoder;
 use bincode::enc::{Encoder, write::Writer};
@@ -74,12 +109,23 @@ use jiff::civil::Date;
 use crate::error::{DecodeError, EncodeError};
 use crate::event::*;
 use crate::ids::{Digest, EventId, Slug, Text};
+use crate::keys::{PublicKey, Signature};
 use crate::limits::MAX_PAYLOAD;
 use crate::time::Effective;
-use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome};
+use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome, Role};
 
-/// The payload format version this build writes (and the only one it reads).
+/// The payload format version of an unsigned event, written by
+/// [`Event::encode`].
 pub const FORMAT_VERSION: u8 = 1;
+
+/// The payload format version of a signed event, written by
+/// [`Event::encode_signed`]. [`Event::decode`] reads both versions.
+pub const SIGNED_FORMAT_VERSION: u8 = 2;
+
+/// The domain-separation context that starts [`Event::signing_bytes`]
+/// (followed by a 0x00 byte), so that a docket event signature can never be
+/// mistaken for a signature of anything else.
+pub const SIGNING_CONTEXT: &str = "docket v1 event signature";
 
 fn config() -> impl bincode::config::Config {
     bincode::config::standard()
@@ -147,7 +193,7 @@ macro_rules! code_codec {
         bincode::impl_borrow_decode!($ty);
     )*};
 }
-code_codec!(Kind, Category, Nature, Outcome, DismissalReason);
+code_codec!(Kind, Category, Nature, Outcome, DismissalReason, Role);
 
 impl Encode for Digest {
     fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), BinEncodeError> {
@@ -161,6 +207,19 @@ impl<Ctx> Decode<Ctx> for Digest {
     }
 }
 bincode::impl_borrow_decode!(Digest);
+
+impl Encode for PublicKey {
+    fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), BinEncodeError> {
+        self.as_bytes().encode(encoder)
+    }
+}
+
+impl<Ctx> Decode<Ctx> for PublicKey {
+    fn decode<D: Decoder<Context = Ctx>>(decoder: &mut D) -> Result<Self, BinDecodeError> {
+        <[u8; 32]>::decode(decoder).map(PublicKey::from_bytes)
+    }
+}
+bincode::impl_borrow_decode!(PublicKey);
 
 const DATE_TAG: u8 = 0;
 const TIMESTAMP_TAG: u8 = 1;
@@ -235,16 +294,19 @@ impl Encode for Body {
             Body::Divestment(b) => b.encode(encoder),
             Body::Correction(b) => b.encode(encoder),
             Body::Retraction(b) => b.encode(encoder),
+            Body::KeyAuthorized(b) => b.encode(encoder),
+            Body::KeyRevoked(b) => b.encode(encoder),
         }
     }
 }
 
-/// Decodes a body; inside a replacement, corrections and retractions are
-/// refused before they are read, which bounds the recursion at one level.
+/// Decodes a body; inside a replacement, corrections, retractions (and key
+/// events) are refused before they are read, which bounds the recursion at
+/// one level.
 fn decode_body<D: Decoder>(decoder: &mut D, in_replacement: bool) -> Result<Body, BinDecodeError> {
     let code = u8::decode(decoder)?;
     let kind = Kind::from_code(code).ok_or_else(|| invalid(format!("unknown kind code {code}")))?;
-    if in_replacement && kind.is_meta() {
+    if in_replacement && !kind.is_correctable() {
         return Err(invalid(format!(
             "a correction's replacement cannot be a {kind}"
         )));
@@ -272,6 +334,8 @@ fn decode_body<D: Decoder>(decoder: &mut D, in_replacement: bool) -> Result<Body
             replacement: Box::new(decode_event(d, true)?),
         }),
         Kind::Retraction => Body::Retraction(Decode::decode(d)?),
+        Kind::KeyAuthorized => Body::KeyAuthorized(Decode::decode(d)?),
+        Kind::KeyRevoked => Body::KeyRevoked(Decode::decode(d)?),
     })
 }
 
@@ -324,9 +388,14 @@ impl<Ctx> Decode<Ctx> for Decoded {
 
 /// Writes `version ‖ event` without checking the event. With `with_id`
 /// false the id is written as absent (for [`Event::derived_id`]).
-fn write_payload(event: &Event, with_id: bool, writer: impl Writer) -> Result<(), BinEncodeError> {
+fn write_payload(
+    version: u8,
+    event: &Event,
+    with_id: bool,
+    writer: impl Writer,
+) -> Result<(), BinEncodeError> {
     let mut writer = writer;
-    writer.write(&[FORMAT_VERSION])?;
+    writer.write(&[version])?;
     bincode::encode_into_writer(TopLevel { event, with_id }, writer, config())
 }
 
@@ -348,9 +417,19 @@ impl Writer for HashWriter<'_> {
     }
 }
 
-fn to_vec(event: &Event) -> Result<Vec<u8>, BinEncodeError> {
+/// The version-1 payload, or with a signature the version-2 payload, of
+/// `event`, without checking it.
+fn to_vec(event: &Event, signature: Option<&Signature>) -> Result<Vec<u8>, BinEncodeError> {
     let mut out = VecWriter(Vec::new());
-    write_payload(event, true, &mut out)?;
+    let version = match signature {
+        None => FORMAT_VERSION,
+        Some(_) => SIGNED_FORMAT_VERSION,
+    };
+    write_payload(version, event, true, &mut out)?;
+    if let Some(signature) = signature {
+        out.0.extend_from_slice(signature.key.as_bytes());
+        out.0.extend_from_slice(&signature.bytes);
+    }
     Ok(out.0)
 }
 
@@ -358,18 +437,57 @@ fn to_vec(event: &Event) -> Result<Vec<u8>, BinEncodeError> {
 pub(crate) fn hash_payload_without_id(event: &Event, hasher: &mut blake3::Hasher) {
     // Writing to a hasher cannot fail and no Encode impl of this crate
     // returns an error, so the result carries no information.
-    let _ = write_payload(event, false, HashWriter(hasher));
+    let _ = write_payload(FORMAT_VERSION, event, false, HashWriter(hasher));
+}
+
+/// Reads the key and signature that end a version-2 payload: exactly
+/// [`Signature::LEN`] bytes must remain after the event.
+fn read_signature(tail: &[u8]) -> Result<Signature, DecodeError> {
+    let short = || {
+        DecodeError::Malformed(format!(
+            "the payload ends {} bytes into the key and signature of a signed event, which take {}",
+            tail.len(),
+            Signature::LEN
+        ))
+    };
+    let (key, rest) = tail.split_first_chunk::<32>().ok_or_else(short)?;
+    let (bytes, trailing) = rest.split_first_chunk::<64>().ok_or_else(short)?;
+    if !trailing.is_empty() {
+        return Err(DecodeError::TrailingBytes {
+            trailing: trailing.len(),
+        });
+    }
+    Ok(Signature {
+        key: PublicKey::from_bytes(*key),
+        bytes: *bytes,
+    })
 }
 
 impl Event {
-    /// The canonical payload bytes (layout in the [`codec`](crate::codec) module docs).
+    /// The canonical unsigned payload (version 1; layout in the
+    /// [`codec`](crate::codec) module docs).
     ///
     /// Fails if the event breaks a rule ([`Event::check`]) — so every
     /// encoded event decodes — or if it exceeds
     /// [`MAX_PAYLOAD`](crate::limits::MAX_PAYLOAD), which no valid event does.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        self.encode_with(None)
+    }
+
+    /// The canonical signed payload (version 2): the version-1 encoding of
+    /// the event, behind the byte 0x02 instead of 0x01, followed by
+    /// `signature.key` (32 bytes) and `signature.bytes` (64 bytes).
+    ///
+    /// Nothing checks that the signature is right: it should sign
+    /// [`Event::signing_bytes`] of this very event (same id). Fails as
+    /// [`Event::encode`] does; the payload limit counts the signature too.
+    pub fn encode_signed(&self, signature: &Signature) -> Result<Vec<u8>, EncodeError> {
+        self.encode_with(Some(signature))
+    }
+
+    fn encode_with(&self, signature: Option<&Signature>) -> Result<Vec<u8>, EncodeError> {
         self.check()?;
-        let bytes = to_vec(self).map_err(|e| EncodeError::Bincode(e.to_string()))?;
+        let bytes = to_vec(self, signature).map_err(|e| EncodeError::Bincode(e.to_string()))?;
         if bytes.len() > MAX_PAYLOAD {
             return Err(EncodeError::TooLarge {
                 len: bytes.len(),
@@ -379,10 +497,41 @@ impl Event {
         Ok(bytes)
     }
 
-    /// Decodes a payload, accepting only the canonical encoding of a valid
-    /// event (see the [`codec`](crate::codec) module docs). Never panics,
+    /// The bytes an Ed25519 signature of this event signs:
+    /// [`SIGNING_CONTEXT`] (`"docket v1 event signature"`), a 0x00 byte,
+    /// then the whole version-1 payload [`Event::encode`] gives.
+    ///
+    /// The signature therefore covers the event's id and all its content,
+    /// but **not its position in the log** (sequence number, recorded-at
+    /// time, previous hash), nor which ledger it is meant for. The id is
+    /// part of what is signed: sign the event with the id it will be stored
+    /// under (for an event without one, the id
+    /// [`Event::with_derived_id`] gives it), not the id-less form.
+    ///
+    /// Fails as [`Event::encode`] does.
+    pub fn signing_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        let payload = self.encode()?;
+        let mut out = Vec::with_capacity(SIGNING_CONTEXT.len() + 1 + payload.len());
+        out.extend_from_slice(SIGNING_CONTEXT.as_bytes());
+        out.push(0);
+        out.extend_from_slice(&payload);
+        Ok(out)
+    }
+
+    /// Decodes a payload of either version, accepting only the canonical
+    /// encoding of a valid event (see the [`codec`](crate::codec) module
+    /// docs), and drops the signature of a signed one. Never panics,
     /// whatever the bytes.
     pub fn decode(bytes: &[u8]) -> Result<Event, DecodeError> {
+        Self::decode_signed(bytes).map(|(event, _)| event)
+    }
+
+    /// Decodes a payload of either version: the event, with its signature
+    /// for version 2 and `None` for version 1. As strict as
+    /// [`Event::decode`]: encoding the result again
+    /// ([`Event::encode_signed`] or [`Event::encode`]) gives back exactly
+    /// `bytes`. The signature is returned as stored, not verified.
+    pub fn decode_signed(bytes: &[u8]) -> Result<(Event, Option<Signature>), DecodeError> {
         if bytes.len() > MAX_PAYLOAD {
             return Err(DecodeError::TooLarge {
                 len: bytes.len(),
@@ -390,19 +539,26 @@ impl Event {
             });
         }
         let (&version, rest) = bytes.split_first().ok_or(DecodeError::Empty)?;
-        if version != FORMAT_VERSION {
-            return Err(DecodeError::UnknownVersion(version));
-        }
+        let signed = match version {
+            FORMAT_VERSION => false,
+            SIGNED_FORMAT_VERSION => true,
+            other => return Err(DecodeError::UnknownVersion(other)),
+        };
         let (Decoded(event), read) =
             bincode::decode_from_slice(rest, config()).map_err(malformed)?;
-        if read != rest.len() {
-            return Err(DecodeError::TrailingBytes {
-                trailing: rest.len() - read,
-            });
-        }
+        let tail = rest.get(read..).unwrap_or_default();
+        let signature = match signed {
+            true => Some(read_signature(tail)?),
+            false if tail.is_empty() => None,
+            false => {
+                return Err(DecodeError::TrailingBytes {
+                    trailing: tail.len(),
+                });
+            }
+        };
         event.check()?;
-        match to_vec(&event) {
-            Ok(again) if again == bytes => Ok(event),
+        match to_vec(&event, signature.as_ref()) {
+            Ok(again) if again == bytes => Ok((event, signature)),
             _ => Err(DecodeError::NotCanonical),
         }
     }

@@ -61,6 +61,14 @@ pub enum ValueError {
         /// The start of the value, for the message.
         value: String,
     },
+    /// A public key is not `ed25519:` followed by 64 lowercase hex digits.
+    #[error(
+        "invalid public key {value:?}: expected \"ed25519:\" followed by 64 lowercase hex digits"
+    )]
+    PublicKey {
+        /// The start of the value, for the message.
+        value: String,
+    },
     /// An `effective` value is not a valid date or timestamp.
     #[error("invalid effective time {value:?}: {reason}")]
     Effective {
@@ -197,7 +205,7 @@ pub enum DecodeError {
         max: usize,
     },
     /// The first byte names a payload format this version does not know.
-    #[error("unknown payload format version {0} (this build reads version 1)")]
+    #[error("unknown payload format version {0} (this build reads versions 1 and 2)")]
     UnknownVersion(u8),
     /// The bytes do not follow the layout (truncated, bad tag, bad UTF-8,
     /// a value that breaks its own rules, a length over the limit...).

@@ -8,8 +8,9 @@
 use bincode::{Decode, Encode};
 
 use crate::ids::{Digest, EventId, Slug, Text};
+use crate::keys::PublicKey;
 use crate::time::Effective;
-use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome};
+use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome, Role};
 
 /// One fact in the ledger: what happened, when, and on what evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -65,6 +66,10 @@ pub enum Body {
     Correction(Correction),
     /// `retraction`
     Retraction(Retraction),
+    /// `key.authorized`
+    KeyAuthorized(KeyAuthorized),
+    /// `key.revoked`
+    KeyRevoked(KeyRevoked),
 }
 
 /// A document an event rests on. At least one field is set.
@@ -296,6 +301,30 @@ pub struct Retraction {
     pub reason: Text,
 }
 
+/// `key.authorized`: from this event on, `key` may sign events for the
+/// ledger, with the powers of `role`.
+///
+/// Like every key event it mentions no entity, dispute or partnership,
+/// projections ignore it, and it cannot be corrected.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode)]
+pub struct KeyAuthorized {
+    /// The authorised public key.
+    pub key: PublicKey,
+    /// What it may do (`writer` when absent in JSON).
+    pub role: Role,
+    /// A label for people, such as the holder's name.
+    pub name: Option<Text>,
+}
+
+/// `key.revoked`: from this event on, `key` may no longer sign events.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode)]
+pub struct KeyRevoked {
+    /// The revoked public key.
+    pub key: PublicKey,
+    /// Why.
+    pub reason: Option<Text>,
+}
+
 impl Body {
     /// The event a correction or retraction acts on; `None` for every
     /// other kind.
@@ -327,6 +356,8 @@ impl Body {
             Body::Divestment(_) => Kind::Divestment,
             Body::Correction(_) => Kind::Correction,
             Body::Retraction(_) => Kind::Retraction,
+            Body::KeyAuthorized(_) => Kind::KeyAuthorized,
+            Body::KeyRevoked(_) => Kind::KeyRevoked,
         }
     }
 }
@@ -354,7 +385,8 @@ impl Event {
 
     /// Every entity slug the event mentions, in field order, without
     /// repeats: parties, parents, favoured parties, filers, and a forum's
-    /// court. A correction mentions what its replacement mentions.
+    /// court. A correction mentions what its replacement mentions; a
+    /// retraction and the key events mention nothing.
     pub fn entities(&self) -> Vec<&Slug> {
         self.collect(Family::Entity)
     }
@@ -433,7 +465,7 @@ impl Event {
                 b.buyer.iter().for_each(|s| add(E, s));
             }
             Body::Correction(b) => b.replacement.collect_into(family, out),
-            Body::Retraction(_) => {}
+            Body::Retraction(_) | Body::KeyAuthorized(_) | Body::KeyRevoked(_) => {}
         }
     }
 

@@ -218,17 +218,10 @@ impl Digest {
 
     /// Parses `blake3:` followed by exactly 64 lowercase hex digits.
     pub fn new(s: &str) -> Result<Self, ValueError> {
-        let bad = || ValueError::Digest { value: preview(s) };
-        let hex = s.strip_prefix(Self::PREFIX).ok_or_else(bad)?;
-        if hex.len() != 64 {
-            return Err(bad());
-        }
-        let mut out = [0u8; 32];
-        for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-            let (hi, lo) = (nibble(pair[0]), nibble(pair[1]));
-            *byte = (hi.ok_or_else(bad)? << 4) | lo.ok_or_else(bad)?;
-        }
-        Ok(Self(out))
+        s.strip_prefix(Self::PREFIX)
+            .and_then(hex32)
+            .map(Self)
+            .ok_or_else(|| ValueError::Digest { value: preview(s) })
     }
 
     /// The digest of a document's bytes.
@@ -247,6 +240,23 @@ impl Digest {
     }
 }
 
+/// The 32 bytes written as exactly 64 lowercase hex digits, if `hex` is that.
+pub(crate) fn hex32(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// Writes `bytes` as lowercase hex.
+pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+}
+
 /// The value of one lowercase hex digit.
 fn nibble(c: u8) -> Option<u8> {
     match c {
@@ -259,10 +269,7 @@ fn nibble(c: u8) -> Option<u8> {
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(Self::PREFIX)?;
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        write_hex(f, &self.0)
     }
 }
 

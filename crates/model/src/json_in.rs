@@ -10,17 +10,19 @@
 //!
 //! `null` means the same as an absent field for optional fields, and an
 //! empty list the same as an absent optional list. An entry `number` may be
-//! a string or a non-negative integer (kept as its decimal text).
+//! a string or a non-negative integer (kept as its decimal text). A key
+//! event's `role`, like an entity's `category`, has a default (`writer`).
 
-use crate::check::meta_replacement;
+use crate::check::uncorrectable_replacement;
 use crate::error::{ParseError, ValueError};
 use crate::event::*;
 use crate::ids::{Digest, EventId, Slug, Text};
 use crate::json_tree::{self, Json};
+use crate::keys::PublicKey;
 use crate::limits::MAX_JSON;
 use crate::path::Path;
 use crate::time::Effective;
-use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome, Vocabulary};
+use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome, Role, Vocabulary};
 
 type Parsed<T> = Result<T, ParseError>;
 
@@ -53,6 +55,8 @@ pub(crate) fn kind_fields(kind: Kind) -> &'static [&'static str] {
         Kind::Divestment => &["seller", "asset", "buyer"],
         Kind::Correction => &["target", "reason", "replacement"],
         Kind::Retraction => &["target", "reason"],
+        Kind::KeyAuthorized => &["key", "role", "name"],
+        Kind::KeyRevoked => &["key", "reason"],
     }
 }
 
@@ -252,6 +256,11 @@ fn digest(v: &Json, path: &Path<'_>) -> Parsed<Digest> {
     Digest::new(s).map_err(|e| value_error(path, e))
 }
 
+fn public_key(v: &Json, path: &Path<'_>) -> Parsed<PublicKey> {
+    let s = string(v, path, "a public key string (ed25519:<64 hex>)")?;
+    PublicKey::new(s).map_err(|e| value_error(path, e))
+}
+
 fn vocab<T: Vocabulary>(v: &Json, path: &Path<'_>) -> Parsed<T> {
     let s = string(v, path, &format!("a {} string", T::WHAT))?;
     T::parse(s).ok_or_else(|| {
@@ -319,8 +328,8 @@ fn event(v: &Json, path: &Path<'_>, replacement: bool) -> Parsed<Event> {
         Kind::parse(s)
             .ok_or_else(|| fail(path, format!("unknown kind {:?}", crate::error::preview(s))))
     })?;
-    if replacement && kind.is_meta() {
-        return Err(meta_replacement(path, kind).into());
+    if replacement && !kind.is_correctable() {
+        return Err(uncorrectable_replacement(path, kind).into());
     }
     let allowed: Vec<&str> = ["id", "kind", "effective"]
         .iter()
@@ -427,6 +436,15 @@ fn body(kind: Kind, o: &Obj<'_>) -> Parsed<Body> {
         Kind::Retraction => Body::Retraction(Retraction {
             target: o.req("target", event_id)?,
             reason: o.req("reason", text)?,
+        }),
+        Kind::KeyAuthorized => Body::KeyAuthorized(KeyAuthorized {
+            key: o.req("key", public_key)?,
+            role: o.opt("role", vocab::<Role>)?.unwrap_or_default(),
+            name: o.opt("name", text)?,
+        }),
+        Kind::KeyRevoked => Body::KeyRevoked(KeyRevoked {
+            key: o.req("key", public_key)?,
+            reason: o.opt("reason", text)?,
         }),
     })
 }

@@ -2,8 +2,9 @@
 //!
 //! Field order is fixed: `id` (when set), `kind`, `effective`, the kind's
 //! fields in the documented order, `sources`, `note`. Absent optional fields
-//! and empty optional lists are left out; `category` is always written
-//! (`company` included), as the ledger knows it. Dates and timestamps use
+//! and empty optional lists are left out; `category` and a key's `role` are
+//! always written (`company` and `writer` included), as the ledger knows
+//! them. Dates and timestamps use
 //! [`Effective`](crate::Effective)'s canonical form. Reading the output back gives an equal
 //! event.
 
@@ -148,6 +149,11 @@ fn body(out: &mut Out, body: &Body) {
             .str("reason", &b.reason)
             .put("replacement", b.replacement.to_json_value()),
         Body::Retraction(b) => out.str("target", &b.target).str("reason", &b.reason),
+        Body::KeyAuthorized(b) => out
+            .str("key", &b.key)
+            .str("role", &b.role)
+            .opt("name", b.name.as_ref()),
+        Body::KeyRevoked(b) => out.str("key", &b.key).opt("reason", b.reason.as_ref()),
     };
 }
 

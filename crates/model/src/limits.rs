@@ -7,13 +7,15 @@
 //! The limits are chosen so that the largest valid event — a correction whose
 //! replacement is a `dispute.filed` with every string and list at its limit,
 //! written entirely in four-byte characters — still encodes within
-//! [`MAX_PAYLOAD`] (830 749 bytes of 1 048 576; a unit test builds that event and
-//! checks it). Raising a limit means redoing that sum.
+//! [`MAX_PAYLOAD`] (830 749 bytes of 1 048 576, 830 845 when signed; a unit
+//! test builds that event and checks it). Raising a limit means redoing that
+//! sum.
 //!
 //! Changing a limit is a change of the accepted language: lowering one can make
 //! stored events undecodable, so only ever raise them.
 
-/// Largest encoded event (payload bytes, including the version byte): 1 MiB.
+/// Largest encoded event (payload bytes, including the version byte and,
+/// for a signed payload, the 96 bytes of key and signature): 1 MiB.
 ///
 /// Decoding never allocates more than about this much, whatever the input.
 pub const MAX_PAYLOAD: usize = 1 << 20;

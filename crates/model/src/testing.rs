@@ -6,8 +6,10 @@
 //! grammars, parties are distinct, texts mix ASCII, other scripts, emoji and
 //! format characters (multi-line where the field allows), effective times
 //! are dates or timestamps with microseconds and offsets, and corrections
-//! wrap events of every other kind. They do not reference each other: the
-//! disputes named in a ruling need not have been filed.
+//! wrap events of every correctable kind. They do not reference each other:
+//! the disputes named in a ruling need not have been filed, the key revoked
+//! need not have been authorised. Public keys and signatures are random
+//! bytes (the model does no cryptography).
 
 use proptest::collection::{btree_set, vec};
 use proptest::option;
@@ -16,8 +18,9 @@ use proptest::strategy::Union;
 
 use crate::event::*;
 use crate::ids::{Digest, EventId, Slug, Text};
+use crate::keys::{PublicKey, Signature};
 use crate::time::Effective;
-use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome};
+use crate::vocab::{Category, DismissalReason, Kind, Nature, Outcome, Role};
 
 /// A slug such as `nokia` or `a1.b-2`.
 pub fn slug() -> impl Strategy<Value = Slug> + Clone {
@@ -77,6 +80,16 @@ fn url() -> impl Strategy<Value = Text> + Clone {
 
 fn digest() -> impl Strategy<Value = Digest> + Clone {
     any::<[u8; 32]>().prop_map(Digest::from_bytes)
+}
+
+/// A public key: 32 random bytes (not necessarily a valid Ed25519 point).
+pub fn public_key() -> impl Strategy<Value = PublicKey> + Clone {
+    any::<[u8; 32]>().prop_map(PublicKey::from_bytes)
+}
+
+/// A signature: a random key and 64 random bytes (not a real signature).
+pub fn signature() -> impl Strategy<Value = Signature> + Clone {
+    (public_key(), any::<[u8; 64]>()).prop_map(|(key, bytes)| Signature { key, bytes })
 }
 
 /// A source with at least one field.
@@ -139,7 +152,7 @@ fn pick<T: Copy + std::fmt::Debug + 'static>(
 }
 
 /// A body of the given kind. For [`Kind::Correction`] the replacement is a
-/// [`plain_event`] of any other kind.
+/// [`plain_event`] of any correctable kind.
 pub fn body(kind: Kind) -> BoxedStrategy<Body> {
     match kind {
         Kind::EntityRegistered => (
@@ -288,6 +301,12 @@ pub fn body(kind: Kind) -> BoxedStrategy<Body> {
         Kind::Retraction => (event_id(), prose())
             .prop_map(|(target, reason)| Body::Retraction(Retraction { target, reason }))
             .boxed(),
+        Kind::KeyAuthorized => (public_key(), pick(&Role::ALL), option::of(line()))
+            .prop_map(|(key, role, name)| Body::KeyAuthorized(KeyAuthorized { key, role, name }))
+            .boxed(),
+        Kind::KeyRevoked => (public_key(), option::of(prose()))
+            .prop_map(|(key, reason)| Body::KeyRevoked(KeyRevoked { key, reason }))
+            .boxed(),
     }
 }
 
@@ -316,10 +335,11 @@ pub fn event_of_kind(kind: Kind) -> BoxedStrategy<Event> {
         .boxed()
 }
 
-/// An event that may be a correction's replacement: no id, any kind but
-/// correction and retraction.
+/// An event that may be a correction's replacement: no id, any
+/// [correctable](Kind::is_correctable) kind (not a correction, retraction
+/// or key event).
 pub fn plain_event() -> BoxedStrategy<Event> {
-    let kinds = Kind::ALL.into_iter().filter(|k| !k.is_meta());
+    let kinds = Kind::ALL.into_iter().filter(|k| k.is_correctable());
     Union::new(kinds.map(event_of_kind))
         .prop_map(|mut e| {
             e.id = None;

@@ -1,5 +1,5 @@
 //! Closed vocabularies: event kinds, entity categories, dispute natures,
-//! ruling outcomes and dismissal reasons.
+//! ruling outcomes, dismissal reasons and key roles.
 //!
 //! Each has a fixed JSON spelling (`as_str`/`parse`) and a fixed one-byte
 //! code used by the binary codec (`code`/`from_code`). Codes are part of the
@@ -96,7 +96,7 @@ pub(crate) trait Vocabulary: Sized {
 
 vocabulary! {
     /// The kind of an event: the value of its `kind` field.
-    Kind, "kind", 17 {
+    Kind, "kind", 19 {
         /// `entity.registered`: a company, court, agency or person appears.
         EntityRegistered = 0, "entity.registered";
         /// `entity.renamed`: an entity takes a new name.
@@ -131,6 +131,10 @@ vocabulary! {
         Correction = 15, "correction";
         /// `retraction`: withdraws an earlier event.
         Retraction = 16, "retraction";
+        /// `key.authorized`: a public key may sign events from now on.
+        KeyAuthorized = 17, "key.authorized";
+        /// `key.revoked`: a public key may no longer sign events.
+        KeyRevoked = 18, "key.revoked";
     }
 }
 
@@ -139,6 +143,21 @@ impl Kind {
     /// than on the world. Such an event cannot be a correction's replacement.
     pub fn is_meta(self) -> bool {
         matches!(self, Kind::Correction | Kind::Retraction)
+    }
+
+    /// Whether this kind manages the ledger's writer keys (`key.authorized`,
+    /// `key.revoked`) rather than recording the world. Projections ignore
+    /// such events, and they cannot be corrected.
+    pub fn is_key(self) -> bool {
+        matches!(self, Kind::KeyAuthorized | Kind::KeyRevoked)
+    }
+
+    /// Whether events of this kind can be corrected: the kinds a
+    /// correction's replacement may have, and so (as a correction keeps the
+    /// kind of its target) the kinds it may target. False for corrections,
+    /// retractions and key events.
+    pub fn is_correctable(self) -> bool {
+        !self.is_meta() && !self.is_key()
     }
 }
 
@@ -208,6 +227,20 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What an authorised key may do. JSON field `role` of `key.authorized`;
+    /// absent means `writer`. The model only records the role: what each
+    /// role allows is the ledger's rule.
+    #[derive(Default)]
+    Role, "role", 2 {
+        /// `writer` (the default): may sign events.
+        #[default]
+        Writer = 0, "writer";
+        /// `admin`: may also sign the key events that authorise and revoke keys.
+        Admin = 1, "admin";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,10 +253,23 @@ mod tests {
             assert_eq!(Kind::from_code(k.code()), Some(*k));
         }
         assert_eq!(Kind::parse("Dispute.Filed"), None);
-        assert_eq!(Kind::from_code(17), None);
+        assert_eq!(Kind::ALL.len(), 19);
+        assert_eq!(Kind::from_code(19), None);
+        assert_eq!(Kind::parse("key.authorized"), Some(Kind::KeyAuthorized));
+        assert_eq!(Kind::KeyRevoked.as_str(), "key.revoked");
+        assert_eq!(
+            (Kind::KeyAuthorized.code(), Kind::KeyRevoked.code()),
+            (17, 18)
+        );
         assert_eq!(Kind::DisputeFiled.to_string(), "dispute.filed");
         assert!(Kind::Correction.is_meta() && Kind::Retraction.is_meta());
         assert!(!Kind::Acquisition.is_meta());
+        for k in Kind::ALL {
+            let key = k.as_str().starts_with("key.");
+            assert_eq!(k.is_key(), key, "{k}");
+            assert_eq!(k.is_correctable(), !key && !k.is_meta(), "{k}");
+            assert!(!(k.is_key() && k.is_meta()), "{k}");
+        }
     }
 
     #[test]
@@ -245,6 +291,14 @@ mod tests {
         );
         for c in Category::ALL {
             assert_eq!(Category::from_code(c.code()), Some(c));
+        }
+        assert_eq!(Role::default(), Role::Writer);
+        assert_eq!(Role::parse("admin"), Some(Role::Admin));
+        assert_eq!(Role::parse("Admin"), None);
+        assert_eq!(Role::allowed(), "\"writer\", \"admin\"");
+        assert_eq!((Role::Writer.code(), Role::Admin.code()), (0, 1));
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(r));
         }
         for o in Outcome::ALL {
             assert_eq!(Outcome::from_code(o.code()), Some(o));

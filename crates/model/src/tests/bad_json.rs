@@ -19,6 +19,14 @@ fn correction(replacement: &str) -> String {
     )
 }
 
+/// 64 lowercase hex digits: a well-formed public key after `ed25519:`.
+const KEY_HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A `key.authorized` event with the given key fields (`"key":…` and more).
+fn key_authorized(fields: &str) -> String {
+    format!(r#"{{"kind":"key.authorized","effective":"2024-01-01",{fields}}}"#)
+}
+
 fn rows() -> Vec<(String, &'static str, &'static str)> {
     let long_title = "x".repeat(513);
     let sources17 = vec![r#"{"title":"t"}"#; 17].join(",");
@@ -69,6 +77,19 @@ fn rows() -> Vec<(String, &'static str, &'static str)> {
         (r#"{"kind":"entity.registered","effective":"2024-01-01","entity":"a","name":"A","parent":"a"}"#.into(), "$.parent", "an entity cannot be its own parent"),
         (r#"{"kind":"dispute.entry","effective":"2024-01-01","dispute":"d","description":"x","number":1.5}"#.into(), "$.number", "expected a string or a non-negative integer, found a number"),
         (format!(" {}", " ".repeat(MAX_JSON)), "$", "the JSON text is 4194305 bytes, at most 4194304"),
+        (key_authorized(&format!(r#""key":"ed25518:{KEY_HEX}""#)), "$.key", "invalid public key \"ed25518:0123"),
+        (key_authorized(&format!(r#""key":"{KEY_HEX}""#)), "$.key", "expected \"ed25519:\" followed by 64 lowercase hex digits"),
+        (key_authorized(&format!(r#""key":"ed25519:{}""#, &KEY_HEX[1..])), "$.key", "invalid public key"),
+        (key_authorized(&format!(r#""key":"ed25519:{KEY_HEX}0""#)), "$.key", "invalid public key"),
+        (key_authorized(&format!(r#""key":"ed25519:{}""#, KEY_HEX.to_uppercase())), "$.key", "invalid public key \"ed25519:0123456789ABCDEF"),
+        (key_authorized(r#""key":42"#), "$.key", "expected a public key string (ed25519:<64 hex>), found a number"),
+        (r#"{"kind":"key.revoked","effective":"2024-01-01","reason":"lost"}"#.into(), "$.key", "missing required field \"key\""),
+        (key_authorized(&format!(r#""key":"ed25519:{KEY_HEX}","role":"owner""#)), "$.role", "unknown role \"owner\"; expected one of \"writer\", \"admin\""),
+        (key_authorized(&format!(r#""key":"ed25519:{KEY_HEX}","name":"alice\nbob""#)), "$.name", "must be a single line"),
+        (key_authorized(&format!(r#""key":"ed25519:{KEY_HEX}","name":"{}""#, "n".repeat(257))), "$.name", "too long: 257 characters, at most 256"),
+        (format!(r#"{{"kind":"key.revoked","effective":"2024-01-01","key":"ed25519:{KEY_HEX}","role":"admin"}}"#), "$.role", "unknown field \"role\" for kind key.revoked; expected one of: id, kind, effective, key, reason, sources, note"),
+        (correction(&key_authorized(&format!(r#""key":"ed25519:{KEY_HEX}""#))), "$.replacement.kind", "a correction's replacement cannot be a key.authorized; key events cannot be corrected"),
+        (correction(&format!(r#"{{"kind":"key.revoked","effective":"2024-01-01","key":"ed25519:{KEY_HEX}"}}"#)), "$.replacement.kind", "a correction's replacement cannot be a key.revoked"),
     ]
 }
 
@@ -112,4 +133,7 @@ fn the_base_row_is_valid() {
     super::parse(&correction(
         r#"{"kind":"entity.renamed","effective":"2024-01-01","entity":"a","name":"A"}"#,
     ));
+    super::parse(&key_authorized(&format!(
+        r#""key":"ed25519:{KEY_HEX}","role":"admin","name":"alice""#
+    )));
 }

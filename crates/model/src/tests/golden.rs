@@ -99,3 +99,28 @@ fn dispute_filed_with_every_kind_of_field() {
          0000000000000000 00",
     );
 }
+
+#[test]
+fn key_authorized_as_admin_with_a_name() {
+    check(
+        r#"{"kind":"key.authorized","effective":"2024-01-02","key":"ed25519:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff","role":"admin","name":"al"}"#,
+        "01 00 00 07e8 01 02
+         11                            # kind 17: key.authorized
+         00112233445566778899aabbccddeeff 00112233445566778899aabbccddeeff   # key, 32 raw bytes
+         01                            # role: admin
+         01 0000000000000002 616c      # name \"al\"
+         0000000000000000 00           # sources, note",
+    );
+}
+
+#[test]
+fn key_revoked_without_a_reason() {
+    check(
+        r#"{"kind":"key.revoked","effective":"2024-01-02","key":"ed25519:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"}"#,
+        "01 00 00 07e8 01 02
+         12                            # kind 18: key.revoked
+         ffeeddccbbaa99887766554433221100 ffeeddccbbaa99887766554433221100   # key
+         00                            # reason: absent
+         0000000000000000 00           # sources, note",
+    );
+}

@@ -74,6 +74,18 @@ fn the_largest_valid_event_fits() {
     // reach the limit either.
     assert!(bytes.len() < MAX_PAYLOAD * 7 / 8, "{} bytes", bytes.len());
     assert_eq!(Event::decode(&bytes).unwrap(), event);
+    // Signed, it is 96 bytes longer and still fits.
+    let signature = Signature {
+        key: PublicKey::from_bytes([0xff; 32]),
+        bytes: [0xff; 64],
+    };
+    let signed = event.encode_signed(&signature).unwrap();
+    assert_eq!(signed.len(), bytes.len() + Signature::LEN);
+    assert!(signed.len() < MAX_PAYLOAD * 7 / 8, "{} bytes", signed.len());
+    assert_eq!(
+        Event::decode_signed(&signed).unwrap(),
+        (event.clone(), Some(signature))
+    );
     let json = event.to_json_string();
     assert!(json.len() <= MAX_JSON, "{} bytes of JSON", json.len());
     assert_eq!(Event::from_json(&json).unwrap(), event);

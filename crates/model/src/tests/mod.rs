@@ -1,11 +1,13 @@
 //! Whole-crate tests: property tests of the codecs, a table of bad JSON,
-//! golden bytes, and the limits budget.
+//! golden bytes, the limits budget, key events and signed payloads.
 
 mod bad_json;
 mod bytes_fuzz;
 mod golden;
+mod keys;
 mod limits_fit;
 mod roundtrip;
+mod signed;
 
 use crate::Event;
 
