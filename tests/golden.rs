@@ -22,6 +22,7 @@ fn build_export() -> Vec<u8> {
     let options = ImportOptions {
         batch_size: 3,
         recorded_at: Some(RECORDED_AT),
+        allow_anomalies: false,
     };
     ledger
         .import(

@@ -8,3 +8,4 @@ mod end_to_end;
 mod golden;
 mod support;
 mod time_travel;
+mod verified_appends;

@@ -63,6 +63,10 @@ pub struct AppendArgs {
     /// Refuse unless the ledger holds exactly this many entries.
     #[arg(long, value_name = "N")]
     pub expect_size: Option<u64>,
+    /// Store events even if they do not fit the history; every query then
+    /// reports them as anomalies.
+    #[arg(long)]
+    pub allow_anomalies: bool,
 }
 
 /// Flags of `import`.
@@ -73,6 +77,10 @@ pub struct ImportArgs {
     /// Events per atomic, durable batch.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch_size: u32,
+    /// Store events even if they do not fit the history; every query then
+    /// reports them as anomalies.
+    #[arg(long)]
+    pub allow_anomalies: bool,
 }
 
 /// Flags of `export`.

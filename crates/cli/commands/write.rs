@@ -66,6 +66,7 @@ pub fn append(cli: &Cli, ledger: &Ledger, args: &AppendArgs) -> anyhow::Result<u
         expect_head: args.expect_head.as_deref().map(parse_hash).transpose()?,
         expect_size: args.expect_size,
         recorded_at: None,
+        allow_anomalies: args.allow_anomalies,
     };
     let outcome = ledger
         .append_json(&text, &options)
@@ -111,6 +112,7 @@ pub fn import(cli: &Cli, ledger: &Ledger, args: &ImportArgs) -> anyhow::Result<u
     let options = ImportOptions {
         batch_size: args.batch_size as usize,
         recorded_at: None,
+        allow_anomalies: args.allow_anomalies,
     };
     let mut stdout = std::io::stdout().lock();
     let report = ledger.import(&args.file, &options, &mut |progress| {

@@ -22,6 +22,11 @@ pub struct AppendOptions {
     /// entries' recorded-at time instead of the system clock. The log still
     /// keeps recorded-at non-decreasing.
     pub recorded_at: Option<i64>,
+    /// Store events even if they do not fit the history (a ruling in a
+    /// dispute nobody filed, a settlement of a closed dispute). Every query
+    /// then reports the anomaly. For recording messy real-world data as it
+    /// is; the default refuses such events.
+    pub allow_anomalies: bool,
 }
 
 /// What happened to one event of an append.
@@ -87,12 +92,24 @@ impl Ledger {
         events: Vec<Event>,
         options: &AppendOptions,
     ) -> Result<AppendOutcome, AppendError> {
-        if events.is_empty() {
-            return Err(AppendError::Empty);
-        }
         // A poisoned lock only means another thread panicked mid-append; the
         // log itself is consistent (appends are atomic), so carry on.
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.append_locked(events, options, true)
+    }
+
+    /// [`Ledger::append_events`] for a caller that holds the write lock;
+    /// `validate` is false only when the caller has validated the events
+    /// against the history already (an import checks its whole file first).
+    pub(crate) fn append_locked(
+        &self,
+        events: Vec<Event>,
+        options: &AppendOptions,
+        validate: bool,
+    ) -> Result<AppendOutcome, AppendError> {
+        if events.is_empty() {
+            return Err(AppendError::Empty);
+        }
         let head = self.log.head();
         check_expectations(&head, options)?;
 
@@ -152,6 +169,14 @@ impl Ledger {
             });
         }
 
+        let validated = if validate && !options.allow_anomalies && !fresh.is_empty() {
+            let new: Vec<(u64, Event)> = (head.size..)
+                .zip(fresh.iter().map(|p| p.event.clone()))
+                .collect();
+            Some(self.validate(&new)?)
+        } else {
+            None
+        };
         let batch: Vec<NewEntry> = fresh
             .into_iter()
             .zip(head.size..)
@@ -168,6 +193,14 @@ impl Ledger {
             self.log.append(batch)?
         };
 
+        if let Some(validated) = validated {
+            self.remember_state(
+                self.log.head(),
+                validated.max_instant,
+                validated.projections,
+                validated.revisions,
+            );
+        }
         // The log returns the new entries in batch order, which is the order
         // of the pending slots.
         let mut appended = appended.into_iter();

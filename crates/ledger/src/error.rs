@@ -103,6 +103,15 @@ pub enum AppendError {
         /// Kind of the replacement.
         replacement_kind: &'static str,
     },
+    /// The events would not fit the history: they would create an anomaly
+    /// on themselves or on an entry already in the ledger.
+    #[error("{message}")]
+    Conflict {
+        /// The sentence naming the events involved.
+        message: String,
+        /// The entry the anomaly would be on (possibly one of the new ones).
+        seq: u64,
+    },
     /// The caller expected another head (optimistic concurrency).
     #[error("the ledger moved on: expected {expected}, the head is now size {size}, hash {hash}")]
     HeadMoved {
@@ -164,6 +173,15 @@ pub enum ImportError {
         /// Why the event was refused.
         error: AppendError,
     },
+    /// The file's events, together, would break an entry already in the
+    /// ledger; nothing of the file was written.
+    #[error("{}: {error}", path.display())]
+    Conflict {
+        /// The file.
+        path: PathBuf,
+        /// What would break.
+        error: AppendError,
+    },
     /// A verbatim entries export does not verify; nothing was restored.
     #[error("{}:{line}: {message}", path.display())]
     Integrity {
@@ -189,7 +207,9 @@ impl ImportError {
     pub fn failure_kind(&self) -> FailureKind {
         match self {
             ImportError::Io { .. } | ImportError::Storage { .. } => FailureKind::Error,
-            ImportError::Rejected { .. } | ImportError::Invalid { .. } => FailureKind::Rejected,
+            ImportError::Rejected { .. }
+            | ImportError::Invalid { .. }
+            | ImportError::Conflict { .. } => FailureKind::Rejected,
             ImportError::Integrity { .. } => FailureKind::Integrity,
         }
     }

@@ -29,6 +29,9 @@ pub struct ImportOptions {
     pub batch_size: usize,
     /// A fixed recorded-at clock reading, as in [`AppendOptions::recorded_at`].
     pub recorded_at: Option<i64>,
+    /// Store events that do not fit the history, as in
+    /// [`AppendOptions::allow_anomalies`].
+    pub allow_anomalies: bool,
 }
 
 impl Default for ImportOptions {
@@ -36,6 +39,7 @@ impl Default for ImportOptions {
         ImportOptions {
             batch_size: 1000,
             recorded_at: None,
+            allow_anomalies: false,
         }
     }
 }
@@ -127,10 +131,17 @@ impl Ledger {
                 error: source,
             })?
             .len();
+        // Held for both passes, so that what pass 1 checked is what pass 2
+        // stores.
+        let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let start_size = self.head().size;
 
         // Pass 1: check everything, write nothing.
         let mut seen: HashMap<Digest16, (Digest16, usize, Kind)> = HashMap::new();
+        // The events the ledger does not hold yet, with the seqs they will
+        // get and their lines, for validation against the history.
+        let mut new_events: Vec<(u64, Event)> = Vec::new();
+        let mut new_lines: Vec<usize> = Vec::new();
         let mut read = 0u64;
         for_each_line(path, |line, bytes, offset| {
             let event = parse_line(path, line, bytes)?;
@@ -173,6 +184,10 @@ impl Ledger {
             })
             .map_err(|e| rejected(line, e))?;
             seen.insert(key, (content, line, event.kind()));
+            if stored.is_none() {
+                new_events.push((start_size + new_events.len() as u64, event));
+                new_lines.push(line);
+            }
             read += 1;
             if read.is_multiple_of(4096) {
                 progress(ImportProgress {
@@ -185,10 +200,30 @@ impl Ledger {
             Ok(())
         })?;
         drop(seen);
+        let mut validated = None;
+        if !options.allow_anomalies && !new_events.is_empty() {
+            validated = Some(self.validate(&new_events).map_err(|error| {
+                let line = match &error {
+                    AppendError::Conflict { seq, .. } if *seq >= start_size => {
+                        new_lines.get((*seq - start_size) as usize).copied()
+                    }
+                    _ => None,
+                };
+                match line {
+                    Some(line) => rejected(line, error),
+                    None => ImportError::Conflict {
+                        path: path.to_path_buf(),
+                        error,
+                    },
+                }
+            })?);
+        }
+        drop(new_events);
 
         // Pass 2: store in batches.
         let append_options = AppendOptions {
             recorded_at: options.recorded_at,
+            allow_anomalies: options.allow_anomalies,
             ..AppendOptions::default()
         };
         let batch_size = options.batch_size.max(1);
@@ -198,19 +233,19 @@ impl Ledger {
             |batch: &mut Vec<(usize, Event)>, offset: u64| -> Result<(), ImportError> {
                 let first_line = batch.first().map(|(line, _)| *line).unwrap_or(0);
                 let events = batch.drain(..).map(|(_, event)| event).collect();
-                let outcome = self
-                    .append_events(events, &append_options)
-                    .map_err(|source| match source.failure_kind() {
-                        crate::FailureKind::Rejected => ImportError::Rejected {
-                            path: path.to_path_buf(),
-                            line: first_line,
-                            error: source,
-                        },
-                        _ => ImportError::Storage {
-                            path: path.to_path_buf(),
-                            error: source,
-                        },
-                    })?;
+                let outcome =
+                    self.append_locked(events, &append_options, false)
+                        .map_err(|source| match source.failure_kind() {
+                            crate::FailureKind::Rejected => ImportError::Rejected {
+                                path: path.to_path_buf(),
+                                line: first_line,
+                                error: source,
+                            },
+                            _ => ImportError::Storage {
+                                path: path.to_path_buf(),
+                                error: source,
+                            },
+                        })?;
                 for (_, status) in &outcome.events {
                     match status {
                         EventStatus::Appended { .. } => appended += 1,
@@ -237,6 +272,10 @@ impl Ledger {
         })?;
         if !batch.is_empty() {
             commit(&mut batch, bytes_total)?;
+        }
+        if let Some(v) = validated {
+            // What pass 1 validated is now exactly what the ledger holds.
+            self.remember_state(self.head(), v.max_instant, v.projections, v.revisions);
         }
         Ok(ImportReport {
             verbatim: false,

@@ -21,6 +21,7 @@ mod snapshot;
 mod state;
 mod time;
 mod timeline;
+mod validate;
 mod verify;
 
 #[cfg(test)]
@@ -56,6 +57,16 @@ pub struct Ledger {
     /// Held for the whole check-then-append sequence so that two threads
     /// cannot both decide that the same id is new.
     write_lock: Mutex<()>,
+    /// The state of everything recorded, as of the head it names, kept in
+    /// memory between appends so that validating the next one does not
+    /// decode the stored snapshot again. Written back on drop.
+    cache: Mutex<Option<snapshot::Cached>>,
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.store_cached_snapshot();
+    }
 }
 
 /// One stored entry together with the event it holds.
@@ -76,6 +87,7 @@ impl Ledger {
         Ok(Ledger {
             log,
             write_lock: Mutex::new(()),
+            cache: Mutex::new(None),
         })
     }
 
@@ -85,6 +97,7 @@ impl Ledger {
         Ok(Ledger {
             log,
             write_lock: Mutex::new(()),
+            cache: Mutex::new(None),
         })
     }
 

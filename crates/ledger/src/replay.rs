@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use bincode::{Decode, Encode};
 use docket_disputes::Disputes;
 use docket_holdings::Holdings;
-use docket_model::{Anomaly, Body, Event, EventId, Kind, Projection, Text};
+use docket_model::{Anomaly, Body, Event, EventId, Kind, Projection, Slug, Text};
 use docket_relations::Relations;
 
 /// The three projections, folded together.
@@ -40,7 +40,8 @@ impl Projections {
         self.relations.apply(seq, event);
     }
 
-    /// Every projection's anomalies, in seq order.
+    /// Every anomaly, in seq order: the projections' own, and references
+    /// to entities that were not registered when they were named.
     pub fn anomalies(&self) -> Vec<Anomaly> {
         // A second filing of one dispute id upsets both docket-disputes and
         // docket-relations; report it once, from the former.
@@ -57,8 +58,51 @@ impl Projections {
             .chain(relations)
             .cloned()
             .collect();
+        all.extend(self.unregistered_references());
         all.sort_by_key(|a| a.seq);
         all
+    }
+
+    /// Parties of disputes and partnerships must be registered before the
+    /// filing or forming names them (in replay order: effective, then seq).
+    fn unregistered_references(&self) -> Vec<Anomaly> {
+        let registered_before = |slug: &Slug, at: (i64, u64)| {
+            self.holdings
+                .get(slug.as_str())
+                .is_some_and(|e| (e.registered.instant_micros(), e.registered_seq) < at)
+        };
+        let mut found = Vec::new();
+        for dispute in self.disputes.iter() {
+            let at = (dispute.filed.instant_micros(), dispute.filed_seq);
+            for party in dispute.plaintiffs.iter().chain(&dispute.defendants) {
+                if !registered_before(party, at) {
+                    found.push(Anomaly {
+                        seq: dispute.filed_seq,
+                        kind: Kind::DisputeFiled,
+                        reason: format!(
+                            "dispute {} names {party}, which is not registered by then",
+                            dispute.id
+                        ),
+                    });
+                }
+            }
+        }
+        for partnership in self.relations.partnerships() {
+            let at = (partnership.formed.instant_micros(), partnership.formed_seq);
+            for party in partnership.parties.iter().chain(&partnership.customer) {
+                if !registered_before(party, at) {
+                    found.push(Anomaly {
+                        seq: partnership.formed_seq,
+                        kind: Kind::PartnershipFormed,
+                        reason: format!(
+                            "partnership {} names {party}, which is not registered by then",
+                            partnership.id
+                        ),
+                    });
+                }
+            }
+        }
+        found
     }
 }
 

@@ -28,7 +28,7 @@ const SNAPSHOT_VERSION: u32 = 1;
 const SNAPSHOT_LIMIT: usize = 1 << 32;
 
 #[derive(Debug, Clone, Encode, Decode)]
-struct Snapshot {
+pub(crate) struct Snapshot {
     version: u32,
     size: u64,
     head: Hash,
@@ -37,12 +37,59 @@ struct Snapshot {
     revisions: Vec<Revision>,
 }
 
+/// A snapshot held in memory, and whether the stored one is older.
+pub(crate) struct Cached {
+    snapshot: Snapshot,
+    dirty: bool,
+}
+
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<SNAPSHOT_LIMIT>()
 }
 
 impl Ledger {
+    fn cached(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {
+        // The cache is only ever replaced whole; a panic elsewhere cannot
+        // leave it half-written.
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers the state of everything recorded at `head`, computed while
+    /// validating an append, so the next query or validation starts there.
+    pub(crate) fn remember_state(
+        &self,
+        head: Head,
+        max_instant: i64,
+        projections: Projections,
+        revisions: Vec<Revision>,
+    ) {
+        let snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            size: head.size,
+            head: head.hash,
+            max_instant,
+            projections,
+            revisions,
+        };
+        *self.cached() = Some(Cached {
+            snapshot,
+            dirty: true,
+        });
+    }
+
+    /// Writes the in-memory state back as the stored snapshot, if newer.
+    pub(crate) fn store_cached_snapshot(&self) {
+        let mut cached = self.cached();
+        if let Some(cached) = cached.as_mut().filter(|c| c.dirty) {
+            self.save_snapshot(&cached.snapshot);
+            cached.dirty = false;
+        }
+    }
+
     fn load_snapshot(&self) -> Option<Snapshot> {
+        if let Some(cached) = self.cached().as_ref() {
+            return Some(cached.snapshot.clone());
+        }
         let bytes = self.log.derived_get(SNAPSHOT_NAME).ok()??;
         let (snapshot, read): (Snapshot, usize) =
             bincode::decode_from_slice(&bytes, config()).ok()?;
@@ -58,6 +105,7 @@ impl Ledger {
 
     /// Drops the snapshot (it is rebuilt on the next query).
     pub fn discard_snapshot(&self) {
+        *self.cached() = None;
         let _ = self.log.derived_remove(SNAPSHOT_NAME);
     }
 
@@ -86,13 +134,15 @@ impl Ledger {
             projections: snapshot.projections,
             revisions: snapshot.revisions,
             source,
+            max_instant: snapshot.max_instant,
         };
         if let Some(mut snapshot) = self.load_snapshot() {
             if snapshot.size == head.size && snapshot.head == head.hash {
+                self.keep(&snapshot, false);
                 return Ok(state(snapshot, StateSource::Snapshot));
             }
             if self.catch_up(&mut snapshot, head)? {
-                self.save_snapshot(&snapshot);
+                self.keep(&snapshot, true);
                 return Ok(state(snapshot, StateSource::Incremental));
             }
         }
@@ -105,8 +155,27 @@ impl Ledger {
             projections: replayed.projections,
             revisions: replayed.revisions,
         };
-        self.save_snapshot(&snapshot);
+        self.keep(&snapshot, true);
         Ok(state(snapshot, StateSource::Replay))
+    }
+
+    /// Keeps `snapshot` in memory; `changed` says the stored one is older.
+    fn keep(&self, snapshot: &Snapshot, changed: bool) {
+        let mut cached = self.cached();
+        let dirty = changed
+            || cached
+                .as_ref()
+                .is_some_and(|c| c.dirty && c.snapshot.size == snapshot.size);
+        *cached = Some(Cached {
+            snapshot: snapshot.clone(),
+            dirty,
+        });
+        drop(cached);
+        if changed {
+            // Queries from the command line are one per process: store now
+            // rather than only on drop, so a crash loses nothing derived.
+            self.store_cached_snapshot();
+        }
     }
 
     /// Applies the entries after the snapshot to it, if that gives the same

@@ -40,6 +40,8 @@ pub struct State {
     pub revisions: Vec<Revision>,
     /// Where the projections came from.
     pub source: StateSource,
+    /// The latest effective instant applied (`i64::MIN` if none).
+    pub max_instant: i64,
 }
 
 impl State {
@@ -54,48 +56,10 @@ impl State {
         )
     }
 
-    /// Every anomaly: those of the projections, and references to entities
-    /// nobody registered.
+    /// Every anomaly (see [`Projections::anomalies`]).
     pub fn anomalies(&self) -> Vec<Anomaly> {
-        let mut all = self.projections.anomalies();
-        all.extend(unregistered_references(&self.projections));
-        all.sort_by_key(|a| a.seq);
-        all
+        self.projections.anomalies()
     }
-}
-
-fn unregistered_references(p: &Projections) -> Vec<Anomaly> {
-    let mut found = Vec::new();
-    let known = |slug: &Slug| p.holdings.get(slug.as_str()).is_some();
-    for dispute in p.disputes.iter() {
-        for party in dispute.plaintiffs.iter().chain(&dispute.defendants) {
-            if !known(party) {
-                found.push(Anomaly {
-                    seq: dispute.filed_seq,
-                    kind: Kind::DisputeFiled,
-                    reason: format!(
-                        "dispute {} names {party}, which is not a registered entity",
-                        dispute.id
-                    ),
-                });
-            }
-        }
-    }
-    for partnership in p.relations.partnerships() {
-        for party in partnership.parties.iter().chain(&partnership.customer) {
-            if !known(party) {
-                found.push(Anomaly {
-                    seq: partnership.formed_seq,
-                    kind: Kind::PartnershipFormed,
-                    reason: format!(
-                        "partnership {} names {party}, which is not a registered entity",
-                        partnership.id
-                    ),
-                });
-            }
-        }
-    }
-    found
 }
 
 /// One dispute as of a query, with what it takes to read it.
@@ -175,6 +139,7 @@ impl Ledger {
             projections: replayed.projections,
             revisions: replayed.revisions,
             source: StateSource::Replay,
+            max_instant: replayed.max_instant,
         })
     }
 

@@ -1,0 +1,129 @@
+//! Validation against the history (DESIGN.md section 5): an event is
+//! accepted only if it fits the state at its effective date *and* leaves
+//! every later event valid. Both are checked at once by comparing the
+//! anomalies of the history with and without the new events: any anomaly
+//! the new events add, on themselves or on an existing entry, refuses them.
+//!
+//! When every new event is dated at or after everything already applied and
+//! none is a revision, the new events can only affect themselves, so they
+//! are applied to a copy of the current state (from the snapshot). Otherwise
+//! the whole history is replayed with them in place.
+
+use std::collections::HashMap;
+
+use docket_model::{Anomaly, Event, EventId, Kind};
+
+use crate::replay::{Projections, Revision, replay};
+use crate::{AppendError, Ledger, TimeQuery};
+
+/// The state of everything recorded once the new events are in, worked out
+/// while validating them: after the append it becomes the current state.
+pub(crate) struct Validated {
+    pub projections: Projections,
+    pub max_instant: i64,
+    pub revisions: Vec<Revision>,
+}
+
+type AnomalyKey = (u64, Kind, String);
+
+fn count(anomalies: Vec<Anomaly>) -> HashMap<AnomalyKey, usize> {
+    let mut counts = HashMap::new();
+    for a in anomalies {
+        *counts.entry((a.seq, a.kind, a.reason)).or_insert(0) += 1;
+    }
+    counts
+}
+
+impl Ledger {
+    /// Checks that `new` (events with the seqs they will get, in seq order)
+    /// fit the whole history. The caller holds the write lock.
+    pub(crate) fn validate(&self, new: &[(u64, Event)]) -> Result<Validated, AppendError> {
+        let current = self.state(&TimeQuery::default())?;
+        let before = current.anomalies();
+        let all_later = new.iter().all(|(_, e)| {
+            !e.kind().is_meta() && e.effective.instant_micros() >= current.max_instant
+        });
+        let validated = if all_later {
+            let mut projections = current.projections;
+            let mut max_instant = current.max_instant;
+            let mut ordered: Vec<&(u64, Event)> = new.iter().collect();
+            ordered.sort_by_key(|(seq, e)| (e.effective.instant_micros(), *seq));
+            for (seq, event) in ordered {
+                projections.apply(*seq, event);
+                max_instant = max_instant.max(event.effective.instant_micros());
+            }
+            Validated {
+                projections,
+                max_instant,
+                revisions: current.revisions,
+            }
+        } else {
+            let mut events = Vec::with_capacity(current.head.size as usize + new.len());
+            for stored in self.events(0..current.head.size) {
+                let stored = stored?;
+                events.push((stored.entry.header.seq, stored.event));
+            }
+            events.extend(new.iter().cloned());
+            let replayed = replay(events, None);
+            Validated {
+                projections: replayed.projections,
+                max_instant: replayed.max_instant,
+                revisions: replayed.revisions,
+            }
+        };
+        let after = validated.projections.anomalies();
+        let mut known = count(before);
+        let mut added = Vec::new();
+        for anomaly in after {
+            let key = (anomaly.seq, anomaly.kind, anomaly.reason.clone());
+            match known.get_mut(&key) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => added.push(anomaly),
+            }
+        }
+        match added.into_iter().min_by_key(|a| a.seq) {
+            None => Ok(validated),
+            Some(first) => Err(self.conflict(new, first)),
+        }
+    }
+
+    /// The error for the first anomaly the new events would cause.
+    fn conflict(&self, new: &[(u64, Event)], anomaly: Anomaly) -> AppendError {
+        let id_at = |seq: u64| -> Option<EventId> {
+            match new.iter().find(|(s, _)| *s == seq) {
+                Some((_, event)) => event.id.clone(),
+                None => self
+                    .get(seq)
+                    .ok()
+                    .flatten()
+                    .and_then(|stored| stored.event.id),
+            }
+        };
+        let offender = new.first().and_then(|(_, e)| e.id.clone());
+        let is_new = new.iter().any(|(s, _)| *s == anomaly.seq);
+        let subject = id_at(anomaly.seq)
+            .map(|id| id.to_string())
+            .unwrap_or_else(|| format!("entry {}", anomaly.seq));
+        let message = if is_new {
+            format!(
+                "event {subject} does not fit the history: {}",
+                anomaly.reason
+            )
+        } else {
+            let who = match (&offender, new.len()) {
+                (Some(id), 1) => format!("event {id}"),
+                _ => "this batch".to_string(),
+            };
+            format!(
+                "{who} would make entry {} ({} {subject}) invalid: {}",
+                anomaly.seq,
+                anomaly.kind.as_str(),
+                anomaly.reason
+            )
+        };
+        AppendError::Conflict {
+            message,
+            seq: anomaly.seq,
+        }
+    }
+}
