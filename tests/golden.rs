@@ -23,6 +23,7 @@ fn build_export() -> Vec<u8> {
         batch_size: 3,
         recorded_at: Some(RECORDED_AT),
         allow_anomalies: false,
+        signer: None,
     };
     ledger
         .import(

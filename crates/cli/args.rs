@@ -25,7 +25,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new, empty ledger.
-    Init,
+    Init(InitArgs),
+    /// Make an Ed25519 key pair for signing events.
+    Keygen(KeygenArgs),
     /// Append events (one JSON object, or NDJSON) as one atomic batch.
     Append(AppendArgs),
     /// Import an NDJSON file of events, or restore a verbatim entries export.
@@ -52,6 +54,27 @@ pub enum Command {
     Demo,
 }
 
+/// Flags of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Accept only events signed by keys the ledger's own key events
+    /// authorise; needs --admin-key.
+    #[arg(long, requires = "admin_key")]
+    pub require_signatures: bool,
+    /// The administrator's public key file (from `docket keygen`): the root
+    /// of trust that authorises every other key.
+    #[arg(long, value_name = "FILE.pub", requires = "require_signatures")]
+    pub admin_key: Option<PathBuf>,
+}
+
+/// Flags of `keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key (secret, mode 0600) and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "docket")]
+    pub out: PathBuf,
+}
+
 /// Flags of `append`.
 #[derive(Debug, Args)]
 pub struct AppendArgs {
@@ -67,6 +90,9 @@ pub struct AppendArgs {
     /// reports them as anomalies.
     #[arg(long)]
     pub allow_anomalies: bool,
+    /// Sign every new event with this secret key file.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
 }
 
 /// Flags of `import`.
@@ -81,6 +107,9 @@ pub struct ImportArgs {
     /// reports them as anomalies.
     #[arg(long)]
     pub allow_anomalies: bool,
+    /// Sign every new event with this secret key file.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
 }
 
 /// Flags of `export`.

@@ -1,6 +1,7 @@
 //! One function per command.
 
 mod demo;
+mod keys;
 mod query;
 mod read;
 mod views;
@@ -34,7 +35,8 @@ fn open(cli: &Cli) -> anyhow::Result<Ledger> {
 /// outright (verify returns a non-zero code without an error of its own).
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
-        Command::Init => write::init(&cli, &ledger_path(&cli)),
+        Command::Init(args) => write::init(&cli, &ledger_path(&cli), args),
+        Command::Keygen(args) => keys::keygen(&cli, args),
         Command::Append(args) => write::append(&cli, &open(&cli)?, args),
         Command::Import(args) => write::import(&cli, &open(&cli)?, args),
         Command::Export(args) => write::export(&cli, &open(&cli)?, args),

@@ -126,6 +126,10 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
         (None, Some((seq, reason))) => {
             Some((Some(*seq), "bad-payload", format!("entry {seq}: {reason}")))
         }
+        (None, None) if report.signature_failure.is_some() => {
+            let (seq, reason) = report.signature_failure.clone().unwrap_or_default();
+            Some((Some(seq), "signature", format!("entry {seq}: {reason}")))
+        }
         (None, None) if report.snapshot_matches == Some(false) => {
             let message = "the stored snapshot of the projections does not match a replay of the log \
                            (derived data was altered); it was discarded and will be rebuilt";
@@ -145,6 +149,7 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
             "entries_checked": report.chain.entries_checked,
             "payloads_checked": report.payloads_checked,
             "snapshot_matches": report.snapshot_matches,
+            "signatures_checked": report.signatures_checked,
             "failure": failure,
             "elapsed_ms": report.elapsed.as_secs_f64() * 1000.0,
         }))?;

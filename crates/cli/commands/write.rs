@@ -7,16 +7,28 @@ use anyhow::Context as _;
 use docket_ledger::{AppendOptions, EventStatus, ImportOptions, Ledger, hex};
 use serde_json::json;
 
-use crate::args::{AppendArgs, Cli, ExportArgs, ImportArgs};
+use super::keys::{read_public, read_secret};
+use crate::args::{AppendArgs, Cli, ExportArgs, ImportArgs, InitArgs};
 use crate::exit::{OK, UsageError};
 use crate::output::{print_json, progress_bar};
 
-pub fn init(cli: &Cli, path: &Path) -> anyhow::Result<u8> {
-    let ledger = Ledger::init(path)
-        .with_context(|| format!("cannot create a ledger at {}", path.display()))?;
+pub fn init(cli: &Cli, path: &Path, args: &InitArgs) -> anyhow::Result<u8> {
+    let ledger = match &args.admin_key {
+        Some(admin) => Ledger::init_requiring_signatures(path, &read_public(admin)?),
+        None => Ledger::init(path),
+    };
+    let ledger = ledger.with_context(|| format!("cannot create a ledger at {}", path.display()))?;
     let head = ledger.head();
+    let signed = args.admin_key.is_some();
     if cli.json {
-        print_json(&json!({"ledger": {"path": path, "size": head.size, "head": hex(&head.hash)}}))?;
+        print_json(
+            &json!({"ledger": {"path": path, "size": head.size, "head": hex(&head.hash), "requires_signatures": signed}}),
+        )?;
+    } else if signed {
+        say!(
+            "created a ledger at {} that accepts only signed events; entry 0 names the administrator key",
+            path.display()
+        );
     } else {
         say!("created an empty ledger at {}", path.display());
     }
@@ -67,6 +79,7 @@ pub fn append(cli: &Cli, ledger: &Ledger, args: &AppendArgs) -> anyhow::Result<u
         expect_size: args.expect_size,
         recorded_at: None,
         allow_anomalies: args.allow_anomalies,
+        signer: args.sign_with.as_deref().map(read_secret).transpose()?,
     };
     let outcome = ledger
         .append_json(&text, &options)
@@ -113,6 +126,7 @@ pub fn import(cli: &Cli, ledger: &Ledger, args: &ImportArgs) -> anyhow::Result<u
         batch_size: args.batch_size as usize,
         recorded_at: None,
         allow_anomalies: args.allow_anomalies,
+        signer: args.sign_with.as_deref().map(read_secret).transpose()?,
     };
     let mut stdout = std::io::stdout().lock();
     let report = ledger.import(&args.file, &options, &mut |progress| {

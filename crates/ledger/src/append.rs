@@ -9,6 +9,7 @@ use docket_model::{Body, Event, EventId, Kind};
 
 use crate::index::keys_for;
 use crate::input::parse_events;
+use crate::keys::{KeyState, SecretKey};
 use crate::{AppendError, Ledger};
 
 /// Conditions and settings for one append.
@@ -27,6 +28,9 @@ pub struct AppendOptions {
     /// then reports the anomaly. For recording messy real-world data as it
     /// is; the default refuses such events.
     pub allow_anomalies: bool,
+    /// Sign every new event with this key (required by ledgers created with
+    /// `--require-signatures`).
+    pub signer: Option<std::sync::Arc<SecretKey>>,
 }
 
 /// What happened to one event of an append.
@@ -67,7 +71,8 @@ impl AppendOutcome {
 
 /// An event ready to be stored, with the bytes that will be its payload.
 struct Planned {
-    payload: Vec<u8>,
+    /// The unsigned (version 1) encoding: what "same content" compares.
+    content: Vec<u8>,
     event: Event,
     /// The event a correction or retraction names, for its index keys.
     target: Option<Event>,
@@ -121,13 +126,13 @@ impl Ledger {
         for event in events {
             let event = event.with_derived_id();
             let id = event.id.clone().ok_or(AppendError::Empty)?;
-            let payload = event.encode().map_err(|e| AppendError::Encode {
+            let content = event.encode().map_err(|e| AppendError::Encode {
                 id: id.clone(),
                 message: e.to_string(),
             })?;
             if let Some(&index) = fresh_by_id.get(&id) {
                 let earlier = &fresh[index];
-                if earlier.payload != payload {
+                if earlier.content != content {
                     return Err(AppendError::IdConflict {
                         id,
                         existing: format!("event {} of this batch", index + 1),
@@ -142,8 +147,10 @@ impl Ledger {
                 continue;
             }
             if let Some(seq) = self.seq_of(&id)? {
-                let stored = self.log.get(seq).map_err(crate::ReadError::from)?;
-                if stored.map(|entry| entry.payload) != Some(payload) {
+                // Signatures aside: the same event signed differently, or
+                // not at all, is still the same event.
+                let stored = self.get(seq)?.and_then(|stored| stored.event.encode().ok());
+                if stored.as_ref() != Some(&content) {
                     return Err(AppendError::IdConflict {
                         id,
                         existing: format!("entry {seq}"),
@@ -163,7 +170,7 @@ impl Ledger {
             fresh_by_id.insert(id.clone(), fresh.len());
             statuses.push((id.clone(), None));
             fresh.push(Planned {
-                payload,
+                content,
                 event,
                 target,
             });
@@ -177,14 +184,16 @@ impl Ledger {
         } else {
             None
         };
-        let batch: Vec<NewEntry> = fresh
-            .into_iter()
-            .zip(head.size..)
-            .map(|(planned, seq)| NewEntry {
+        let mut keys = self.key_state(head.size)?;
+        let mut batch = Vec::with_capacity(fresh.len());
+        for (planned, seq) in fresh.into_iter().zip(head.size..) {
+            let payload =
+                self.sign_and_admit(&mut keys, seq, &planned.event, planned.content, options)?;
+            batch.push(NewEntry {
                 index_keys: keys_for(&planned.event, seq, planned.target.as_ref()),
-                payload: planned.payload,
-            })
-            .collect();
+                payload,
+            });
+        }
         let appended = if batch.is_empty() {
             Vec::new()
         } else if let Some(at) = options.recorded_at {
@@ -224,6 +233,43 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Signs the event if the caller gave a key, checks that the ledger's
+    /// key state admits it at `seq`, and returns the payload to store.
+    pub(crate) fn sign_and_admit(
+        &self,
+        keys: &mut KeyState,
+        seq: u64,
+        event: &Event,
+        content: Vec<u8>,
+        options: &AppendOptions,
+    ) -> Result<Vec<u8>, AppendError> {
+        let id = event.id.clone().ok_or(AppendError::Empty)?;
+        let refuse = |reason: String| AppendError::Unauthorised {
+            id: id.clone(),
+            reason,
+        };
+        if seq == 0 && event.kind().is_key() {
+            // Entry 0 decides whether the ledger requires signatures; only
+            // `init --require-signatures` may write a key event there.
+            return Err(refuse(
+                "key events need a ledger created with --require-signatures".into(),
+            ));
+        }
+        let signature = match &options.signer {
+            Some(key) => Some(key.sign(event).map_err(|e| refuse(e.to_string()))?),
+            None => None,
+        };
+        keys.admit(seq, event, signature.as_ref()).map_err(refuse)?;
+        match signature {
+            Some(signature) => event
+                .encode_signed(&signature)
+                .map_err(|e| refuse(e.to_string())),
+            None => Ok(content),
+        }
+    }
+}
+
 /// A correction or retraction must name an event that exists, and a
 /// correction must keep the kind of what it corrects. `kind_of` looks an id
 /// up wherever the caller knows events (the ledger, an earlier part of the
@@ -244,6 +290,17 @@ pub(crate) fn check_reference(
             target: target.clone(),
         });
     };
+    if target_kind.is_key() {
+        // Authority must only change through key.revoked, which the key
+        // state understands; a retracted key event would rewrite who could
+        // sign what in the past.
+        return Err(AppendError::Unauthorised {
+            id: id.clone(),
+            reason: format!(
+                "{target} is a key event; keys cannot be corrected or retracted, revoke them instead"
+            ),
+        });
+    }
     match replacement_kind {
         Some(replacement_kind) if replacement_kind != target_kind => {
             Err(AppendError::CorrectionKind {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::import::for_each_line;
 use crate::index::keys_for;
+use crate::keys::KeyState;
 use crate::{ExportError, ImportError, ImportProgress, ImportReport, Ledger};
 
 /// The value of the `format` field on the first line of an entries export.
@@ -208,6 +209,8 @@ pub(crate) fn restore(
     let mut seen_header = false;
     let mut end: Option<(u64, Hash)> = None;
     let mut ids = HashSet::new();
+    // Who may sign what, replayed along the exported chain from entry 0.
+    let mut keys = KeyState::default();
     for_each_line(path, |line, bytes, offset| {
         if end.is_some() {
             return Err(bad(line, "text after the end of the export".to_string()));
@@ -239,12 +242,14 @@ pub(crate) fn restore(
                         format!("entry {seq}: recorded before entry {}", seq.wrapping_sub(1)),
                     ));
                 }
-                let event = Event::decode(&entry.payload).map_err(|e| {
+                let (event, signature) = Event::decode_signed(&entry.payload).map_err(|e| {
                     bad(
                         line,
                         format!("entry {seq}: payload is not a valid event: {e}"),
                     )
                 })?;
+                keys.admit(seq, &event, signature.as_ref())
+                    .map_err(|reason| bad(line, format!("entry {seq}: {reason}")))?;
                 let Some(id) = event.id else {
                     return Err(bad(line, format!("entry {seq}: stored event has no id")));
                 };

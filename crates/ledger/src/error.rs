@@ -25,6 +25,12 @@ pub enum OpenError {
     /// The log underneath could not be opened or created.
     #[error(transparent)]
     Log(#[from] docket_log::OpenError),
+    /// The administrator key is not usable.
+    #[error(transparent)]
+    Key(#[from] crate::KeyError),
+    /// The root-of-trust entry could not be written.
+    #[error("cannot record the administrator key: {0}")]
+    Root(String),
 }
 
 /// Reading an entry or an index failed.
@@ -111,6 +117,15 @@ pub enum AppendError {
         message: String,
         /// The entry the anomaly would be on (possibly one of the new ones).
         seq: u64,
+    },
+    /// The event is not signed as the ledger requires, or by a key that may
+    /// not sign it at this point.
+    #[error("event {id}: {reason}")]
+    Unauthorised {
+        /// The event.
+        id: EventId,
+        /// Why.
+        reason: String,
     },
     /// The caller expected another head (optimistic concurrency).
     #[error("the ledger moved on: expected {expected}, the head is now size {size}, hash {hash}")]

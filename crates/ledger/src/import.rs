@@ -32,6 +32,8 @@ pub struct ImportOptions {
     /// Store events that do not fit the history, as in
     /// [`AppendOptions::allow_anomalies`].
     pub allow_anomalies: bool,
+    /// Sign every new event, as in [`AppendOptions::signer`].
+    pub signer: Option<std::sync::Arc<crate::SecretKey>>,
 }
 
 impl Default for ImportOptions {
@@ -40,6 +42,7 @@ impl Default for ImportOptions {
             batch_size: 1000,
             recorded_at: None,
             allow_anomalies: false,
+            signer: None,
         }
     }
 }
@@ -171,7 +174,7 @@ impl Ledger {
             }
             let stored = self.get_by_id(&id).map_err(|e| rejected(line, e.into()))?;
             if let Some(stored) = &stored
-                && stored.entry.payload != payload
+                && stored.event.encode().ok().as_ref() != Some(&payload)
             {
                 let existing = format!("entry {}", stored.entry.header.seq);
                 return Err(rejected(line, AppendError::IdConflict { id, existing }));
@@ -218,14 +221,29 @@ impl Ledger {
                 }
             })?);
         }
-        drop(new_events);
-
-        // Pass 2: store in batches.
         let append_options = AppendOptions {
             recorded_at: options.recorded_at,
             allow_anomalies: options.allow_anomalies,
+            signer: options.signer.clone(),
             ..AppendOptions::default()
         };
+        // Signatures and authority, for the whole file before anything is
+        // written (the signer may be unauthorised, or the ledger may
+        // require signatures the caller did not give).
+        let mut keys = self
+            .key_state(start_size)
+            .map_err(|e| ImportError::Storage {
+                path: path.to_path_buf(),
+                error: e.into(),
+            })?;
+        for ((seq, event), line) in new_events.iter().zip(&new_lines) {
+            let content = Vec::new();
+            self.sign_and_admit(&mut keys, *seq, event, content, &append_options)
+                .map_err(|error| rejected(*line, error))?;
+        }
+        drop(new_events);
+
+        // Pass 2: store in batches.
         let batch_size = options.batch_size.max(1);
         let mut batch: Vec<(usize, Event)> = Vec::with_capacity(batch_size);
         let (mut appended, mut unchanged) = (0u64, 0u64);

@@ -7,6 +7,7 @@
 //! | `d:` ‖ dispute slug ‖ `00` ‖ seq (u64 BE) | every entry that names the dispute |
 //! | `e:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every entry that names the entity |
 //! | `p:` ‖ partnership slug ‖ `00` ‖ seq (u64 BE) | every entry that names the partnership |
+//! | `k:` ‖ seq (u64 BE) | every key event (`key.authorized`, `key.revoked`) |
 //!
 //! A correction or retraction is also indexed under every slug of the event
 //! it targets, so a per-dispute read sees the revisions of that dispute's
@@ -18,6 +19,9 @@ use docket_model::{Event, EventId, Slug};
 
 /// Index key namespace for event ids.
 pub(crate) const ID_PREFIX: &[u8] = b"id:";
+
+/// Index key namespace for key events.
+pub(crate) const KEY_EVENT_PREFIX: &[u8] = b"k:";
 
 /// Which family of slugs an index key is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,6 +67,9 @@ fn slug_key(family: Family, slug: &Slug, seq: u64) -> Vec<u8> {
 /// correction or retraction names, when the caller has it.
 pub(crate) fn keys_for(event: &Event, seq: u64, target: Option<&Event>) -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = event.id.iter().map(id_key).collect();
+    if event.kind().is_key() {
+        keys.push([KEY_EVENT_PREFIX, &seq.to_be_bytes()].concat());
+    }
     let mut add = |source: &Event| {
         let families = [
             (Family::Dispute, source.disputes()),

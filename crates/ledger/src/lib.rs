@@ -16,6 +16,7 @@ mod error;
 mod import;
 mod index;
 mod input;
+mod keys;
 mod replay;
 mod snapshot;
 mod state;
@@ -40,6 +41,7 @@ pub use entries::{ENTRIES_FORMAT, EntriesHeader};
 pub use error::{AppendError, ExportError, FailureKind, ImportError, OpenError, ReadError};
 pub use import::{ImportOptions, ImportProgress, ImportReport};
 pub use input::{ParsedEvent, parse_events};
+pub use keys::{KeyError, SecretKey, signature_is_valid, usable_key};
 pub use replay::{Projections, Revision};
 pub use state::{DisputeView, EntityView, State, StateSource};
 pub use time::{TimeQuery, format_instant, parse_instant};
@@ -89,6 +91,49 @@ impl Ledger {
             write_lock: Mutex::new(()),
             cache: Mutex::new(None),
         })
+    }
+
+    /// Creates a new ledger that requires signatures: its entry 0 declares
+    /// `admin` as the administrator key, the root of trust that authorises
+    /// every other key (see the `keys` module).
+    pub fn init_requiring_signatures(
+        path: &Path,
+        admin: &docket_model::PublicKey,
+    ) -> Result<Ledger, OpenError> {
+        keys::usable_key(admin)?;
+        let today = jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
+        let text = |s: &str| docket_model::Text::new(s).map_err(|e| OpenError::Root(e.to_string()));
+        let root = Event {
+            id: Some(EventId::new("ledger-admin-key").map_err(|e| OpenError::Root(e.to_string()))?),
+            effective: docket_model::Effective::Date(today),
+            sources: Vec::new(),
+            note: Some(text(
+                "The ledger's root of trust, declared when it was created.",
+            )?),
+            body: docket_model::Body::KeyAuthorized(docket_model::KeyAuthorized {
+                key: *admin,
+                role: docket_model::Role::Admin,
+                name: Some(text("ledger administrator")?),
+            }),
+        };
+        let payload = root.encode().map_err(|e| OpenError::Root(e.to_string()))?;
+        let ledger = Ledger::init(path)?;
+        let entry = docket_log::NewEntry {
+            index_keys: index::keys_for(&root, 0, None),
+            payload,
+        };
+        ledger
+            .log
+            .append(vec![entry])
+            .map_err(|e| OpenError::Root(e.to_string()))?;
+        Ok(ledger)
+    }
+
+    /// Whether every entry must be signed by an authorised key.
+    pub fn requires_signatures(&self) -> Result<bool, ReadError> {
+        Ok(self.key_state(1)?.requires)
     }
 
     /// Opens an existing ledger at `path`.

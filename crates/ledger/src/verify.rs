@@ -8,6 +8,7 @@ use docket_model::Event;
 
 use crate::Ledger;
 use crate::index::id_key;
+use crate::keys::KeyState;
 
 /// What a full verification found.
 #[derive(Debug, Clone)]
@@ -19,6 +20,12 @@ pub struct LedgerVerifyReport {
     pub payload_failure: Option<(u64, String)>,
     /// Payloads decoded and checked.
     pub payloads_checked: u64,
+    /// Signatures verified (every entry after the first in a ledger that
+    /// requires signatures, and any signed entry elsewhere).
+    pub signatures_checked: u64,
+    /// The first entry that is unsigned, badly signed or signed by a key
+    /// the ledger did not authorise at that point, with the reason.
+    pub signature_failure: Option<(u64, String)>,
     /// Whether the stored snapshot of the projections matches a fresh
     /// replay (`None`: no snapshot for this head, nothing to compare). A
     /// mismatching snapshot is discarded, so queries rebuild it.
@@ -30,7 +37,10 @@ pub struct LedgerVerifyReport {
 impl LedgerVerifyReport {
     /// Whether the ledger checked out completely.
     pub fn is_ok(&self) -> bool {
-        self.chain.is_ok() && self.payload_failure.is_none() && self.snapshot_matches != Some(false)
+        self.chain.is_ok()
+            && self.payload_failure.is_none()
+            && self.signature_failure.is_none()
+            && self.snapshot_matches != Some(false)
     }
 }
 
@@ -45,6 +55,9 @@ impl Ledger {
             .verify(&mut |done, total| progress(done, total.saturating_mul(2)));
         let mut payload_failure = None;
         let mut payloads_checked = 0;
+        let mut signatures_checked = 0;
+        let mut signature_failure = None;
+        let mut keys = KeyState::default();
         if chain.is_ok() {
             let size = chain.stored_head.size;
             for entry in self.log.range(0..size) {
@@ -56,7 +69,22 @@ impl Ledger {
                     }
                 };
                 let seq = entry.header.seq;
-                if let Some(reason) = self.check_payload(seq, &entry.payload) {
+                let (event, signature) = match Event::decode_signed(&entry.payload) {
+                    Ok(decoded) => decoded,
+                    Err(e) => {
+                        payload_failure = Some((seq, format!("payload is not a valid event: {e}")));
+                        break;
+                    }
+                };
+                if signature.is_some() {
+                    signatures_checked += 1;
+                }
+                if signature_failure.is_none()
+                    && let Err(reason) = keys.admit(seq, &event, signature.as_ref())
+                {
+                    signature_failure = Some((seq, reason));
+                }
+                if let Some(reason) = self.check_index(seq, &event) {
                     payload_failure = Some((seq, reason));
                     break;
                 }
@@ -67,7 +95,7 @@ impl Ledger {
             }
         }
         let mut snapshot_matches = None;
-        if chain.is_ok() && payload_failure.is_none() {
+        if chain.is_ok() && payload_failure.is_none() && signature_failure.is_none() {
             match self.snapshot_matches_log() {
                 Ok(matches) => snapshot_matches = matches,
                 Err(e) => payload_failure = Some((payloads_checked, e.to_string())),
@@ -80,20 +108,19 @@ impl Ledger {
             chain,
             payload_failure,
             payloads_checked,
+            signatures_checked,
+            signature_failure,
             snapshot_matches,
             elapsed: started.elapsed(),
         }
     }
 
-    fn check_payload(&self, seq: u64, payload: &[u8]) -> Option<String> {
-        let event = match Event::decode(payload) {
-            Ok(event) => event,
-            Err(e) => return Some(format!("payload is not a valid event: {e}")),
-        };
-        let Some(id) = event.id else {
+    /// The id index must point back at the entry holding the id.
+    fn check_index(&self, seq: u64, event: &Event) -> Option<String> {
+        let Some(id) = &event.id else {
             return Some("stored event has no id".to_string());
         };
-        match self.log.index_get(&id_key(&id)) {
+        match self.log.index_get(&id_key(id)) {
             Ok(Some(indexed)) if indexed == seq => None,
             Ok(Some(indexed)) => Some(format!("id {id} is indexed at entry {indexed}, not here")),
             Ok(None) => Some(format!("id {id} is missing from the id index")),
