@@ -2,10 +2,18 @@
 //! one test binary, one module per concern.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod adversarial;
 mod bad_inputs;
+mod concurrency;
 mod crash;
 mod end_to_end;
 mod golden;
+mod signatures;
 mod support;
 mod time_travel;
 mod verified_appends;
+
+/// Every allocation of this test binary goes through the watch, so the
+/// adversarial suite can bound what decoders allocate.
+#[global_allocator]
+static ALLOCATOR: adversarial::Watch = adversarial::Watch;

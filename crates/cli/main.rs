@@ -2,6 +2,7 @@
 //!
 //! This is the only place in the project that prints. Commands are thin:
 //! they parse flags, call `docket-ledger`, and render what comes back.
+#![forbid(unsafe_code)]
 
 // Declared first: its `say!` macros are used by the modules below.
 #[macro_use]

@@ -53,6 +53,7 @@
 //!
 //! [`Dispute::history`] lists every event applied to a dispute, in applied
 //! order, each with the status after it and a one-line summary.
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod apply;

@@ -73,6 +73,7 @@
 //! assert_eq!(holdings.name_at("nsn", deal - 1).unwrap().as_str(), "Nokia Siemens Networks");
 //! assert!(holdings.holds("nokia", "nsn"));
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod apply;

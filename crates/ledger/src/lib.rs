@@ -8,6 +8,7 @@
 //! What this crate does *not* do: it never prints (only the command line
 //! does), and it never interprets the bytes of an entry header (the log owns
 //! the entry format).
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod append;

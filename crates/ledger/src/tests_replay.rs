@@ -215,6 +215,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Whatever the validator accepts leaves no anomaly anywhere: not in the
+    /// full state, not as of any date, not at any earlier seq.
+    #[test]
+    fn accepted_events_never_create_anomalies(steps in steps()) {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger_with(&dir, "checked");
+        let mut accepted = 0;
+        for event in history(&steps) {
+            if ledger.append_events(vec![event], &AppendOptions::default()).is_ok() {
+                accepted += 1;
+            }
+        }
+        prop_assert!(accepted >= 4, "the registrations always fit");
+        let head = ledger.head();
+        let mut dates: Vec<i64> = ledger
+            .events(0..head.size)
+            .map(|s| s.unwrap().event.effective.instant_micros())
+            .flat_map(|t| [t - 1, t])
+            .collect();
+        dates.sort_unstable();
+        dates.dedup();
+        for as_of in dates {
+            let query = TimeQuery { as_of: Some(as_of), ..TimeQuery::default() };
+            let anomalies = ledger.state(&query).unwrap().anomalies();
+            prop_assert!(anomalies.is_empty(), "as of {}: {:?}", as_of, anomalies);
+        }
+        for at_seq in 0..head.size {
+            let query = TimeQuery { at_seq: Some(at_seq), ..TimeQuery::default() };
+            let anomalies = ledger.state(&query).unwrap().anomalies();
+            prop_assert!(anomalies.is_empty(), "at seq {}: {:?}", at_seq, anomalies);
+        }
+    }
+}
+
 #[test]
 fn anomalies_name_their_entry_and_spare_the_rest() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,6 +19,7 @@
 //!   constructors ([`Slug::new`], [`Text::new`], [`Effective::parse`]...),
 //!   the rules between fields in [`Event::check`].
 //! - Every size limit is a named constant in [`limits`].
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod check;

@@ -70,6 +70,7 @@
 //!
 //! All state lives in `BTreeMap`s, so equality, iteration order and the
 //! bincode encoding are deterministic, and [`View`]'s lists are sorted.
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod state;
