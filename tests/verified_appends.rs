@@ -83,6 +83,16 @@ fn events_that_do_not_fit_the_history_are_refused() {
         );
         assert_eq!(after.1, before.1, "{name}: snapshot changed");
 
+        // The same through the library: a Conflict naming the event.
+        {
+            let library = docket_ledger::Ledger::open(&ledger).unwrap();
+            let error = library.append_json(event, &docket_ledger::AppendOptions::default()).unwrap_err();
+            assert!(matches!(error, docket_ledger::AppendError::Conflict { .. }), "{name}: {error}");
+            assert!(error.to_string().contains(fragments[0]), "{name}: {error}");
+            assert_eq!(library.head().hash, before.0.hash, "{name}: library append moved the head");
+        }
+        assert_eq!(snapshot_of(&ledger), before.1, "{name}: snapshot changed");
+
         // The same event inside an import is refused before anything is written.
         let output = run(&ledger, &["import", file.to_str().unwrap()]);
         assert_eq!(output.status.code(), Some(4), "{name}: import");
