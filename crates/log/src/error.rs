@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::header::EntryError;
+use crate::merkle::ProofError;
 
 /// Why [`crate::Log::create`] or [`crate::Log::open`] failed.
 #[derive(Debug, Error)]
@@ -201,6 +202,41 @@ pub enum ReadError {
         path: PathBuf,
         /// The key, with non-printable bytes escaped.
         key: String,
+    },
+    /// A Merkle tree size (or proof size) larger than the log was asked
+    /// for.
+    #[error("ledger at {} holds {head} entries, not {size}", path.display())]
+    BeyondHead {
+        /// The log's path.
+        path: PathBuf,
+        /// The tree size asked for.
+        size: u64,
+        /// The log's size when asked.
+        head: u64,
+    },
+    /// No proof exists for the index or sizes asked for (an index not below
+    /// the tree size, a consistency proof from size 0 or to a smaller size).
+    #[error("no proof for ledger at {}: {source}", path.display())]
+    NoProof {
+        /// The log's path.
+        path: PathBuf,
+        /// What is wrong with the request.
+        source: ProofError,
+    },
+    /// A stored Merkle node that must exist is absent or not 32 bytes.
+    #[error(
+        "Merkle node at level {level}, index {index} of ledger at {} is {problem}",
+        path.display()
+    )]
+    BadNode {
+        /// The log's path.
+        path: PathBuf,
+        /// The node's level (0 for leaves).
+        level: u8,
+        /// The node's index within its level.
+        index: u64,
+        /// `"missing"` or a description of the malformed value.
+        problem: String,
     },
     /// sled reported an error.
     #[error("cannot read ledger at {}: {source}", path.display())]

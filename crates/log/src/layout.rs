@@ -7,9 +7,10 @@
 //! | `"H"` (0x48)                 | head record: size u64 BE ‖ last hash (32) ‖ last recorded_at i64 BE (48 bytes) |
 //! | `"C"` (0x43) ‖ chunk u64 BE  | concatenated stored bytes of entries `chunk*64 .. chunk*64+63` |
 //! | `"I"` (0x49) ‖ index key     | seq u64 BE of the entry that owns the key |
+//! | `"N"` (0x4e) ‖ level u8 ‖ index u64 BE | hash (32) of the complete perfect Merkle subtree over entries `index·2^level .. (index+1)·2^level` (see `nodes.rs`) |
 //!
-//! The prefixes are printable ASCII so that raw dumps are readable. `"N"`
-//! and `"P"` are reserved for the planned Merkle nodes and checkpoints;
+//! The prefixes are printable ASCII so that raw dumps are readable. `"P"`
+//! is reserved for the planned checkpoints;
 //! `"D"` ‖ name holds derived data (snapshots), outside the chain (see
 //! `derived.rs`);
 //! readers ignore keys with prefixes they do not know.
@@ -27,6 +28,8 @@ pub(crate) const MARKER_KEY: &[u8] = b"M";
 pub(crate) const HEAD_KEY: &[u8] = b"H";
 pub(crate) const CHUNK_PREFIX: u8 = b'C';
 pub(crate) const INDEX_PREFIX: u8 = b'I';
+pub(crate) const NODE_PREFIX: u8 = b'N';
+pub(crate) const NODE_KEY_LEN: usize = 10;
 
 /// The magic bytes at the start of the marker value.
 pub(crate) const MAGIC: &[u8; 10] = b"docket-log";
@@ -57,6 +60,27 @@ pub(crate) fn chunk_key(chunk: u64) -> [u8; CHUNK_KEY_LEN] {
 pub(crate) fn parse_chunk_key(key: &[u8]) -> Option<u64> {
     match key {
         [CHUNK_PREFIX, rest @ ..] => rest.try_into().ok().map(u64::from_be_bytes),
+        _ => None,
+    }
+}
+
+/// The key of the stored Merkle node `(level, index)`.
+pub(crate) fn node_key(level: u8, index: u64) -> [u8; NODE_KEY_LEN] {
+    let mut key = [0u8; NODE_KEY_LEN];
+    key[0] = NODE_PREFIX;
+    key[1] = level;
+    key[2..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
+/// Decodes a key from the node namespace; `None` unless it is exactly
+/// prefix + level + 8 bytes.
+pub(crate) fn parse_node_key(key: &[u8]) -> Option<(u8, u64)> {
+    match key {
+        [NODE_PREFIX, level, rest @ ..] => rest
+            .try_into()
+            .ok()
+            .map(|b| (*level, u64::from_be_bytes(b))),
         _ => None,
     }
 }
@@ -141,6 +165,13 @@ mod tests {
         assert_eq!(parse_chunk_key(b"C123"), None);
         assert_eq!(parse_chunk_key(b"H"), None);
         assert_eq!(index_key(b"id:x"), b"Iid:x".to_vec());
+        assert_eq!(node_key(3, 0x0102), [b'N', 3, 0, 0, 0, 0, 0, 0, 0x01, 0x02]);
+        assert_eq!(
+            parse_node_key(&node_key(63, u64::MAX)),
+            Some((63, u64::MAX))
+        );
+        assert_eq!(parse_node_key(b"N\x01abc"), None);
+        assert_eq!(parse_node_key(&chunk_key(1)), None);
         assert_eq!(chunk_of(63), 0);
         assert_eq!(chunk_of(64), 1);
         assert_eq!(slot_of(65), 1);

@@ -11,8 +11,15 @@
 //! the business of `docket-model` (the encoding) and `docket-ledger` (which
 //! combines storage with meaning).
 //!
+//! A Merkle tree with RFC 9162 structure (BLAKE3 mode) is kept over the
+//! entry hashes: its nodes are stored with the entries, so that
+//! [`Log::merkle_root`], [`Log::inclusion_proof`] and
+//! [`Log::consistency_proof`] cost O(log n) reads; [`merkle`] holds the
+//! hashers, the in-memory functions and the proof verifiers.
+//!
 //! The byte-level format — header, hash, sled key layout, chunking,
-//! atomicity and the verification algorithm — is specified in
+//! atomicity, the Merkle tree and the verification algorithm — is
+//! specified in
 //! `docs/format.md` at the root of the repository, precisely enough to
 //! write an independent verifier.
 //!
@@ -33,6 +40,7 @@
 //! assert!(log.verify(&mut |_, _| {}).is_ok());
 //! # Ok(()) }
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod chunk;
@@ -42,6 +50,8 @@ mod entry;
 mod error;
 mod header;
 mod layout;
+pub mod merkle;
+mod nodes;
 mod read;
 mod store;
 #[doc(hidden)]
@@ -55,6 +65,7 @@ pub use entry::{Appended, Entry, HASH_CONTEXT, Head, NewEntry, entry_hash};
 pub use error::{AppendError, DerivedError, FlushError, OpenError, ReadError};
 pub use header::{EntryError, FORMAT_VERSION, HEADER_LEN, Header, MAX_PAYLOAD_LEN};
 pub use layout::{CHUNK_LEN, LAYOUT_VERSION};
+pub use merkle::{Blake3Hasher, MerkleHasher, ProofError, Sha256Hasher};
 pub use read::{Entries, IndexScan};
 pub use store::Log;
 pub use verify::{Damage, VerifyReport};

@@ -16,6 +16,7 @@ use crate::layout::{
     CHUNK_LEN, HEAD_KEY, MARKER_KEY, Marker, chunk_key, chunk_of, decode_head, decode_index_value,
     encode_head, index_key, marker_value, parse_marker, slot_of,
 };
+use crate::nodes::rebuild_if_missing;
 
 /// An open docket log.
 ///
@@ -195,6 +196,10 @@ impl Log {
 
     /// Opens an existing log.
     ///
+    /// A log written before Merkle nodes were stored (it has entries but no
+    /// node for the last one) gets all its nodes rebuilt from the entries,
+    /// in one batch, if the entries chain correctly to the head record.
+    ///
     /// Fails with [`OpenError::NotFound`] if nothing is at `path`,
     /// [`OpenError::NotALog`] if it is not a docket log (nothing is created
     /// or changed there), [`OpenError::UnsupportedLayout`] if it was written
@@ -253,6 +258,8 @@ impl Log {
                 path: path.to_path_buf(),
                 reason: "the head record is missing or malformed".to_owned(),
             })?;
+        // A log written before Merkle nodes were stored gets them now.
+        rebuild_if_missing(&db, &head).map_err(storage)?;
         Ok(Log {
             path: path.to_path_buf(),
             db,
@@ -289,7 +296,8 @@ impl Log {
     /// All entries of the batch get the same `recorded_at`:
     /// `max(now, head.recorded_at)`, so time never goes backwards along the
     /// chain even if the clock does. Entries, head and index keys are
-    /// written in one sled batch and flushed to disk before this returns.
+    /// written in one sled batch, with the Merkle nodes the new entries
+    /// complete, and flushed to disk before this returns.
     /// An empty batch writes nothing and returns an empty vector.
     pub fn append(&self, batch: Vec<NewEntry>) -> Result<Vec<Appended>, AppendError> {
         self.append_at(batch, now_micros())
@@ -499,8 +507,9 @@ impl Log {
         Ok(buf)
     }
 
-    /// Writes staged entries, the new head and the index keys in one sled
-    /// batch, then flushes. Called with the writer lock held.
+    /// Writes staged entries, the Merkle nodes they complete, the new head
+    /// and the index keys in one sled batch, then flushes. Called with the
+    /// writer lock held.
     fn commit(&self, head: &Head, staged: Staged) -> Result<Vec<Appended>, AppendError> {
         if staged.appended.is_empty() {
             return Ok(Vec::new());
@@ -525,6 +534,7 @@ impl Log {
         if !buf.is_empty() {
             batch.insert(&chunk_key(chunk)[..], buf);
         }
+        self.stage_nodes(first_seq, &staged.appended, &mut batch)?;
         batch.insert(HEAD_KEY, &encode_head(&staged.next)[..]);
         for (key, seq) in &staged.index {
             batch.insert(index_key(key), &seq.to_be_bytes()[..]);

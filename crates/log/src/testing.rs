@@ -1,7 +1,7 @@
 //! **For tests only.** Deliberately damages the stored bytes of a log so
 //! that tests (this crate's, the ledger's, the CLI's) can check that
 //! verification notices. Nothing here is part of the supported API and
-//! nothing here updates the head record.
+//! nothing here updates the head record or the Merkle nodes.
 //!
 //! Entries are addressed by their position in storage order, which is
 //! their seq as long as the log is intact. Damage is visible at once
@@ -10,7 +10,9 @@
 use crate::Log;
 use crate::chunk::frames;
 use crate::entry::Head;
-use crate::layout::{CHUNK_LEN, CHUNK_PREFIX, HEAD_KEY, chunk_key, encode_head, parse_chunk_key};
+use crate::layout::{
+    CHUNK_LEN, CHUNK_PREFIX, HEAD_KEY, NODE_PREFIX, chunk_key, encode_head, parse_chunk_key,
+};
 
 /// The stored entries, grouped by chunk number, in storage order.
 type Layout = Vec<(u64, Vec<Vec<u8>>)>;
@@ -57,6 +59,28 @@ pub fn get_raw(log: &Log, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         .get(key)
         .map(|v| v.map(|v| v.to_vec()))
         .map_err(storage)
+}
+
+/// A raw key and its value.
+pub type Record = (Vec<u8>, Vec<u8>);
+
+/// Deletes any key of the underlying tree.
+pub fn remove_raw(log: &Log, key: &[u8]) -> Result<(), String> {
+    log.db().remove(key).map(|_| ()).map_err(storage)
+}
+
+/// Every stored Merkle node record (`"N"` keys), as raw key and value, in
+/// key order.
+pub fn raw_nodes(log: &Log) -> Result<Vec<Record>, String> {
+    log.db()
+        .scan_prefix([NODE_PREFIX])
+        .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(storage))
+        .collect()
+}
+
+/// The key of the stored Merkle node `(level, index)`.
+pub fn node_key(level: u8, index: u64) -> Vec<u8> {
+    crate::layout::node_key(level, index).to_vec()
 }
 
 /// Overwrites the stored head record (the cached head of `log` is kept).

@@ -22,6 +22,13 @@
 //! After the last chunk the walk's result (count, last hash, last time) is
 //! compared with the stored head record.
 //!
+//! The stored Merkle nodes are checked along the way (`nodes.rs`): each
+//! accepted entry's leaf hash is pushed onto a frontier, every perfect
+//! subtree it completes is recomputed (O(n) node hashes in all) and compared
+//! with the stored node, read by walking each level's keys in order. A bad
+//! node is reported as [`Damage::MerkleNode`] only if the chain and the head
+//! record are intact: damage to the entries themselves is named first.
+//!
 //! A symptom says where the walk stopped, not necessarily what was
 //! damaged: an altered entry `k` typically shows up as a broken link into
 //! `k + 1`. The heuristics that turn a symptom into a [`Damage`] that
@@ -35,6 +42,7 @@ use crate::diagnose::{Ctx, Loc, Symptom};
 use crate::entry::{Head, entry_hasher};
 use crate::header::EntryError;
 use crate::layout::{CHUNK_PREFIX, HEAD_KEY, chunk_of, decode_head, parse_chunk_key, slot_of};
+use crate::nodes::NodeCheck;
 use crate::store::Log;
 use crate::{Hash, ZERO_HASH, hex};
 
@@ -101,12 +109,27 @@ pub enum Damage {
         /// The storage error.
         reason: String,
     },
+    /// A stored Merkle tree node (see `docs/format.md` §9) disagrees with
+    /// the entries, which are themselves intact: it is missing, altered,
+    /// malformed, or stored beyond the last entry. Reported only when the
+    /// chain and the head record are intact.
+    MerkleNode {
+        /// The node's level (0 for a leaf).
+        level: u8,
+        /// The node's index within its level: it covers entries
+        /// `index·2^level .. (index+1)·2^level`.
+        index: u64,
+        /// What is wrong with it, in words (e.g. "does not match the
+        /// entries").
+        reason: String,
+    },
 }
 
 impl Damage {
     /// The first damaged seq. For [`Damage::HeadMismatch`] it is the
     /// smaller of the two sizes (the first missing or first unexpected
-    /// entry); an unreadable head record names no seq.
+    /// entry); an unreadable head record and a damaged Merkle node (whose
+    /// entries are intact) name no seq.
     pub fn seq(&self) -> Option<u64> {
         match self {
             Damage::EntryAltered { seq }
@@ -120,7 +143,7 @@ impl Damage {
                 found_size,
                 ..
             } => Some((*stored_size).min(*found_size)),
-            Damage::HeadUnreadable { .. } => None,
+            Damage::HeadUnreadable { .. } | Damage::MerkleNode { .. } => None,
         }
     }
 }
@@ -186,6 +209,34 @@ impl fmt::Display for Damage {
             ),
             Damage::Unreadable { seq, reason } => {
                 write!(f, "Entry {seq} could not be read from storage: {reason}.")
+            }
+            Damage::MerkleNode {
+                level,
+                index,
+                reason,
+            } => {
+                // Entries index·2^level ..= (index+1)·2^level − 1, when
+                // that is a meaningful range (a stray key may hold any level).
+                let width = 1u128.checked_shl(u32::from(*level)).filter(|_| *level < 64);
+                let first = width.and_then(|w| u128::from(*index).checked_mul(w));
+                let last = first.zip(width).and_then(|(a, w)| a.checked_add(w - 1));
+                match (first, last) {
+                    (Some(a), Some(b)) if a == b => {
+                        write!(f, "The ledger's Merkle tree record for entry {a}")?
+                    }
+                    (Some(a), Some(b)) => {
+                        write!(f, "The ledger's Merkle tree record for entries {a} to {b}")?
+                    }
+                    _ => write!(
+                        f,
+                        "The ledger's Merkle tree record at level {level}, position {index}"
+                    )?,
+                }
+                write!(
+                    f,
+                    " {reason}. The entries themselves are intact, but proofs that rely \
+                     on this record cannot be trusted."
+                )
             }
         }
     }
@@ -268,7 +319,8 @@ impl Log {
             time: i64::MIN,
             prev: None,
         };
-        let symptom = self.walk(&mut walk, total, progress);
+        let mut nodes = NodeCheck::new(self.db());
+        let symptom = self.walk(&mut walk, &mut nodes, total, progress);
         let ctx = Ctx {
             db: self.db(),
             head: stored_head,
@@ -281,7 +333,8 @@ impl Log {
             Some(symptom) => Some(ctx.diagnose(symptom)),
             None => head_problem
                 .map(|reason| Damage::HeadUnreadable { reason })
-                .or_else(|| ctx.end_check()),
+                .or_else(|| ctx.end_check())
+                .or_else(|| nodes.finish()),
         };
         drop(writer);
         progress(walk.seq, total);
@@ -298,6 +351,7 @@ impl Log {
     fn walk(
         &self,
         walk: &mut Walk,
+        nodes: &mut NodeCheck<'_>,
         total: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Option<Symptom> {
@@ -344,6 +398,7 @@ impl Log {
                 if chunk != chunk_of(walk.seq) || slot != slot_of(walk.seq) {
                     return Some(Symptom::Misplaced);
                 }
+                nodes.push(hash);
                 walk.seq += 1;
                 walk.hash = *hash;
                 walk.time = h.recorded_at;

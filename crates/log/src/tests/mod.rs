@@ -2,6 +2,9 @@
 
 mod adversarial;
 mod format_doc;
+mod merkle_props;
+mod merkle_store;
+mod merkle_vectors;
 mod speed;
 mod store;
 mod tamper;
