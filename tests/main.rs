@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod adversarial;
+mod audit;
 mod bad_inputs;
 mod concurrency;
 mod crash;

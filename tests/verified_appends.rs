@@ -86,10 +86,19 @@ fn events_that_do_not_fit_the_history_are_refused() {
         // The same through the library: a Conflict naming the event.
         {
             let library = docket_ledger::Ledger::open(&ledger).unwrap();
-            let error = library.append_json(event, &docket_ledger::AppendOptions::default()).unwrap_err();
-            assert!(matches!(error, docket_ledger::AppendError::Conflict { .. }), "{name}: {error}");
+            let error = library
+                .append_json(event, &docket_ledger::AppendOptions::default())
+                .unwrap_err();
+            assert!(
+                matches!(error, docket_ledger::AppendError::Conflict { .. }),
+                "{name}: {error}"
+            );
             assert!(error.to_string().contains(fragments[0]), "{name}: {error}");
-            assert_eq!(library.head().hash, before.0.hash, "{name}: library append moved the head");
+            assert_eq!(
+                library.head().hash,
+                before.0.hash,
+                "{name}: library append moved the head"
+            );
         }
         assert_eq!(snapshot_of(&ledger), before.1, "{name}: snapshot changed");
 

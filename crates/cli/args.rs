@@ -39,7 +39,17 @@ pub enum Command {
     /// Show one entry, by sequence number or event id.
     Show(ShowArgs),
     /// Re-hash every entry, check the chain, the head and every payload.
-    Verify,
+    Verify(VerifyArgs),
+    /// Print a checkpoint (C2SP signed note) of the ledger as it is now.
+    Checkpoint(CheckpointArgs),
+    /// Print an entry with its Merkle inclusion proof and checkpoint.
+    Prove(ProveArgs),
+    /// Check a proof made by `prove`, with no ledger.
+    VerifyProof(VerifyDocumentArgs),
+    /// Write an evidence bundle: a dispute's entries with proofs, signed.
+    Bundle(BundleArgs),
+    /// Check an evidence bundle with no ledger and tell the story it proves.
+    VerifyBundle(VerifyDocumentArgs),
     /// Every dispute, partnership, entity, conflict and countersuit.
     State(TimeArgs),
     /// One dispute: parties, forum, status, rulings and its full history.
@@ -73,6 +83,63 @@ pub struct KeygenArgs {
     /// Write PREFIX.key (secret, mode 0600) and PREFIX.pub.
     #[arg(long, value_name = "PREFIX", default_value = "docket")]
     pub out: PathBuf,
+}
+
+/// Flags of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Also prove the ledger is an append-only extension of this checkpoint.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Require the checkpoint to be signed by this public key file.
+    #[arg(long, value_name = "FILE.pub", requires = "checkpoint")]
+    pub key: Option<PathBuf>,
+}
+
+/// Flags of `checkpoint`.
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Sign the checkpoint with this secret key file.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
+}
+
+/// Flags of `prove`.
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// A sequence number, or an event id.
+    pub target: String,
+    /// Prove against this earlier checkpoint instead of a fresh one.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Sign the fresh checkpoint with this secret key file.
+    #[arg(long, value_name = "KEY", conflicts_with = "checkpoint")]
+    pub sign_with: Option<PathBuf>,
+}
+
+/// Flags of `verify-proof` and `verify-bundle`.
+#[derive(Debug, Args)]
+pub struct VerifyDocumentArgs {
+    /// The document to check.
+    pub file: PathBuf,
+    /// The public key file of whoever signed it; without it, signatures are
+    /// not checked and the document proves only its internal consistency.
+    #[arg(long, value_name = "FILE.pub")]
+    pub key: Option<PathBuf>,
+}
+
+/// Flags of `bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The dispute to bundle.
+    #[arg(long, value_name = "ID")]
+    pub dispute: String,
+    /// Where to write the bundle.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// The secret key that signs the checkpoint and the manifest.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: PathBuf,
 }
 
 /// Flags of `append`.

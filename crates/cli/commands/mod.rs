@@ -1,5 +1,6 @@
 //! One function per command.
 
+mod audit;
 mod demo;
 mod keys;
 mod query;
@@ -42,7 +43,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Export(args) => write::export(&cli, &open(&cli)?, args),
         Command::Log(args) => read::log(&cli, &open(&cli)?, args),
         Command::Show(args) => read::show(&cli, &open(&cli)?, args),
-        Command::Verify => read::verify(&cli, &open(&cli)?),
+        Command::Verify(args) => read::verify(&cli, &open(&cli)?, args),
+        Command::Checkpoint(args) => audit::checkpoint(&cli, &open(&cli)?, args),
+        Command::Prove(args) => audit::prove(&cli, &open(&cli)?, args),
+        Command::VerifyProof(args) => audit::verify_proof(&cli, args),
+        Command::Bundle(args) => audit::bundle(&cli, &open(&cli)?, args),
+        Command::VerifyBundle(args) => audit::verify_bundle(&cli, args),
         Command::Demo => demo::run(&cli),
         Command::State(time) => query::state(&cli, &open(&cli)?, time),
         Command::Conflicts(time) => query::conflicts(&cli, &open(&cli)?, time),

@@ -4,7 +4,9 @@ use docket_ledger::{Damage, Ledger, StoredEvent, hex};
 use docket_model::EventId;
 use serde_json::json;
 
-use crate::args::{Cli, LogArgs, ShowArgs};
+use super::audit::read_checkpoint;
+use super::keys::read_public;
+use crate::args::{Cli, LogArgs, ShowArgs, VerifyArgs};
 use crate::describe::describe;
 use crate::exit::{INTEGRITY, IntegrityFailure, OK, UsageError};
 use crate::output::{Table, print_json, progress_bar, timestamp};
@@ -113,7 +115,14 @@ pub fn show(cli: &Cli, ledger: &Ledger, args: &ShowArgs) -> anyhow::Result<u8> {
     Ok(OK)
 }
 
-pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
+pub fn verify(cli: &Cli, ledger: &Ledger, args: &VerifyArgs) -> anyhow::Result<u8> {
+    // Read the checkpoint first: a usage problem should not cost a full
+    // verification.
+    let given = match &args.checkpoint {
+        Some(path) => Some(read_checkpoint(path)?),
+        None => None,
+    };
+    let key = args.key.as_deref().map(read_public).transpose()?;
     let size = ledger.head().size;
     let bar = progress_bar(size * 2, "checks", size >= 50_000);
     let report = ledger.verify(&mut |done, total| {
@@ -137,6 +146,26 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
         }
         (None, None) => None,
     };
+    // The Merkle root, and consistency with the given checkpoint, once the
+    // entries themselves are known to be sound.
+    let mut merkle_root = None;
+    let mut checkpoint_report = None;
+    let mut failure = failure;
+    if failure.is_none() {
+        merkle_root = Some(ledger.checkpoint(None)?.root);
+        if let Some(given) = &given {
+            let signed = key.as_ref().map(|k| given.verify_signature(k)).transpose();
+            let checked = signed
+                .map_err(docket_ledger::ProofError::from)
+                .and_then(|_| ledger.check_consistency(given));
+            checkpoint_report = Some(
+                json!({"size": given.size, "root": hex(&given.root), "consistent": checked.is_ok()}),
+            );
+            if let Err(e) = checked {
+                failure = Some((Some(given.size), "checkpoint", e.to_string()));
+            }
+        }
+    }
     let head = &report.chain.stored_head;
     if cli.json {
         let failure = failure
@@ -150,6 +179,8 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
             "payloads_checked": report.payloads_checked,
             "snapshot_matches": report.snapshot_matches,
             "signatures_checked": report.signatures_checked,
+            "merkle_root": merkle_root.as_ref().map(hex),
+            "checkpoint": checkpoint_report,
             "failure": failure,
             "elapsed_ms": report.elapsed.as_secs_f64() * 1000.0,
         }))?;
@@ -160,6 +191,18 @@ pub fn verify(cli: &Cli, ledger: &Ledger) -> anyhow::Result<u8> {
             hex(&head.hash),
             report.elapsed.as_secs_f64() * 1000.0
         );
+        if let Some(root) = &merkle_root {
+            say!("merkle root {}", hex(root));
+        }
+        if report.signatures_checked > 0 {
+            say!("{} signatures checked", report.signatures_checked);
+        }
+        if let Some(given) = &given {
+            say!(
+                "an append-only extension of the checkpoint of {} entries",
+                given.size
+            );
+        }
     }
     match failure {
         None => Ok(OK),

@@ -96,6 +96,11 @@ impl SecretKey {
         Ok(SecretKey(SigningKey::from_bytes(&seed)))
     }
 
+    /// Signs arbitrary bytes (checkpoints, bundle manifests).
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message).to_bytes()
+    }
+
     /// Signs an event, which must already have its final id.
     pub fn sign(&self, event: &Event) -> Result<Signature, docket_model::EncodeError> {
         let message = event.signing_bytes()?;

@@ -12,12 +12,15 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod append;
+mod bundle;
+mod checkpoint;
 mod entries;
 mod error;
 mod import;
 mod index;
 mod input;
 mod keys;
+mod proof;
 mod replay;
 mod snapshot;
 mod state;
@@ -38,12 +41,15 @@ use docket_log::Log;
 use docket_model::{Event, EventId};
 
 pub use append::{AppendOptions, AppendOutcome, EventStatus};
+pub use bundle::{Bundle, VerifiedBundle};
+pub use checkpoint::{Checkpoint, CheckpointError, DEFAULT_KEY_NAME, NoteSignature, key_id};
 pub use entries::{ENTRIES_FORMAT, EntriesHeader};
 pub use error::{AppendError, ExportError, FailureKind, ImportError, OpenError, ReadError};
 pub use import::{ImportOptions, ImportProgress, ImportReport};
 pub use input::{ParsedEvent, parse_events};
 pub use keys::{KeyError, SecretKey, signature_is_valid, usable_key};
-pub use replay::{Projections, Revision};
+pub use proof::{Proof, ProofError, ProvenEntry};
+pub use replay::{Projections, Revision, project};
 pub use state::{DisputeView, EntityView, State, StateSource};
 pub use time::{TimeQuery, format_instant, parse_instant};
 pub use timeline::{Revised, TimelineItem, TimelineScope};

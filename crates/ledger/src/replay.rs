@@ -253,3 +253,9 @@ pub(crate) fn replay(
     replayed.revisions = resolution.revisions;
     replayed
 }
+
+/// Folds events that are already in hand (from a bundle, say) into
+/// projections, with the same rules as a ledger's replay.
+pub fn project(events: Vec<(u64, Event)>) -> Projections {
+    replay(events, None).projections
+}

@@ -181,7 +181,7 @@ impl Ledger {
     }
 
     /// Adds to `seqs` every visible entry indexed under `slug`.
-    fn collect_indexed(
+    pub(crate) fn collect_indexed(
         &self,
         family: Family,
         slug: &str,
