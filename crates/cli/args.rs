@@ -247,6 +247,10 @@ pub struct LogArgs {
     /// List at most this many entries.
     #[arg(long)]
     pub limit: Option<u64>,
+    /// Which entries: `--known-at` and `--at-seq` cut the log, `--as-of`
+    /// keeps the events effective by then.
+    #[command(flatten)]
+    pub time: TimeArgs,
 }
 
 /// Flags of `show`.

@@ -131,9 +131,15 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         report.elapsed.as_secs_f64() * 1000.0
     );
     say!("   head {}", hex(&head.hash));
-    say!(
-        "\nKeep the ledger with `docket --ledger demo.ledger demo`, then try `docket --ledger demo.ledger state --as-of 2024-07-31`."
-    );
+    match &kept {
+        Some(path) => say!(
+            "\nThe ledger is kept at {0}; try `docket --ledger {0} state --as-of 2024-07-31`.",
+            path.display()
+        ),
+        None => say!(
+            "\nKeep the ledger with `docket --ledger demo.ledger demo`, then try `docket --ledger demo.ledger state --as-of 2024-07-31`."
+        ),
+    }
     Ok(OK)
 }
 

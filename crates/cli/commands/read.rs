@@ -10,9 +10,11 @@ use crate::args::{Cli, LogArgs, ShowArgs, VerifyArgs};
 use crate::describe::describe;
 use crate::exit::{INTEGRITY, IntegrityFailure, OK, UsageError};
 use crate::output::{Table, print_json, progress_bar, timestamp};
+use crate::render::time_query;
 
 pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
-    let size = ledger.head().size;
+    let query = time_query(&args.time)?;
+    let size = ledger.visible_size(&query)?;
     let end = match args.limit {
         Some(limit) => args.from.saturating_add(limit).min(size),
         None => size,
@@ -21,6 +23,12 @@ pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
     let mut lines = Vec::new();
     for stored in ledger.events(args.from..end) {
         let stored = stored?;
+        if query
+            .as_of
+            .is_some_and(|t| stored.event.effective.instant_micros() > t)
+        {
+            continue;
+        }
         if cli.json {
             lines.push(entry_json(&stored, false));
         } else {
