@@ -292,6 +292,15 @@ fn proofs_check_out_without_a_ledger_and_fail_when_altered() {
         Path::new("no.ledger"),
         &["verify-proof", file.to_str().unwrap()],
     );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a key, or --unsigned, is required"
+    );
+    let output = run(
+        Path::new("no.ledger"),
+        &["verify-proof", "--unsigned", file.to_str().unwrap()],
+    );
     assert_eq!(output.status.code(), Some(3));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("not included"),

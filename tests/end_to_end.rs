@@ -247,13 +247,25 @@ fn a_snapshot_that_disagrees_with_the_log_fails_verify_and_is_rebuilt() {
     run_ok(&partial, &["state"]);
 
     // Forge: the unsettled state's snapshot, re-tied to the full ledger's
-    // head (bytes 1..34 hold size and head hash after the version byte).
+    // head. The tie is the size (one byte here) just before the head hash.
     let read = |p: &std::path::Path| {
         let log = docket_log::Log::open(p).unwrap();
         log.derived_get(b"snapshot").unwrap().unwrap()
     };
+    let head_bytes = |p: &std::path::Path| head_of(p).hash;
+    let find = |haystack: &[u8], needle: &[u8]| {
+        haystack
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
+    };
     let (full_snapshot, mut forged) = (read(&path), read(&partial));
-    forged[1..34].copy_from_slice(&full_snapshot[1..34]);
+    let (full_at, forged_at) = (
+        find(&full_snapshot, &head_bytes(&path)),
+        find(&forged, &head_bytes(&partial)),
+    );
+    forged[forged_at - 1..forged_at + 32]
+        .copy_from_slice(&full_snapshot[full_at - 1..full_at + 32]);
     {
         let log = docket_log::Log::open(&path).unwrap();
         log.derived_put(b"snapshot", &forged).unwrap();

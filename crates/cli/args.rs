@@ -122,10 +122,13 @@ pub struct ProveArgs {
 pub struct VerifyDocumentArgs {
     /// The document to check.
     pub file: PathBuf,
-    /// The public key file of whoever signed it; without it, signatures are
-    /// not checked and the document proves only its internal consistency.
-    #[arg(long, value_name = "FILE.pub")]
+    /// The public key file of whoever signed it.
+    #[arg(long, value_name = "FILE.pub", required_unless_present = "unsigned")]
     pub key: Option<PathBuf>,
+    /// Check without a key: only the document's internal consistency
+    /// (anyone can make a document that passes this).
+    #[arg(long, conflicts_with = "key")]
+    pub unsigned: bool,
 }
 
 /// Flags of `bundle`.

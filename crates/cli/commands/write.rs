@@ -81,9 +81,15 @@ pub fn append(cli: &Cli, ledger: &Ledger, args: &AppendArgs) -> anyhow::Result<u
         allow_anomalies: args.allow_anomalies,
         signer: args.sign_with.as_deref().map(read_secret).transpose()?,
     };
-    let outcome = ledger
-        .append_json(&text, &options)
-        .with_context(|| format!("{name}: event rejected, the ledger is unchanged"))?;
+    let outcome = ledger.append_json(&text, &options).map_err(|error| {
+        // Only a refusal is known to have changed nothing; a storage failure
+        // may have left the batch half-acknowledged.
+        let what = match error.failure_kind() {
+            docket_ledger::FailureKind::Rejected => "event rejected, the ledger is unchanged",
+            _ => "the append failed; run `docket verify` to see what the ledger holds",
+        };
+        anyhow::Error::new(error).context(format!("{name}: {what}"))
+    })?;
     if cli.json {
         let events: Vec<_> = outcome
             .events

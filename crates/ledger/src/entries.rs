@@ -18,7 +18,7 @@ use docket_log::{Entry, Hash, Header};
 use docket_model::{Event, EventId};
 use serde::{Deserialize, Serialize};
 
-use crate::import::for_each_line;
+use crate::import::{Fingerprint, for_each_line};
 use crate::index::keys_for;
 use crate::keys::KeyState;
 use crate::{ExportError, ImportError, ImportProgress, ImportReport, Ledger};
@@ -200,7 +200,11 @@ pub(crate) fn restore(
             error: source,
         })?
         .len();
+    // Held for both passes: what pass 1 compared with the ledger is what
+    // pass 2 extends.
+    let _guard = ledger.write_lock.lock().unwrap_or_else(|p| p.into_inner());
     let start = ledger.head();
+    let mut fingerprint = Fingerprint::default();
 
     // Pass 1: the whole file must check out before anything is written.
     let mut expected_seq = 0u64;
@@ -212,6 +216,7 @@ pub(crate) fn restore(
     // Who may sign what, replayed along the exported chain from entry 0.
     let mut keys = KeyState::default();
     for_each_line(path, |line, bytes, offset| {
+        fingerprint.record(bytes);
         if end.is_some() {
             return Err(bad(line, "text after the end of the export".to_string()));
         }
@@ -343,11 +348,11 @@ pub(crate) fn restore(
         });
         Ok(())
     };
-    let _guard = ledger.write_lock.lock().unwrap_or_else(|p| p.into_inner());
     // Events of the batch not yet stored, for the index keys of corrections
     // and retractions that target them.
     let mut pending: HashMap<EventId, Event> = HashMap::new();
     for_each_line(path, |line, bytes, offset| {
+        fingerprint.check(path, line, bytes)?;
         if let Line::Entry(entry) = parse_entries_line(bytes).map_err(|m| bad(line, m))?
             && entry.header.seq >= start.size
         {
@@ -378,6 +383,7 @@ pub(crate) fn restore(
     if !batch.is_empty() {
         flush(&mut batch, bytes_total)?;
     }
+    fingerprint.check_complete(path)?;
     Ok(ImportReport {
         verbatim: true,
         read: expected_seq,

@@ -168,6 +168,21 @@ pub enum ImportError {
         /// The I/O error.
         error: std::io::Error,
     },
+    /// The path is not a regular file (imports read their file twice).
+    #[error("{}: not a regular file; import reads its file twice, so save a stream to a file first", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file changed between the check and the store; what was stored
+    /// before the change is intact and checked, the rest was not stored.
+    #[error("{}:{line}: the file changed while it was being imported; nothing from this line on was stored", path.display())]
+    Changed {
+        /// The file.
+        path: PathBuf,
+        /// The first line that differs (0: lines were added at the end).
+        line: usize,
+    },
     /// A line is not a well-formed event; nothing of the file was written.
     #[error("{}:{line}: {error}", path.display())]
     Invalid {
@@ -221,7 +236,10 @@ impl ImportError {
     /// How the failure should be reported.
     pub fn failure_kind(&self) -> FailureKind {
         match self {
-            ImportError::Io { .. } | ImportError::Storage { .. } => FailureKind::Error,
+            ImportError::Io { .. }
+            | ImportError::Storage { .. }
+            | ImportError::NotAFile { .. }
+            | ImportError::Changed { .. } => FailureKind::Error,
             ImportError::Rejected { .. }
             | ImportError::Invalid { .. }
             | ImportError::Conflict { .. } => FailureKind::Rejected,

@@ -99,6 +99,13 @@ impl Ledger {
             path: path.to_path_buf(),
             error: source,
         };
+        // Both passes read the file; a pipe or device could give the second
+        // pass other bytes than the first checked.
+        if !std::fs::metadata(path).map_err(io)?.is_file() {
+            return Err(ImportError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
         let mut first = Vec::new();
         BufReader::new(File::open(path).map_err(io)?)
             .read_until(b'\n', &mut first)
@@ -145,8 +152,10 @@ impl Ledger {
         // get and their lines, for validation against the history.
         let mut new_events: Vec<(u64, Event)> = Vec::new();
         let mut new_lines: Vec<usize> = Vec::new();
+        let mut fingerprint = Fingerprint::default();
         let mut read = 0u64;
         for_each_line(path, |line, bytes, offset| {
+            fingerprint.record(bytes);
             let event = parse_line(path, line, bytes)?;
             let event = event.with_derived_id();
             let id = event
@@ -280,6 +289,7 @@ impl Ledger {
             };
         let mut total = 0u64;
         for_each_line(path, |line, bytes, offset| {
+            fingerprint.check(path, line, bytes)?;
             let event = parse_line(path, line, bytes)?;
             batch.push((line, event));
             total += 1;
@@ -291,7 +301,10 @@ impl Ledger {
         if !batch.is_empty() {
             commit(&mut batch, bytes_total)?;
         }
-        if let Some(v) = validated {
+        fingerprint.check_complete(path)?;
+        if let Some(v) = validated
+            && self.head().size == start_size + appended
+        {
             // What pass 1 validated is now exactly what the ledger holds.
             self.remember_state(self.head(), v.max_instant, v.projections, v.revisions);
         }
@@ -311,6 +324,53 @@ fn parse_line(path: &Path, line: usize, bytes: &[u8]) -> Result<Event, ImportErr
         line,
         error,
     })
+}
+
+/// What the first pass of an import read, line by line, so that the second
+/// pass can show it reads the same bytes (a file still being written, or
+/// replaced meanwhile, is refused rather than stored unchecked).
+#[derive(Debug, Default)]
+pub(crate) struct Fingerprint {
+    lines: Vec<Digest16>,
+    checked: usize,
+}
+
+impl Fingerprint {
+    /// Notes a line of the first pass.
+    pub(crate) fn record(&mut self, bytes: &[u8]) {
+        self.lines.push(digest16(bytes));
+    }
+
+    /// Checks the next line of the second pass against the first.
+    pub(crate) fn check(
+        &mut self,
+        path: &Path,
+        line: usize,
+        bytes: &[u8],
+    ) -> Result<(), ImportError> {
+        let same = self.lines.get(self.checked) == Some(&digest16(bytes));
+        self.checked += 1;
+        if same {
+            Ok(())
+        } else {
+            Err(ImportError::Changed {
+                path: path.to_path_buf(),
+                line,
+            })
+        }
+    }
+
+    /// Checks that the second pass saw every line of the first.
+    pub(crate) fn check_complete(&self, path: &Path) -> Result<(), ImportError> {
+        if self.checked == self.lines.len() {
+            Ok(())
+        } else {
+            Err(ImportError::Changed {
+                path: path.to_path_buf(),
+                line: 0,
+            })
+        }
+    }
 }
 
 /// Calls `f(line_number, line_bytes, offset_after_line)` for every non-blank

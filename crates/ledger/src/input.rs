@@ -23,12 +23,16 @@ pub fn parse_events(text: &str) -> Result<Vec<ParsedEvent>, AppendError> {
     let mut events = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
     let mut start = 0;
+    // Lines are counted incrementally: rescanning from the start for every
+    // value would make large batches quadratic.
+    let (mut counted_to, mut line) = (0usize, 1usize);
     loop {
         // The offset after the previous value still includes the whitespace
         // before the next one; skip it so the line number is the value's own.
         let skipped = text[start..].len() - text[start..].trim_start().len();
         let value_start = start + skipped;
-        let line = line_of(text, value_start);
+        line += count_newlines(&text[counted_to..value_start]);
+        counted_to = value_start;
         match stream.next() {
             None => break,
             Some(Ok(IgnoredAny)) => {
@@ -57,12 +61,8 @@ pub fn parse_events(text: &str) -> Result<Vec<ParsedEvent>, AppendError> {
     Ok(events)
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+fn count_newlines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
 }
 
 #[cfg(test)]

@@ -88,11 +88,8 @@ impl SecretKey {
                 "the second line must be 64 hex digits, and nothing after it".into(),
             ));
         }
-        let mut seed = [0u8; 32];
-        for (i, byte) in seed.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-                .map_err(|_| KeyError::BadSecret("the second line must be hex digits".into()))?;
-        }
+        let seed = docket_log::parse_hex_hash(hex)
+            .ok_or_else(|| KeyError::BadSecret("the second line must be 64 hex digits".into()))?;
         Ok(SecretKey(SigningKey::from_bytes(&seed)))
     }
 

@@ -224,9 +224,13 @@ pub(crate) fn replay(
     let mut plain = Vec::new();
     let mut meta = Vec::new();
     for (seq, event) in entries {
-        if event.kind().is_meta() {
+        let kind = event.kind();
+        if kind.is_meta() {
             meta.push((seq, event));
-        } else {
+        } else if !kind.is_key() {
+            // Key events are about who may write, not about the world:
+            // projections ignore them, and they must not move the latest
+            // valid time (the root key is dated the day a ledger is made).
             plain.push((seq, event));
         }
     }

@@ -23,6 +23,9 @@ const SNAPSHOT_NAME: &[u8] = b"snapshot";
 /// is rebuilt rather than misread.
 const SNAPSHOT_VERSION: u32 = 1;
 
+/// See [`Snapshot::build`].
+const BUILD: &str = env!("CARGO_PKG_VERSION");
+
 /// Snapshots can be large; this bounds what a damaged one can make the
 /// decoder allocate.
 const SNAPSHOT_LIMIT: usize = 1 << 32;
@@ -30,6 +33,10 @@ const SNAPSHOT_LIMIT: usize = 1 << 32;
 #[derive(Debug, Clone, Encode, Decode)]
 pub(crate) struct Snapshot {
     version: u32,
+    /// The docket-ledger release that built it: a release may fix how
+    /// events are projected, and its snapshots must not be served by
+    /// another.
+    build: String,
     size: u64,
     head: Hash,
     max_instant: i64,
@@ -65,6 +72,7 @@ impl Ledger {
     ) {
         let snapshot = Snapshot {
             version: SNAPSHOT_VERSION,
+            build: BUILD.to_string(),
             size: head.size,
             head: head.hash,
             max_instant,
@@ -86,14 +94,21 @@ impl Ledger {
         }
     }
 
-    fn load_snapshot(&self) -> Option<Snapshot> {
+    /// The cached snapshot, or else the stored one; says which.
+    fn load_snapshot(&self) -> Option<(Snapshot, bool)> {
         if let Some(cached) = self.cached().as_ref() {
-            return Some(cached.snapshot.clone());
+            return Some((cached.snapshot.clone(), true));
         }
+        self.load_stored_snapshot().map(|s| (s, false))
+    }
+
+    /// The stored snapshot, if it decodes and was built by this release.
+    fn load_stored_snapshot(&self) -> Option<Snapshot> {
         let bytes = self.log.derived_get(SNAPSHOT_NAME).ok()??;
         let (snapshot, read): (Snapshot, usize) =
             bincode::decode_from_slice(&bytes, config()).ok()?;
-        (read == bytes.len() && snapshot.version == SNAPSHOT_VERSION).then_some(snapshot)
+        (read == bytes.len() && snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD)
+            .then_some(snapshot)
     }
 
     fn save_snapshot(&self, snapshot: &Snapshot) {
@@ -113,20 +128,33 @@ impl Ledger {
     /// `None` when there is no usable snapshot for the current head.
     pub fn snapshot_matches_log(&self) -> Result<Option<bool>, ReadError> {
         let head = self.head();
-        let Some(snapshot) = self
-            .load_snapshot()
-            .filter(|s| s.size == head.size && s.head == head.hash)
-        else {
+        let tied = |s: &Snapshot| s.size == head.size && s.head == head.hash;
+        let mut candidates: Vec<Snapshot> = self
+            .load_stored_snapshot()
+            .into_iter()
+            .filter(tied)
+            .collect();
+        let cached = self.cached().as_ref().map(|c| c.snapshot.clone());
+        candidates.extend(cached.filter(tied));
+        if candidates.is_empty() {
             return Ok(None);
-        };
+        }
         let fresh = self.replay_prefix(head.size, None)?;
-        Ok(Some(
-            fresh.projections == snapshot.projections && fresh.revisions == snapshot.revisions,
-        ))
+        Ok(Some(candidates.iter().all(|s| {
+            s.projections == fresh.projections && s.revisions == fresh.revisions
+        })))
     }
 
-    /// The state of everything recorded, through the snapshot.
-    pub(crate) fn current_state(&self, query: &TimeQuery, head: Head) -> Result<State, ReadError> {
+    /// The state of everything recorded, through the snapshot. With
+    /// `persist` false (validating an append that may yet be refused) a
+    /// newly computed state is only kept in memory, so a refused append
+    /// leaves the files as they were.
+    pub(crate) fn current_state(
+        &self,
+        query: &TimeQuery,
+        head: Head,
+        persist: bool,
+    ) -> Result<State, ReadError> {
         let state = |snapshot: Snapshot, source| State {
             query: *query,
             visible: snapshot.size,
@@ -136,26 +164,29 @@ impl Ledger {
             source,
             max_instant: snapshot.max_instant,
         };
-        if let Some(mut snapshot) = self.load_snapshot() {
+        if let Some((mut snapshot, from_cache)) = self.load_snapshot() {
             if snapshot.size == head.size && snapshot.head == head.hash {
-                self.keep(&snapshot, false);
+                if !from_cache {
+                    self.keep(&snapshot, false);
+                }
                 return Ok(state(snapshot, StateSource::Snapshot));
             }
             if self.catch_up(&mut snapshot, head)? {
-                self.keep(&snapshot, true);
+                self.keep(&snapshot, persist);
                 return Ok(state(snapshot, StateSource::Incremental));
             }
         }
         let replayed = self.replay_prefix(head.size, None)?;
         let snapshot = Snapshot {
             version: SNAPSHOT_VERSION,
+            build: BUILD.to_string(),
             size: head.size,
             head: head.hash,
             max_instant: replayed.max_instant,
             projections: replayed.projections,
             revisions: replayed.revisions,
         };
-        self.keep(&snapshot, true);
+        self.keep(&snapshot, persist);
         Ok(state(snapshot, StateSource::Replay))
     }
 
@@ -195,6 +226,9 @@ impl Ledger {
         let mut new = Vec::new();
         for stored in self.events(snapshot.size..head.size) {
             let stored = stored?;
+            if stored.event.kind().is_key() {
+                continue;
+            }
             let instant = stored.event.effective.instant_micros();
             if stored.event.kind().is_meta() || instant < snapshot.max_instant {
                 return Ok(false);

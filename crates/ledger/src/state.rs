@@ -129,7 +129,7 @@ impl Ledger {
         let head = self.head();
         let visible = self.visible_size(query)?;
         if visible == head.size && query.as_of.is_none() {
-            return self.current_state(query, head);
+            return self.current_state(query, head, true);
         }
         let replayed = self.replay_prefix(visible, query.as_of)?;
         Ok(State {

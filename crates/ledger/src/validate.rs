@@ -24,12 +24,15 @@ pub(crate) struct Validated {
     pub revisions: Vec<Revision>,
 }
 
-type AnomalyKey = (u64, Kind, String);
+/// Anomalies are compared by where they are and what kind of event they
+/// are on, not by their wording: a valid correction may reword an anomaly
+/// that was already there (a date in its reason), which is not a new one.
+type AnomalyKey = (u64, Kind);
 
 fn count(anomalies: Vec<Anomaly>) -> HashMap<AnomalyKey, usize> {
     let mut counts = HashMap::new();
     for a in anomalies {
-        *counts.entry((a.seq, a.kind, a.reason)).or_insert(0) += 1;
+        *counts.entry((a.seq, a.kind)).or_insert(0) += 1;
     }
     counts
 }
@@ -38,15 +41,17 @@ impl Ledger {
     /// Checks that `new` (events with the seqs they will get, in seq order)
     /// fit the whole history. The caller holds the write lock.
     pub(crate) fn validate(&self, new: &[(u64, Event)]) -> Result<Validated, AppendError> {
-        let current = self.state(&TimeQuery::default())?;
+        let current = self.current_state(&TimeQuery::default(), self.head(), false)?;
         let before = current.anomalies();
         let all_later = new.iter().all(|(_, e)| {
-            !e.kind().is_meta() && e.effective.instant_micros() >= current.max_instant
+            e.kind().is_key()
+                || (!e.kind().is_meta() && e.effective.instant_micros() >= current.max_instant)
         });
         let validated = if all_later {
             let mut projections = current.projections;
             let mut max_instant = current.max_instant;
-            let mut ordered: Vec<&(u64, Event)> = new.iter().collect();
+            let mut ordered: Vec<&(u64, Event)> =
+                new.iter().filter(|(_, e)| !e.kind().is_key()).collect();
             ordered.sort_by_key(|(seq, e)| (e.effective.instant_micros(), *seq));
             for (seq, event) in ordered {
                 projections.apply(*seq, event);
@@ -75,7 +80,7 @@ impl Ledger {
         let mut known = count(before);
         let mut added = Vec::new();
         for anomaly in after {
-            let key = (anomaly.seq, anomaly.kind, anomaly.reason.clone());
+            let key = (anomaly.seq, anomaly.kind);
             match known.get_mut(&key) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => added.push(anomaly),
