@@ -245,3 +245,58 @@ fn one_dispute_and_one_entity_through_the_index() {
     let bad_date = run(&ledger, &["state", "--as-of", "2024-13-01"]);
     assert_eq!(bad_date.status.code(), Some(2));
 }
+
+#[test]
+fn indexed_views_follow_revision_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = new_ledger(dir.path(), "chains.ledger");
+    let history = dir.path().join("history.ndjson");
+    std::fs::write(
+        &history,
+        [
+            r#"{"id":"a","kind":"entity.registered","effective":"2020-01-01","entity":"acme","name":"Acme"}"#,
+            r#"{"id":"b","kind":"entity.registered","effective":"2020-01-01","entity":"beta","name":"Beta"}"#,
+            r#"{"id":"d1","kind":"dispute.filed","effective":"2021-01-01","dispute":"d1","title":"One","forum":{"court":"ded"},"nature":"patent","plaintiffs":["acme"],"defendants":["beta"]}"#,
+            r#"{"id":"d2","kind":"dispute.filed","effective":"2021-01-01","dispute":"d2","title":"Two","forum":{"court":"ded"},"nature":"patent","plaintiffs":["beta"],"defendants":["acme"]}"#,
+            r#"{"id":"rul","kind":"dispute.ruling","effective":"2021-06-01","dispute":"d1","outcome":"valid"}"#,
+            r#"{"id":"r1","kind":"retraction","effective":"2021-07-01","target":"rul","reason":"wrong case"}"#,
+            r#"{"id":"r2","kind":"retraction","effective":"2021-08-01","target":"r1","reason":"it was the right case after all"}"#,
+            r#"{"id":"stay","kind":"dispute.stayed","effective":"2021-09-01","dispute":"d1"}"#,
+            r#"{"id":"move","kind":"correction","effective":"2021-10-01","target":"stay","reason":"stayed the other case","replacement":{"kind":"dispute.stayed","effective":"2021-09-01","dispute":"d2"}}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    run_ok(&ledger, &["import", history.to_str().unwrap()]);
+    let state = run_json(&ledger, &["state"]);
+    for id in ["d1", "d2"] {
+        let everything = state["disputes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()
+            .clone();
+        let alone = run_json(&ledger, &["dispute", id]);
+        assert_eq!(alone["status"], everything["status"], "{id}");
+        let timeline = run_json(&ledger, &["timeline", "--dispute", id]);
+        let ruling = timeline["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "dispute.ruling");
+        if id == "d1" {
+            assert_eq!(
+                alone["history"].as_array().unwrap().len(),
+                2,
+                "filed and the reinstated ruling: {alone}"
+            );
+            assert!(
+                ruling.is_some_and(|r| r.get("retracted").is_none()),
+                "the ruling stands: {timeline}"
+            );
+        }
+    }
+    assert_eq!(run_json(&ledger, &["dispute", "d2"])["status"], "stayed");
+    assert_eq!(run_json(&ledger, &["dispute", "d1"])["status"], "open");
+}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use docket_log::{Hash, Head, NewEntry};
 use docket_model::{Body, Event, EventId, Kind};
 
-use crate::index::keys_for;
+use crate::index::{keys_for, revision_chain};
 use crate::input::parse_events;
 use crate::keys::{KeyState, SecretKey};
 use crate::{AppendError, Ledger};
@@ -74,8 +74,8 @@ struct Planned {
     /// The unsigned (version 1) encoding: what "same content" compares.
     content: Vec<u8>,
     event: Event,
-    /// The event a correction or retraction names, for its index keys.
-    target: Option<Event>,
+    /// The events a correction or retraction reaches, for its index keys.
+    related: Vec<Event>,
 }
 
 impl Ledger {
@@ -159,20 +159,21 @@ impl Ledger {
                 statuses.push((id, Some(EventStatus::Unchanged { seq })));
                 continue;
             }
-            let target = match event.body.target() {
-                None => None,
-                Some(target) => match fresh_by_id.get(target) {
-                    Some(&index) => Some(fresh[index].event.clone()),
-                    None => self.get_by_id(target)?.map(|stored| stored.event),
-                },
-            };
-            check_reference(&event, &id, |_| Ok(target.as_ref().map(Event::kind)))?;
+            let related = revision_chain(&event, |target| match fresh_by_id.get(target) {
+                Some(&index) => Some(fresh[index].event.clone()),
+                None => self
+                    .get_by_id(target)
+                    .ok()
+                    .flatten()
+                    .map(|stored| stored.event),
+            });
+            check_reference(&event, &id, |_| Ok(related.first().map(Event::kind)))?;
             fresh_by_id.insert(id.clone(), fresh.len());
             statuses.push((id.clone(), None));
             fresh.push(Planned {
                 content,
                 event,
-                target,
+                related,
             });
         }
 
@@ -190,7 +191,7 @@ impl Ledger {
             let payload =
                 self.sign_and_admit(&mut keys, seq, &planned.event, planned.content, options)?;
             batch.push(NewEntry {
-                index_keys: keys_for(&planned.event, seq, planned.target.as_ref()),
+                index_keys: keys_for(&planned.event, seq, &planned.related),
                 payload,
             });
         }

@@ -85,18 +85,12 @@ impl Ledger {
         self.collect_indexed(Family::Dispute, dispute, visible, &mut seqs)?;
         for entity in view.projections.holdings.iter() {
             for (seq, event) in self.indexed_events(Family::Entity, entity.id.as_str(), visible)? {
-                if matches!(
-                    event.kind(),
-                    docket_model::Kind::EntityRegistered
-                        | docket_model::Kind::EntityRenamed
-                        | docket_model::Kind::Acquisition
-                        | docket_model::Kind::Divestment
-                ) || event.kind().is_meta()
-                {
+                if crate::state::is_structural(&event) || event.kind().is_meta() {
                     seqs.insert(seq);
                 }
             }
         }
+        self.close_over_targets(&mut seqs, visible)?;
         let mut checkpoint = self.checkpoint(None)?;
         checkpoint.sign(key, DEFAULT_KEY_NAME);
         let mut entries = Vec::with_capacity(seqs.len());

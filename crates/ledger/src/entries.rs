@@ -19,7 +19,7 @@ use docket_model::{Event, EventId};
 use serde::{Deserialize, Serialize};
 
 use crate::import::{Fingerprint, for_each_line};
-use crate::index::keys_for;
+use crate::index::{keys_for, revision_chain};
 use crate::keys::KeyState;
 use crate::{ExportError, ImportError, ImportProgress, ImportReport, Ledger};
 
@@ -358,17 +358,11 @@ pub(crate) fn restore(
         {
             let event = Event::decode(&entry.payload)
                 .map_err(|e| bad(line, format!("entry {}: {e}", entry.header.seq)))?;
-            let target = match event.body.target() {
-                None => None,
-                Some(target) => match pending.get(target) {
-                    Some(event) => Some(event.clone()),
-                    None => ledger
-                        .get_by_id(target)
-                        .map_err(|e| bad(line, e.to_string()))?
-                        .map(|s| s.event),
-                },
-            };
-            let keys = keys_for(&event, entry.header.seq, target.as_ref());
+            let related = revision_chain(&event, |target| match pending.get(target) {
+                Some(event) => Some(event.clone()),
+                None => ledger.get_by_id(target).ok().flatten().map(|s| s.event),
+            });
+            let keys = keys_for(&event, entry.header.seq, &related);
             batch.push((entry, keys));
             if let Some(id) = event.id.clone() {
                 pending.insert(id, event);

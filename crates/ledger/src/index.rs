@@ -63,9 +63,33 @@ fn slug_key(family: Family, slug: &Slug, seq: u64) -> Vec<u8> {
     key
 }
 
-/// Every index key of `event` stored at `seq`. `target` is the event a
-/// correction or retraction names, when the caller has it.
-pub(crate) fn keys_for(event: &Event, seq: u64, target: Option<&Event>) -> Vec<Vec<u8>> {
+/// The events a revision reaches: its target, the target's target and so
+/// on down to the event the chain is about, given a way to look ids up.
+/// A revision is indexed under the slugs of all of them, so that a
+/// retraction of a retraction is found wherever the retracted event is.
+pub(crate) fn revision_chain(
+    event: &Event,
+    mut lookup: impl FnMut(&EventId) -> Option<Event>,
+) -> Vec<Event> {
+    let mut chain = Vec::new();
+    let mut next = event.body.target().cloned();
+    // Targets always precede their revisions, so chains end; the bound
+    // only guards against a damaged store.
+    while let Some(id) = next.take() {
+        if chain.len() >= 64 {
+            break;
+        }
+        if let Some(target) = lookup(&id) {
+            next = target.body.target().cloned();
+            chain.push(target);
+        }
+    }
+    chain
+}
+
+/// Every index key of `event` stored at `seq`. `related` are the events a
+/// correction or retraction reaches (see [`revision_chain`]).
+pub(crate) fn keys_for(event: &Event, seq: u64, related: &[Event]) -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = event.id.iter().map(id_key).collect();
     if event.kind().is_key() {
         keys.push([KEY_EVENT_PREFIX, &seq.to_be_bytes()].concat());
@@ -86,7 +110,7 @@ pub(crate) fn keys_for(event: &Event, seq: u64, target: Option<&Event>) -> Vec<V
         }
     };
     add(event);
-    if let Some(target) = target {
+    for target in related {
         add(target);
     }
     keys

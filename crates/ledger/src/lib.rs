@@ -128,7 +128,7 @@ impl Ledger {
         let payload = root.encode().map_err(|e| OpenError::Root(e.to_string()))?;
         let ledger = Ledger::init(path)?;
         let entry = docket_log::NewEntry {
-            index_keys: index::keys_for(&root, 0, None),
+            index_keys: index::keys_for(&root, 0, &[]),
             payload,
         };
         ledger

@@ -156,6 +156,32 @@ impl Ledger {
         Ok(replay(events?, as_of))
     }
 
+    /// Adds to `seqs` the targets of the revisions among them, recursively:
+    /// a correction that moved an event into a dispute is indexed under
+    /// that dispute, but the event it corrects is not.
+    pub(crate) fn close_over_targets(
+        &self,
+        seqs: &mut BTreeSet<u64>,
+        visible: u64,
+    ) -> Result<(), ReadError> {
+        let mut pending: Vec<u64> = seqs.iter().copied().collect();
+        while let Some(seq) = pending.pop() {
+            let Some(stored) = self.get(seq)? else {
+                continue;
+            };
+            let Some(target) = stored.event.body.target() else {
+                continue;
+            };
+            if let Some(target_seq) = self.seq_of(target)?
+                && target_seq < visible
+                && seqs.insert(target_seq)
+            {
+                pending.push(target_seq);
+            }
+        }
+        Ok(())
+    }
+
     /// The visible entries indexed under `slug`, in seq order.
     pub(crate) fn indexed_events(
         &self,
@@ -165,6 +191,7 @@ impl Ledger {
     ) -> Result<Vec<(u64, Event)>, ReadError> {
         let mut seqs = BTreeSet::new();
         self.collect_indexed(family, slug, visible, &mut seqs)?;
+        self.close_over_targets(&mut seqs, visible)?;
         self.read_seqs(&seqs)
     }
 
@@ -225,6 +252,7 @@ impl Ledger {
             }
             // Every round asks for at least one new slug, and there are
             // finitely many, so this ends.
+            self.close_over_targets(&mut seqs, visible)?;
             events = self.read_seqs(&seqs)?;
             pending = expand(&events);
         }
@@ -324,7 +352,7 @@ impl Ledger {
 
 /// Events that shape corporate structure: following the entities they
 /// name reaches a whole corporate family, and no further.
-fn is_structural(event: &Event) -> bool {
+pub(crate) fn is_structural(event: &Event) -> bool {
     matches!(
         event.kind(),
         Kind::EntityRegistered | Kind::EntityRenamed | Kind::Acquisition | Kind::Divestment
