@@ -14,10 +14,7 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 
 /// A recorded-at time (microseconds since the epoch) as RFC 3339 UTC.
 pub fn timestamp(micros: i64) -> String {
-    match jiff::Timestamp::from_microsecond(micros) {
-        Ok(at) => at.to_string(),
-        Err(_) => format!("{micros}µs"),
-    }
+    docket_ledger::format_instant(micros)
 }
 
 /// A progress bar on standard error, or a hidden one when standard error is

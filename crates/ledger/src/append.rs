@@ -87,7 +87,25 @@ impl Ledger {
         options: &AppendOptions,
     ) -> Result<AppendOutcome, AppendError> {
         let parsed = parse_events(text)?;
+        let lines: Vec<(usize, Option<EventId>)> = parsed
+            .iter()
+            .map(|p| (p.line, p.event.clone().with_derived_id().id))
+            .collect();
+        // Which line each new entry would come from: new ids take seqs in
+        // input order; repeats and ids the ledger holds take none.
+        let head = self.head().size;
+        let mut seen = std::collections::HashSet::new();
+        let mut new_lines = Vec::new();
+        for (line, id) in &lines {
+            if let Some(id) = id
+                && seen.insert(id.clone())
+                && self.seq_of(id)?.is_none()
+            {
+                new_lines.push(*line);
+            }
+        }
         self.append_events(parsed.into_iter().map(|p| p.event).collect(), options)
+            .map_err(|error| at_line(error, &lines, &new_lines, head))
     }
 
     /// Appends `events` as one atomic batch: either every new event is
@@ -135,7 +153,7 @@ impl Ledger {
                 if earlier.content != content {
                     return Err(AppendError::IdConflict {
                         id,
-                        existing: format!("event {} of this batch", index + 1),
+                        existing: "an earlier event of this batch".to_string(),
                     });
                 }
                 statuses.push((
@@ -268,6 +286,42 @@ impl Ledger {
                 .map_err(|e| refuse(e.to_string())),
             None => Ok(content),
         }
+    }
+}
+
+/// Says on which input line the event an error is about starts, so that a
+/// user of a many-line batch is not left with a derived id.
+fn at_line(
+    error: AppendError,
+    lines: &[(usize, Option<EventId>)],
+    new_lines: &[usize],
+    head: u64,
+) -> AppendError {
+    let id = match &error {
+        AppendError::IdConflict { id, .. }
+        | AppendError::UnknownTarget { id, .. }
+        | AppendError::CorrectionKind { id, .. }
+        | AppendError::Unauthorised { id, .. }
+        | AppendError::Encode { id, .. } => Some(id.clone()),
+        _ => None,
+    };
+    let line = match (&error, id) {
+        (_, Some(id)) => lines
+            .iter()
+            .find(|(_, i)| i.as_ref() == Some(&id))
+            .map(|(l, _)| *l),
+        // A conflict on one of the new entries.
+        (AppendError::Conflict { seq, .. }, None) if *seq >= head => {
+            new_lines.get((*seq - head) as usize).copied()
+        }
+        _ => None,
+    };
+    match line {
+        Some(line) if lines.len() > 1 => AppendError::AtLine {
+            line,
+            error: Box::new(error),
+        },
+        _ => error,
     }
 }
 

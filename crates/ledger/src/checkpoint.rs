@@ -94,10 +94,6 @@ pub fn key_id(name: &str, key: &PublicKey) -> [u8; 4] {
     [digest[0], digest[1], digest[2], digest[3]]
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Checkpoint {
     /// The signed text: origin, size, root, extension lines.
     pub fn text(&self) -> String {
@@ -106,7 +102,7 @@ impl Checkpoint {
             self.origin,
             self.size,
             BASE64.encode(self.root),
-            hex(&self.head)
+            docket_log::hex(&self.head)
         )
     }
 

@@ -137,6 +137,14 @@ pub enum AppendError {
         /// The current head hash (hex).
         hash: String,
     },
+    /// The error of the event that starts on this line of the input.
+    #[error("line {line}: {error}")]
+    AtLine {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong with that event.
+        error: Box<AppendError>,
+    },
     /// Reading the ledger to check the events failed.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -150,6 +158,7 @@ impl AppendError {
     pub fn failure_kind(&self) -> FailureKind {
         match self {
             AppendError::Read(_) | AppendError::Storage(_) => FailureKind::Error,
+            AppendError::AtLine { error, .. } => error.failure_kind(),
             _ => FailureKind::Rejected,
         }
     }

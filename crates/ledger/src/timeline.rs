@@ -75,14 +75,12 @@ impl Ledger {
             .cloned()
             .collect();
         let resolution = resolve(&meta);
-        let reason_of = |seq: u64| {
-            resolution
-                .revisions
-                .iter()
-                .find(|r| r.seq == seq)
-                .map(|r| r.reason.to_string())
-                .unwrap_or_default()
-        };
+        let reasons: std::collections::HashMap<u64, String> = resolution
+            .revisions
+            .iter()
+            .map(|r| (r.seq, r.reason.to_string()))
+            .collect();
+        let reason_of = |seq: u64| reasons.get(&seq).cloned().unwrap_or_default();
         let mut items: Vec<TimelineItem> = events
             .into_iter()
             .map(|(seq, event)| {
