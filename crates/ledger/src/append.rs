@@ -306,6 +306,12 @@ fn at_line(
         _ => None,
     };
     let line = match (&error, id) {
+        // A clash inside the batch is raised at the later of the two.
+        (AppendError::IdConflict { .. }, Some(id)) => lines
+            .iter()
+            .rev()
+            .find(|(_, i)| i.as_ref() == Some(&id))
+            .map(|(l, _)| *l),
         (_, Some(id)) => lines
             .iter()
             .find(|(_, i)| i.as_ref() == Some(&id))
