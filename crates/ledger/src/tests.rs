@@ -48,9 +48,14 @@ fn a_batch_is_all_or_nothing() {
     let error = ledger
         .append_json(&format!("{good}\n{conflicting}"), &AppendOptions::default())
         .unwrap_err();
-    assert!(matches!(error, AppendError::IdConflict { .. }), "{error}");
+    match &error {
+        AppendError::AtLine { line: 3, error } => {
+            assert!(matches!(**error, AppendError::IdConflict { .. }), "{error}")
+        }
+        other => panic!("expected an id conflict on line 3, got {other}"),
+    }
     assert!(
-        error.to_string().contains("event 2 of this batch"),
+        error.to_string().contains("earlier event of this batch"),
         "{error}"
     );
     assert_eq!(ledger.head().size, 0);
