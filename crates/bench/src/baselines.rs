@@ -1,0 +1,252 @@
+//! The peer baselines, fed the exact payload bytes that docket stores:
+//!
+//! * **SQLite**: the hash-chained log most engineers would build — one row
+//!   per entry (seq, header fields, payload, hash), WAL, `synchronous=FULL`,
+//!   one transaction per batch of 1000, the same BLAKE3 chain as docket.
+//! * **sled raw**: one key per entry (seq) holding header ‖ payload, one
+//!   batch and one flush per 1000 entries — the storage ceiling.
+//! * **BLAKE3 ceiling**: the entry hash over the same bytes on every core,
+//!   without storage.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use docket_log::{Hash, Header, entry_hash};
+use rusqlite::{Connection, params};
+
+use crate::phases::{Metrics, Payloads, Workload, disk_usage, peak_memory, percentile};
+
+/// A fixed recorded-at for baseline headers (2025-01-01, microseconds).
+const RECORDED_AT: i64 = 1_735_689_600_000_000;
+
+/// The stored bytes of entry `seq` with `payload`, chained after `prev`.
+fn entry_bytes(seq: u64, prev: Hash, payload: &[u8]) -> (Header, Vec<u8>) {
+    let header = Header {
+        version: docket_log::FORMAT_VERSION,
+        seq,
+        recorded_at: RECORDED_AT,
+        payload_len: payload.len() as u32,
+        prev_hash: prev,
+    };
+    let mut bytes = Vec::with_capacity(docket_log::HEADER_LEN + payload.len());
+    bytes.extend_from_slice(&header.to_bytes());
+    bytes.extend_from_slice(payload);
+    (header, bytes)
+}
+
+fn sqlite_open(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS entries (
+             seq INTEGER PRIMARY KEY,
+             version INTEGER NOT NULL,
+             recorded_at INTEGER NOT NULL,
+             payload_len INTEGER NOT NULL,
+             prev_hash BLOB NOT NULL,
+             payload BLOB NOT NULL,
+             hash BLOB NOT NULL
+         );",
+    )?;
+    Ok(conn)
+}
+
+fn sqlite_insert(conn: &Connection, header: &Header, payload: &[u8], hash: &Hash) -> Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO entries (seq, version, recorded_at, payload_len, prev_hash, payload, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    insert.execute(params![
+        header.seq as i64,
+        header.version,
+        header.recorded_at,
+        header.payload_len,
+        &header.prev_hash[..],
+        payload,
+        &hash[..]
+    ])?;
+    Ok(())
+}
+
+/// SQLite bulk import (chained, batches of 1000) then full verification.
+pub fn sqlite(w: &Workload, dir: &Path) -> Result<Metrics> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("log.sqlite");
+    let start = Instant::now();
+    let mut conn = sqlite_open(&path)?;
+    let mut prev = [0u8; 32];
+    let mut seq = 0u64;
+    let mut payloads = Payloads::open(w.payloads)?.peekable();
+    while payloads.peek().is_some() {
+        let tx = conn.transaction()?;
+        for payload in payloads.by_ref().take(1000) {
+            let (header, bytes) = entry_bytes(seq, prev, &payload);
+            let hash = entry_hash(&bytes);
+            sqlite_insert(&tx, &header, &payload, &hash)?;
+            prev = hash;
+            seq += 1;
+        }
+        tx.commit()?;
+    }
+    let import = start.elapsed().as_secs_f64();
+    let mut m = Metrics::new();
+    m.insert("sqlite_import_eps".into(), seq as f64 / import);
+    m.insert("sqlite_import_peak".into(), peak_memory());
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+    m.insert("sqlite_disk".into(), disk_usage(dir) as f64);
+
+    let start = Instant::now();
+    let mut prev = [0u8; 32];
+    let mut checked = 0u64;
+    {
+        let mut select = conn.prepare(
+            "SELECT seq, version, recorded_at, payload_len, prev_hash, payload, hash FROM entries ORDER BY seq",
+        )?;
+        let mut rows = select.query([])?;
+        while let Some(row) = rows.next()? {
+            let stored_prev: Vec<u8> = row.get(4)?;
+            let payload: Vec<u8> = row.get(5)?;
+            let hash: Vec<u8> = row.get(6)?;
+            let header = Header {
+                version: row.get(1)?,
+                seq: row.get::<_, i64>(0)? as u64,
+                recorded_at: row.get(2)?,
+                payload_len: row.get(3)?,
+                prev_hash: prev,
+            };
+            let mut hasher = blake3::Hasher::new_derive_key(docket_log::HASH_CONTEXT);
+            hasher.update(&header.to_bytes());
+            hasher.update(&payload);
+            let computed = *hasher.finalize().as_bytes();
+            if stored_prev != prev || hash != computed || header.seq != checked {
+                bail!("SQLite chain broken at {checked}");
+            }
+            prev = computed;
+            checked += 1;
+        }
+    }
+    m.insert(
+        "sqlite_verify_eps".into(),
+        checked as f64 / start.elapsed().as_secs_f64(),
+    );
+
+    let mut samples = Vec::new();
+    for _ in 0..100 {
+        let payload = b"a single durable append of a short payload".to_vec();
+        let begin = Instant::now();
+        let (header, bytes) = entry_bytes(seq, prev, &payload);
+        let hash = entry_hash(&bytes);
+        let tx = conn.transaction()?;
+        sqlite_insert(&tx, &header, &payload, &hash)?;
+        tx.commit()?;
+        samples.push(begin.elapsed().as_secs_f64() * 1e3);
+        prev = hash;
+        seq += 1;
+    }
+    m.insert(
+        "sqlite_append_p50_ms".into(),
+        percentile(&mut samples, 50.0),
+    );
+    m.insert(
+        "sqlite_append_p99_ms".into(),
+        percentile(&mut samples, 99.0),
+    );
+    Ok(m)
+}
+
+/// Raw sled: the same entry bytes under 8-byte keys, durable batches of
+/// 1000, then single durable inserts.
+pub fn sled_raw(w: &Workload, dir: &Path) -> Result<Metrics> {
+    let start = Instant::now();
+    let db = sled::open(dir)?;
+    let mut prev = [0u8; 32];
+    let mut seq = 0u64;
+    let mut batch = sled::Batch::default();
+    let mut in_batch = 0;
+    for payload in Payloads::open(w.payloads)? {
+        let (_, bytes) = entry_bytes(seq, prev, &payload);
+        prev = entry_hash(&bytes);
+        batch.insert(&seq.to_be_bytes(), bytes);
+        seq += 1;
+        in_batch += 1;
+        if in_batch == 1000 {
+            db.apply_batch(std::mem::take(&mut batch))?;
+            db.flush()?;
+            in_batch = 0;
+        }
+    }
+    db.apply_batch(batch)?;
+    db.flush()?;
+    let mut m = Metrics::new();
+    m.insert(
+        "sled_import_eps".into(),
+        seq as f64 / start.elapsed().as_secs_f64(),
+    );
+    m.insert("sled_import_peak".into(), peak_memory());
+    let mut samples = Vec::new();
+    for _ in 0..100 {
+        let payload = b"a single durable append of a short payload".to_vec();
+        let begin = Instant::now();
+        let (_, bytes) = entry_bytes(seq, prev, &payload);
+        prev = entry_hash(&bytes);
+        db.insert(seq.to_be_bytes(), bytes)?;
+        db.flush()?;
+        samples.push(begin.elapsed().as_secs_f64() * 1e3);
+        seq += 1;
+    }
+    m.insert("sled_append_p50_ms".into(), percentile(&mut samples, 50.0));
+    m.insert("sled_append_p99_ms".into(), percentile(&mut samples, 99.0));
+    drop(db);
+    m.insert("sled_disk".into(), disk_usage(dir) as f64);
+    Ok(m)
+}
+
+/// The hashing ceiling: every entry hashed (header ‖ payload, docket's
+/// `derive_key` context) on all cores, and the chain on one core.
+pub fn blake3_ceiling(w: &Workload) -> Result<Metrics> {
+    let entries: Vec<Vec<u8>> = Payloads::open(w.payloads)?
+        .enumerate()
+        .map(|(seq, payload)| entry_bytes(seq as u64, [0u8; 32], &payload).1)
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = entries.len().div_ceil(threads).max(1);
+    let mut best_all = f64::MAX;
+    let mut best_one = f64::MAX;
+    for _ in 0..3 {
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for part in entries.chunks(per) {
+                scope.spawn(move || {
+                    let mut acc = 0u8;
+                    for bytes in part {
+                        acc ^= entry_hash(bytes)[0];
+                    }
+                    std::hint::black_box(acc)
+                });
+            }
+        });
+        best_all = best_all.min(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let mut prev = [0u8; 32];
+        for bytes in &entries {
+            let mut hasher = blake3::Hasher::new_derive_key(docket_log::HASH_CONTEXT);
+            hasher.update(&bytes[..24]);
+            hasher.update(&prev);
+            hasher.update(&bytes[56..]);
+            prev = *hasher.finalize().as_bytes();
+        }
+        std::hint::black_box(prev);
+        best_one = best_one.min(start.elapsed().as_secs_f64());
+    }
+    let n = entries.len() as f64;
+    let mut m = Metrics::new();
+    m.insert("blake3_all_eps".into(), n / best_all);
+    m.insert("blake3_chain_eps".into(), n / best_one);
+    m.insert(
+        "entry_bytes".into(),
+        entries.iter().map(|e| e.len() as f64).sum::<f64>(),
+    );
+    Ok(m)
+}
