@@ -7,6 +7,7 @@
 //! | `d:` ‖ dispute slug ‖ `00` ‖ seq (u64 BE) | every entry that names the dispute |
 //! | `e:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every entry that names the entity |
 //! | `p:` ‖ partnership slug ‖ `00` ‖ seq (u64 BE) | every entry that names the partnership |
+//! | `s:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every structural event (registration, rename, acquisition, divestment) naming the entity |
 //! | `k:` ‖ seq (u64 BE) | every key event (`key.authorized`, `key.revoked`) |
 //!
 //! A correction or retraction is also indexed under every slug of the event
@@ -29,6 +30,10 @@ pub(crate) enum Family {
     Dispute,
     Entity,
     Partnership,
+    /// Only the events that shape corporate structure (registrations,
+    /// renames, acquisitions, divestments) naming an entity: enough to name
+    /// it and find its group, without reading every dispute it is in.
+    Structure,
 }
 
 impl Family {
@@ -37,6 +42,7 @@ impl Family {
             Family::Dispute => b"d:",
             Family::Entity => b"e:",
             Family::Partnership => b"p:",
+            Family::Structure => b"s:",
         }
     }
 }
@@ -100,11 +106,18 @@ pub(crate) fn keys_for(event: &Event, seq: u64, related: &[Event]) -> Vec<Vec<u8
             (Family::Entity, source.entities()),
             (Family::Partnership, source.partnerships()),
         ];
+        let structural = crate::state::is_structural(source);
         for (family, slugs) in families {
             for slug in slugs {
-                let key = slug_key(family, slug, seq);
-                if !keys.contains(&key) {
-                    keys.push(key);
+                let mut add_key = |family| {
+                    let key = slug_key(family, slug, seq);
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                };
+                add_key(family);
+                if structural && family == Family::Entity {
+                    add_key(Family::Structure);
                 }
             }
         }

@@ -260,24 +260,12 @@ impl Ledger {
         Ok((replay(events, query.as_of), read))
     }
 
-    /// One dispute as of `query`, read through the index.
+    /// One dispute as of `query`, read through the index: its own events,
+    /// and the structural events of its parties and their groups (for
+    /// names and ultimate parents), never the parties' other disputes.
     pub fn dispute(&self, id: &str, query: &TimeQuery) -> Result<Option<DisputeView>, ReadError> {
         let start = vec![(Family::Dispute, id.to_string())];
-        let (replayed, entries_read) = self.replay_around(query, start, |events| {
-            let mut more = Vec::new();
-            for (_, event) in events {
-                let names_it = event.disputes().iter().any(|d| d.as_str() == id);
-                if names_it || is_structural(event) {
-                    more.extend(
-                        event
-                            .entities()
-                            .into_iter()
-                            .map(|s| (Family::Entity, s.to_string())),
-                    );
-                }
-            }
-            more
-        })?;
+        let (replayed, entries_read) = self.replay_around(query, start, structure_of_those_named)?;
         let Some(dispute) = replayed.projections.disputes.get(id).cloned() else {
             return Ok(None);
         };
@@ -293,30 +281,13 @@ impl Ledger {
     /// its corporate family's, and those of the disputes and partnerships
     /// naming it.
     pub fn entity(&self, id: &str, query: &TimeQuery) -> Result<Option<EntityView>, ReadError> {
-        let start = vec![(Family::Entity, id.to_string())];
+        let start = vec![(Family::Entity, id.to_string()), (Family::Structure, id.to_string())];
         let (replayed, entries_read) = self.replay_around(query, start, |events| {
-            let mut more = Vec::new();
+            let mut more = structure_of_those_named(events);
             for (_, event) in events {
-                if is_structural(event) {
-                    more.extend(
-                        event
-                            .entities()
-                            .into_iter()
-                            .map(|s| (Family::Entity, s.to_string())),
-                    );
-                } else if event.entities().iter().any(|e| e.as_str() == id) {
-                    more.extend(
-                        event
-                            .disputes()
-                            .into_iter()
-                            .map(|s| (Family::Dispute, s.to_string())),
-                    );
-                    more.extend(
-                        event
-                            .partnerships()
-                            .into_iter()
-                            .map(|s| (Family::Partnership, s.to_string())),
-                    );
+                if !is_structural(event) && event.entities().iter().any(|e| e.as_str() == id) {
+                    more.extend(event.disputes().into_iter().map(|s| (Family::Dispute, s.to_string())));
+                    more.extend(event.partnerships().into_iter().map(|s| (Family::Partnership, s.to_string())));
                 }
             }
             more
@@ -348,6 +319,17 @@ impl Ledger {
             entries_read,
         }))
     }
+}
+
+/// The structural events of every entity the given events name: enough to
+/// name them and find their groups. Following structural events only keeps
+/// the expansion within corporate families.
+fn structure_of_those_named(events: &[(u64, Event)]) -> Vec<(Family, String)> {
+    events
+        .iter()
+        .flat_map(|(_, event)| event.entities())
+        .map(|slug| (Family::Structure, slug.to_string()))
+        .collect()
 }
 
 /// Events that shape corporate structure: following the entities they
