@@ -97,9 +97,12 @@ impl Noise {
     }
 }
 
+/// The example's events as JSON, payloads (signed and not) and stored entries.
+type Samples = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 /// Valid inputs to mutate: the example's events as JSON, payloads (signed
 /// and not) and stored entries.
-fn samples() -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+fn samples() -> Samples {
     let example =
         std::fs::read_to_string(crate::support::repo_file("examples/amazon-nokia.ndjson")).unwrap();
     let key = SecretKey::from_text(&format!(

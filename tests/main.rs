@@ -7,6 +7,7 @@ mod audit;
 mod bad_inputs;
 mod concurrency;
 mod crash;
+mod dockets;
 mod end_to_end;
 mod golden;
 mod signatures;

@@ -58,8 +58,19 @@ pub enum Command {
     Entity(EntityArgs),
     /// Groups that are adverse in an open dispute while partnered, and countersuits.
     Conflicts(TimeArgs),
-    /// Events in the order they happened, with corrections and retractions.
+    /// Events in the order they happened, with corrections and retractions;
+    /// or drawn on a time axis (SVG, HTML).
     Timeline(TimelineArgs),
+    /// Add aliases to an entity (a correction of its registration).
+    Alias(AliasArgs),
+    /// Merge an entity registered by mistake into the one it really is.
+    Merge(MergeArgs),
+    /// The relationship graph: groups, disputes, partnerships, conflicts.
+    Graph(GraphArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    Man,
     /// Build a ledger from the Amazon/Nokia example and walk through it.
     Demo,
 }
@@ -180,6 +191,67 @@ pub struct ImportArgs {
     /// Sign every new event with this secret key file.
     #[arg(long, value_name = "KEY")]
     pub sign_with: Option<PathBuf>,
+    /// What the file holds: NDJSON events (or a verbatim export), or one
+    /// court docket as Juriscraper or CourtListener (REST v4) JSON.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Ndjson)]
+    pub format: ImportFormat,
+    /// For a docket: this docketed party name is this entity (repeatable),
+    /// for names that match several entities or should match one that the
+    /// normalised name does not find.
+    #[arg(long = "party", value_name = "NAME=ENTITY", value_parser = parse_mapping)]
+    pub parties: Vec<(String, String)>,
+}
+
+/// What `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// NDJSON events, or a verbatim export made by `export --entries`.
+    Ndjson,
+    /// One docket as written by Juriscraper's PACER docket parser.
+    Juriscraper,
+    /// One docket from CourtListener's REST API v4, parties and entries included.
+    Courtlistener,
+}
+
+fn parse_mapping(text: &str) -> Result<(String, String), String> {
+    match text.rsplit_once('=') {
+        Some((name, entity)) if !name.trim().is_empty() && !entity.trim().is_empty() => {
+            Ok((name.trim().to_string(), entity.trim().to_string()))
+        }
+        _ => Err(format!("expected NAME=ENTITY, got {text:?}")),
+    }
+}
+
+/// Flags of `alias`.
+#[derive(Debug, Args)]
+pub struct AliasArgs {
+    /// The entity.
+    pub entity: String,
+    /// The names to add as its aliases.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// The date of the correction [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub effective: Option<String>,
+    /// Sign the new events with this secret key file.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
+}
+
+/// Flags of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The entity registered by mistake.
+    pub duplicate: String,
+    /// The entity it really is.
+    #[arg(long, value_name = "ENTITY")]
+    pub into: String,
+    /// The date of the corrections [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub effective: Option<String>,
+    /// Sign the new events with this secret key file.
+    #[arg(long, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
 }
 
 /// Flags of `export`.
@@ -236,9 +308,59 @@ pub struct TimelineArgs {
     /// Only events naming this entity.
     #[arg(long, value_name = "ID")]
     pub entity: Option<String>,
+    /// How to show it.
+    #[arg(long, value_enum, default_value_t = TimelineFormat::Text)]
+    pub format: TimelineFormat,
+    /// Write the picture here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// When to look.
     #[command(flatten)]
     pub time: TimeArgs,
+}
+
+/// How `timeline` shows events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimelineFormat {
+    /// A table.
+    Text,
+    /// An SVG picture: one lane per dispute on a time axis.
+    Svg,
+    /// A self-contained HTML page: the SVG inline and a table of events.
+    Html,
+}
+
+/// Flags of `graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// How to draw it.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Write the graph here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// When to look.
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+/// How `graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// An SVG picture.
+    Svg,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `log`.

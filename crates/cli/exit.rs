@@ -1,6 +1,6 @@
 //! Exit codes (DESIGN.md section 6) and how errors map onto them.
 
-use docket_ledger::{AppendError, FailureKind, ImportError};
+use docket_ledger::{AppendError, DocketError, FailureKind, FixError, ImportError};
 
 /// Success.
 pub const OK: u8 = 0;
@@ -38,6 +38,12 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
             return code_for_kind(e.failure_kind());
         }
         if let Some(e) = cause.downcast_ref::<ImportError>() {
+            return code_for_kind(e.failure_kind());
+        }
+        if let Some(e) = cause.downcast_ref::<DocketError>() {
+            return code_for_kind(e.failure_kind());
+        }
+        if let Some(e) = cause.downcast_ref::<FixError>() {
             return code_for_kind(e.failure_kind());
         }
         if cause.downcast_ref::<IntegrityFailure>().is_some() {

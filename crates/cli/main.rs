@@ -11,6 +11,7 @@ mod args;
 mod commands;
 mod describe;
 mod exit;
+mod pictures;
 mod render;
 
 use std::process::ExitCode;

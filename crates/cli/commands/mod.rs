@@ -2,7 +2,9 @@
 
 mod audit;
 mod demo;
+mod dockets;
 mod keys;
+mod pictures;
 mod query;
 mod read;
 mod views;
@@ -39,6 +41,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Init(args) => write::init(&cli, &ledger_path(&cli), args),
         Command::Keygen(args) => keys::keygen(&cli, args),
         Command::Append(args) => write::append(&cli, &open(&cli)?, args),
+        Command::Import(args) if args.format != crate::args::ImportFormat::Ndjson => {
+            dockets::import(&cli, &open(&cli)?, args)
+        }
         Command::Import(args) => write::import(&cli, &open(&cli)?, args),
         Command::Export(args) => write::export(&cli, &open(&cli)?, args),
         Command::Log(args) => read::log(&cli, &open(&cli)?, args),
@@ -54,6 +59,14 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Conflicts(time) => query::conflicts(&cli, &open(&cli)?, time),
         Command::Dispute(args) => views::dispute(&cli, &open(&cli)?, args),
         Command::Entity(args) => views::entity(&cli, &open(&cli)?, args),
+        Command::Timeline(args) if args.format != crate::args::TimelineFormat::Text => {
+            pictures::timeline(&cli, &open(&cli)?, args)
+        }
         Command::Timeline(args) => views::timeline(&cli, &open(&cli)?, args),
+        Command::Alias(args) => dockets::alias(&cli, &open(&cli)?, args),
+        Command::Merge(args) => dockets::merge(&cli, &open(&cli)?, args),
+        Command::Graph(args) => pictures::graph(&cli, &open(&cli)?, args),
+        Command::Completions(args) => pictures::completions(args),
+        Command::Man => pictures::man(),
     }
 }

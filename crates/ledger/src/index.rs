@@ -7,7 +7,7 @@
 //! | `d:` ‖ dispute slug ‖ `00` ‖ seq (u64 BE) | every entry that names the dispute |
 //! | `e:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every entry that names the entity |
 //! | `p:` ‖ partnership slug ‖ `00` ‖ seq (u64 BE) | every entry that names the partnership |
-//! | `s:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every structural event (registration, rename, acquisition, divestment) naming the entity |
+//! | `s:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every structural event about the entity: its registration, renames, its acquisition (as target) and divestment (as asset) |
 //! | `k:` ‖ seq (u64 BE) | every key event (`key.authorized`, `key.revoked`) |
 //!
 //! A correction or retraction is also indexed under every slug of the event
@@ -106,18 +106,15 @@ pub(crate) fn keys_for(event: &Event, seq: u64, related: &[Event]) -> Vec<Vec<u8
             (Family::Entity, source.entities()),
             (Family::Partnership, source.partnerships()),
         ];
-        let structural = crate::state::is_structural(source);
-        for (family, slugs) in families {
+        let subject = crate::state::structural_subject(source);
+        for (family, slugs) in families
+            .into_iter()
+            .chain([(Family::Structure, subject.into_iter().collect())])
+        {
             for slug in slugs {
-                let mut add_key = |family| {
-                    let key = slug_key(family, slug, seq);
-                    if !keys.contains(&key) {
-                        keys.push(key);
-                    }
-                };
-                add_key(family);
-                if structural && family == Family::Entity {
-                    add_key(Family::Structure);
+                let key = slug_key(family, slug, seq);
+                if !keys.contains(&key) {
+                    keys.push(key);
                 }
             }
         }

@@ -150,15 +150,14 @@ impl KeyState {
         event: &Event,
         signature: Option<&Signature>,
     ) -> Result<(), String> {
-        if seq == 0 {
-            if let Body::KeyAuthorized(k) = &event.body
-                && k.role == Role::Admin
-            {
-                usable_key(&k.key).map_err(|e| e.to_string())?;
-                self.requires = true;
-                self.active.insert(k.key, Role::Admin);
-                return Ok(());
-            }
+        if seq == 0
+            && let Body::KeyAuthorized(k) = &event.body
+            && k.role == Role::Admin
+        {
+            usable_key(&k.key).map_err(|e| e.to_string())?;
+            self.requires = true;
+            self.active.insert(k.key, Role::Admin);
+            return Ok(());
         }
         if let Some(signature) = signature
             && !signature_is_valid(event, signature)

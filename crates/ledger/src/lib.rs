@@ -14,6 +14,7 @@
 mod append;
 mod bundle;
 mod checkpoint;
+pub mod dockets;
 mod entries;
 mod error;
 mod import;
@@ -43,6 +44,10 @@ use docket_model::{Event, EventId};
 pub use append::{AppendOptions, AppendOutcome, EventStatus};
 pub use bundle::{Bundle, VerifiedBundle};
 pub use checkpoint::{Checkpoint, CheckpointError, DEFAULT_KEY_NAME, NoteSignature, key_id};
+pub use dockets::{
+    Docket, DocketError, DocketFormat, DocketImport, DocketImportOptions, DocketPlan, FixError,
+    docket_events, parse_docket,
+};
 pub use entries::{ENTRIES_FORMAT, EntriesHeader};
 pub use error::{AppendError, ExportError, FailureKind, ImportError, OpenError, ReadError};
 pub use import::{ImportOptions, ImportProgress, ImportReport};

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use docket_disputes::Dispute;
 use docket_holdings::Entity;
 use docket_log::Head;
-use docket_model::{Anomaly, Event, Kind, Slug};
+use docket_model::{Anomaly, Event, Slug};
 use docket_relations::{Partnership, View};
 
 use crate::index::{Family, slug_prefix};
@@ -265,7 +265,8 @@ impl Ledger {
     /// names and ultimate parents), never the parties' other disputes.
     pub fn dispute(&self, id: &str, query: &TimeQuery) -> Result<Option<DisputeView>, ReadError> {
         let start = vec![(Family::Dispute, id.to_string())];
-        let (replayed, entries_read) = self.replay_around(query, start, structure_of_those_named)?;
+        let (replayed, entries_read) =
+            self.replay_around(query, start, structure_of_those_named)?;
         let Some(dispute) = replayed.projections.disputes.get(id).cloned() else {
             return Ok(None);
         };
@@ -281,13 +282,26 @@ impl Ledger {
     /// its corporate family's, and those of the disputes and partnerships
     /// naming it.
     pub fn entity(&self, id: &str, query: &TimeQuery) -> Result<Option<EntityView>, ReadError> {
-        let start = vec![(Family::Entity, id.to_string()), (Family::Structure, id.to_string())];
+        let start = vec![
+            (Family::Entity, id.to_string()),
+            (Family::Structure, id.to_string()),
+        ];
         let (replayed, entries_read) = self.replay_around(query, start, |events| {
             let mut more = structure_of_those_named(events);
             for (_, event) in events {
                 if !is_structural(event) && event.entities().iter().any(|e| e.as_str() == id) {
-                    more.extend(event.disputes().into_iter().map(|s| (Family::Dispute, s.to_string())));
-                    more.extend(event.partnerships().into_iter().map(|s| (Family::Partnership, s.to_string())));
+                    more.extend(
+                        event
+                            .disputes()
+                            .into_iter()
+                            .map(|s| (Family::Dispute, s.to_string())),
+                    );
+                    more.extend(
+                        event
+                            .partnerships()
+                            .into_iter()
+                            .map(|s| (Family::Partnership, s.to_string())),
+                    );
                 }
             }
             more
@@ -335,8 +349,19 @@ fn structure_of_those_named(events: &[(u64, Event)]) -> Vec<(Family, String)> {
 /// Events that shape corporate structure: following the entities they
 /// name reaches a whole corporate family, and no further.
 pub(crate) fn is_structural(event: &Event) -> bool {
-    matches!(
-        event.kind(),
-        Kind::EntityRegistered | Kind::EntityRenamed | Kind::Acquisition | Kind::Divestment
-    )
+    structural_subject(event).is_some()
+}
+
+/// The entity whose name or parent a structural event changes: the one it
+/// is indexed under in the `s:` family. (An acquisition is about its
+/// target, not its acquirer, so reading up a parent chain never pulls in
+/// everything a large group ever bought.)
+pub(crate) fn structural_subject(event: &Event) -> Option<&Slug> {
+    match &event.body {
+        docket_model::Body::EntityRegistered(e) => Some(&e.entity),
+        docket_model::Body::EntityRenamed(e) => Some(&e.entity),
+        docket_model::Body::Acquisition(a) => Some(&a.target),
+        docket_model::Body::Divestment(d) => Some(&d.asset),
+        _ => None,
+    }
 }

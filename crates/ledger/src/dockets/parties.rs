@@ -78,7 +78,11 @@ fn words(name: &str) -> Vec<String> {
 /// The matching key of a name (see the module documentation).
 pub fn normalize_name(name: &str) -> String {
     let mut words = words(name);
-    while words.len() > 1 && words.first().is_some_and(|w| PREFIXES.contains(&w.as_str())) {
+    while words.len() > 1
+        && words
+            .first()
+            .is_some_and(|w| PREFIXES.contains(&w.as_str()))
+    {
         words.remove(0);
     }
     while words.len() > 1 && words.last().is_some_and(|w| SUFFIXES.contains(&w.as_str())) {
@@ -254,7 +258,11 @@ impl Directory {
         }
         for (map, how) in [
             (&self.exact, exact_key(name), MatchKind::Exact),
-            (&self.normalized, normalize_name(name), MatchKind::Normalized),
+            (
+                &self.normalized,
+                normalize_name(name),
+                MatchKind::Normalized,
+            ),
         ]
         .map(|(map, key, how)| (map.get(&key), how))
         {
@@ -304,8 +312,14 @@ mod tests {
         assert_eq!(normalize_name("YAHOO INC."), "yahoo");
         assert_eq!(normalize_name("Amazon.com, Inc."), "amazon com");
         assert_eq!(normalize_name("AMAZON.COM INC"), "amazon com");
-        assert_eq!(normalize_name("Northeast Adjusters, Inc,"), "northeast adjusters");
-        assert_eq!(normalize_name("Ms.  Sonja Krusic O'Donnell"), "sonja krusic odonnell");
+        assert_eq!(
+            normalize_name("Northeast Adjusters, Inc,"),
+            "northeast adjusters"
+        );
+        assert_eq!(
+            normalize_name("Ms.  Sonja Krusic O'Donnell"),
+            "sonja krusic odonnell"
+        );
         assert_eq!(normalize_name("AT&T Corp."), "at and t");
         assert_eq!(normalize_name("Inc."), "inc");
         assert_eq!(
