@@ -5,6 +5,7 @@
 mod adversarial;
 mod audit;
 mod bad_inputs;
+mod browser;
 mod concurrency;
 mod crash;
 mod dockets;
