@@ -132,6 +132,16 @@ fn samples() -> Samples {
         );
         payloads.push(payload);
     }
+    // A signed checkpoint note, to mutate for the note parser.
+    let mut note = docket_ledger::Checkpoint {
+        origin: "docket:test".into(),
+        size: 45,
+        root: [1; 32],
+        head: [2; 32],
+        signatures: Vec::new(),
+    };
+    note.sign(&key, "docket");
+    json.push(note.to_note().into_bytes());
     (json, payloads, entries)
 }
 
@@ -178,6 +188,10 @@ fn ten_thousand_hostile_inputs_per_decoder_never_panic_or_overallocate() {
             let _ = SecretKey::from_text(&text);
             let _ = docket_ledger::parse_events(&String::from_utf8_lossy(&json_input));
             let _ = docket_ledger::parse_instant(&text);
+            let _ = docket_ledger::Checkpoint::parse(&String::from_utf8_lossy(&json_input));
+            let _ = docket_ledger::Checkpoint::parse(&text);
+            let _ = docket_ledger::Proof::from_json(&String::from_utf8_lossy(&json_input));
+            let _ = docket_ledger::Bundle::from_json(&text);
         }));
     }
     assert!(worst <= BOUND, "a decoder allocated {worst} bytes at once");
