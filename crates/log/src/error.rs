@@ -231,7 +231,7 @@ pub enum ReadError {
     BadNode {
         /// The log's path.
         path: PathBuf,
-        /// The node's level (0 for leaves).
+        /// The node's level (6 or more: lower levels are not stored).
         level: u8,
         /// The node's index within its level.
         index: u64,

@@ -7,7 +7,7 @@
 //! | `"H"` (0x48)                 | head record: size u64 BE ‖ last hash (32) ‖ last recorded_at i64 BE (48 bytes) |
 //! | `"C"` (0x43) ‖ chunk u64 BE  | concatenated stored bytes of entries `chunk*64 .. chunk*64+63` |
 //! | `"I"` (0x49) ‖ index key     | seq u64 BE of the entry that owns the key |
-//! | `"N"` (0x4e) ‖ level u8 ‖ index u64 BE | hash (32) of the complete perfect Merkle subtree over entries `index·2^level .. (index+1)·2^level` (see `nodes.rs`) |
+//! | `"N"` (0x4e) ‖ level u8 ‖ index u64 BE | hash (32) of the complete perfect Merkle subtree over entries `index·2^level .. (index+1)·2^level`, for levels ≥ [`MIN_STORED_LEVEL`] only (see `nodes.rs`) |
 //!
 //! The prefixes are printable ASCII so that raw dumps are readable. `"P"`
 //! is reserved for the planned checkpoints;
@@ -30,6 +30,13 @@ pub(crate) const CHUNK_PREFIX: u8 = b'C';
 pub(crate) const INDEX_PREFIX: u8 = b'I';
 pub(crate) const NODE_PREFIX: u8 = b'N';
 pub(crate) const NODE_KEY_LEN: usize = 10;
+
+/// The lowest level of Merkle node that is stored: a node of this level
+/// covers exactly one full chunk (`2^6 = CHUNK_LEN` entries). Nodes of
+/// lower levels lie inside one chunk and are computed from it.
+pub(crate) const MIN_STORED_LEVEL: u8 = 6;
+
+const _: () = assert!(1u64 << MIN_STORED_LEVEL == CHUNK_LEN);
 
 /// The magic bytes at the start of the marker value.
 pub(crate) const MAGIC: &[u8; 10] = b"docket-log";

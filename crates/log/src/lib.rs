@@ -12,8 +12,9 @@
 //! combines storage with meaning).
 //!
 //! A Merkle tree with RFC 9162 structure (BLAKE3 mode) is kept over the
-//! entry hashes: its nodes are stored with the entries, so that
-//! [`Log::merkle_root`], [`Log::inclusion_proof`] and
+//! entry hashes: its nodes of 64 leaves and more are stored with the
+//! entries and the smaller ones are computed from the one chunk that holds
+//! their leaves, so that [`Log::merkle_root`], [`Log::inclusion_proof`] and
 //! [`Log::consistency_proof`] cost O(log n) reads; [`merkle`] holds the
 //! hashers, the in-memory functions and the proof verifiers.
 //!

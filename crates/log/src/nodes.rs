@@ -1,49 +1,62 @@
-//! The stored Merkle tree: nodes written with the entries, roots and
-//! proofs read back in O(log n), the upgrade of logs written before nodes
-//! were stored, and the check of the nodes during verification.
+//! The Merkle tree on disk: the nodes stored with the entries (levels 6
+//! and up), the nodes computed from one chunk (levels 0 to 5), roots and
+//! proofs in O(log n) reads, the upgrade of logs written by other builds,
+//! and the check of the stored nodes during verification.
 //!
-//! # Stored nodes
+//! # Stored nodes and computed nodes
 //!
 //! The tree is the RFC 9162 tree in BLAKE3 mode ([`Blake3Hasher`]) over the
 //! entry hashes: leaf `s` = `BLAKE3(0x00 ‖ entry_hash(s))`. Its *perfect
 //! subtree* `(level, index)` covers the `2^level` entries `index·2^level ..
-//! (index+1)·2^level`; level 0 holds the leaves. Each perfect subtree is
-//! stored once it is complete, under the key `"N"` ‖ level (u8) ‖ index
-//! (u64 BE), value its 32-byte hash, in the same sled batch as the entry
-//! that completes it. Appending entry `s` completes the subtrees
-//! `(l, (s+1)/2^l − 1)` for `l` = 0 … the number of trailing zero bits of
-//! `s + 1`: one key per entry plus one per completed interior node, 2n − 1
-//! keys in all for n entries (2n − popcount(n) exactly).
+//! (index+1)·2^level`; level 0 holds the leaves.
+//!
+//! Only the perfect subtrees of level ≥ [`MIN_STORED_LEVEL`] (6: 64 leaves
+//! and up) are stored, once complete, under the key `"N"` ‖ level (u8) ‖
+//! index (u64 BE), value its 32-byte hash, in the same sled batch as the
+//! entry that completes it. They are exactly the chunk-aligned subtrees: a
+//! level-6 node is the Merkle root of one full chunk. A log of `n` entries
+//! holds `2c − popcount(c)` node records, `c = ⌊n / 64⌋` (about one per 32
+//! entries), against `2n − popcount(n)` if every node were stored: sled
+//! pays microseconds per key, and two small keys per entry cost most of
+//! the append and verify throughput.
+//!
+//! A subtree of level < 6 lies inside one chunk, so it is computed from
+//! that chunk: one sled read, at most 64 entry hashes and 63 node hashes
+//! ([`Tree::chunk_leaves`], cached per request).
+//!
+//! # Roots and proofs
 //!
 //! A tree of size `n` is the perfect subtrees of `n`'s binary
-//! decomposition (the *frontier*: one per set bit, largest first), folded
-//! from the right with the node hash. The RFC 9162 tree of any size `m ≤ n`
-//! is made of stored nodes the same way, and so is every subtree an
-//! inclusion or consistency proof needs: a range `a..b` of the RFC's
-//! recursion is either a perfect, aligned subtree (one read) or splits at
-//! the largest power of two below `b − a` into two such ranges. A proof
-//! reads at most about 2·log2(n) nodes.
+//! decomposition, folded from the right with the node hash. Every range
+//! `a..b` an RFC 9162 proof needs is a perfect aligned subtree, a range
+//! inside one chunk, or splits at the largest power of two below `b − a`
+//! into two such ranges ([`Tree::range_root`]). A root reads
+//! `popcount(n >> 6)` nodes and at most one chunk; a proof reads at most
+//! about `2·(log2(n) − 6)` nodes and at most two chunks.
 //!
 //! # Upgrade
 //!
-//! Logs written before nodes were stored have none (the layout version did
-//! not change: the `"N"` prefix was reserved). [`Log::open`] checks for the
-//! leaf node of the last entry and, if it is absent, rebuilds every node
-//! from the entries in one batch — but only if the entries chain correctly
-//! up to the head record; a damaged log is left as it is for
-//! [`Log::verify`] to report.
+//! [`upgrade`] runs on every open. It deletes, in one batch, every stored
+//! node of level < 6 (written by the build that stored all nodes) and, if
+//! the log has a full chunk but the level-6 node of its last full chunk is
+//! absent (a log written before nodes were stored), rebuilds the nodes of
+//! level ≥ 6 from the entries in the same batch — but only if the entries
+//! chain correctly up to the head record; a damaged log keeps its entries
+//! and nodes as they are for [`Log::verify`] to report. The layout version
+//! does not change: a reader computes what is not stored.
 
 use std::ops::Bound;
 
 use crate::chunk::frames;
-use crate::entry::{Appended, Head, entry_hash};
+use crate::entry::{Appended, Head, entry_hash, entry_hasher};
 use crate::error::{AppendError, ReadError, show_key};
 use crate::layout::{
-    CHUNK_PREFIX, NODE_PREFIX, chunk_of, node_key, parse_chunk_key, parse_node_key,
+    CHUNK_LEN, CHUNK_PREFIX, MIN_STORED_LEVEL, NODE_KEY_LEN, NODE_PREFIX, chunk_key, chunk_of,
+    node_key, parse_chunk_key, parse_node_key, slot_of,
 };
 use crate::merkle::{
     Blake3Hasher, Frontier, MerkleHasher, check_consistency_sizes, consistency_path, decomposition,
-    inclusion_path, split_point,
+    inclusion_path, root, split_point,
 };
 use crate::store::Log;
 use crate::verify::Damage;
@@ -53,11 +66,107 @@ use crate::{Hash, ProofError, ZERO_HASH};
 thread_local! {
     /// Number of node reads by this thread, for tests of the read cost.
     pub(crate) static NODE_READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Number of chunks read by this thread to compute nodes below level 6.
+    pub(crate) static CHUNK_READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The leaf hash of an entry hash, in docket's (BLAKE3) mode.
 fn leaf(entry_hash: &Hash) -> Hash {
     Blake3Hasher.leaf(entry_hash)
+}
+
+/// Whether node `(level, _)` is stored (rather than computed).
+fn is_stored(level: u8) -> bool {
+    level >= MIN_STORED_LEVEL
+}
+
+/// Entries `a..b` are a perfect, aligned subtree of a stored level: its
+/// `(level, index)`.
+fn stored_subtree(a: u64, b: u64) -> Option<(u8, u64)> {
+    let n = b.checked_sub(a)?;
+    if !n.is_power_of_two() || a & (n - 1) != 0 {
+        return None;
+    }
+    let level = u8::try_from(n.trailing_zeros()).ok()?;
+    is_stored(level).then_some((level, a >> level))
+}
+
+/// How many chunks' leaves a [`Tree`] keeps: a root needs one (the last
+/// chunk of its size), a proof at most two (the chunk of the index or of
+/// the old size, and the last chunk of the tree).
+const CACHED_CHUNKS: usize = 2;
+
+/// Computes Merkle Tree Hashes of ranges of the first `size` entries for
+/// one request (a root or a proof): stored nodes for perfect subtrees of
+/// level ≥ 6, the leaves of one chunk for ranges inside it. Each chunk is
+/// read and hashed at most once per request.
+struct Tree<'a> {
+    log: &'a Log,
+    /// The size of the tree asked about: no range goes beyond it, so no
+    /// entry at or after it is read.
+    size: u64,
+    hasher: blake3::Hasher,
+    /// Leaf hashes of the chunks read so far, most recent last.
+    chunks: Vec<(u64, Vec<Hash>)>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(log: &'a Log, size: u64) -> Tree<'a> {
+        Tree {
+            log,
+            size,
+            hasher: entry_hasher(),
+            chunks: Vec::with_capacity(CACHED_CHUNKS),
+        }
+    }
+
+    /// The Merkle Tree Hash of entries `a..b` (`a <= b <= self.size`).
+    fn range_root(&mut self, a: u64, b: u64) -> Result<Hash, ReadError> {
+        let n = b.saturating_sub(a);
+        if n == 0 {
+            return Ok(Blake3Hasher.empty_root());
+        }
+        if let Some((level, index)) = stored_subtree(a, b) {
+            return self.log.stored_node(level, index);
+        }
+        if chunk_of(a) == chunk_of(b - 1) {
+            let from = slot_of(a);
+            let to = slot_of(b - 1) + 1;
+            let leaves = self.chunk_leaves(chunk_of(a))?;
+            return match leaves.get(from..to) {
+                Some(range) => Ok(root(&Blake3Hasher, range)),
+                // `chunk_leaves` returns every entry below `size`.
+                None => Err(ReadError::Missing {
+                    path: self.log.path().to_path_buf(),
+                    seq: b - 1,
+                }),
+            };
+        }
+        let k = split_point(n);
+        let left = self.range_root(a, a + k)?;
+        let right = self.range_root(a + k, b)?;
+        Ok(Blake3Hasher.node(&left, &right))
+    }
+
+    /// The leaf hashes of the entries of chunk `chunk` below `self.size`.
+    fn chunk_leaves(&mut self, chunk: u64) -> Result<&[Hash], ReadError> {
+        let at = match self.chunks.iter().position(|(c, _)| *c == chunk) {
+            Some(at) => at,
+            None => {
+                let first = chunk.saturating_mul(CHUNK_LEN);
+                let count = self.size.saturating_sub(first).min(CHUNK_LEN);
+                let mut leaves = Vec::with_capacity(CHUNK_LEN as usize);
+                self.log
+                    .chunk_leaves(chunk, count, &mut self.hasher, &mut leaves)?;
+                if self.chunks.len() == CACHED_CHUNKS {
+                    self.chunks.remove(0);
+                }
+                self.chunks.push((chunk, leaves));
+                self.chunks.len() - 1
+            }
+        };
+        Ok(self.chunks.get(at).map_or(&[], |(_, l)| l.as_slice()))
+    }
 }
 
 impl Log {
@@ -77,7 +186,7 @@ impl Log {
         }
     }
 
-    /// Reads the stored perfect subtree `(level, index)`.
+    /// Reads the stored perfect subtree `(level, index)` (level ≥ 6).
     fn stored_node(&self, level: u8, index: u64) -> Result<Hash, ReadError> {
         #[cfg(test)]
         NODE_READS.with(|n| n.set(n.get() + 1));
@@ -95,20 +204,61 @@ impl Log {
         })
     }
 
-    /// The Merkle Tree Hash of entries `a..b` from stored nodes.
-    fn range_root(&self, a: u64, b: u64) -> Result<Hash, ReadError> {
-        let n = b.saturating_sub(a);
-        if n == 0 {
-            return Ok(Blake3Hasher.empty_root());
+    /// Reads chunk `chunk` and appends to `out` the leaf hashes of its
+    /// first `count` entries (at most 64), checking that each decodes and
+    /// is the entry its position says. Does not check the chain: that is
+    /// [`Log::verify`]'s business. `hasher` is a `derive_key` entry hasher,
+    /// reset for each entry.
+    fn chunk_leaves(
+        &self,
+        chunk: u64,
+        count: u64,
+        hasher: &mut blake3::Hasher,
+        out: &mut Vec<Hash>,
+    ) -> Result<(), ReadError> {
+        #[cfg(test)]
+        CHUNK_READS.with(|n| n.set(n.get() + 1));
+        let first = chunk.saturating_mul(CHUNK_LEN);
+        if count == 0 {
+            return Ok(());
         }
-        if n.is_power_of_two() && a & (n - 1) == 0 {
-            let level = n.trailing_zeros() as u8;
-            return self.stored_node(level, a >> level);
+        let value = self
+            .db()
+            .get(chunk_key(chunk))
+            .map_err(|e| self.read_storage(e))?
+            .ok_or_else(|| ReadError::Missing {
+                path: self.path().to_path_buf(),
+                seq: first,
+            })?;
+        let mut seq = first;
+        for frame in frames(&value) {
+            if seq - first == count {
+                break;
+            }
+            let frame = frame.map_err(|(_, source)| ReadError::Malformed {
+                path: self.path().to_path_buf(),
+                seq,
+                source,
+            })?;
+            if frame.header.seq != seq {
+                return Err(ReadError::Misplaced {
+                    path: self.path().to_path_buf(),
+                    seq,
+                    found: frame.header.seq,
+                });
+            }
+            hasher.reset();
+            hasher.update(frame.bytes(&value));
+            out.push(leaf(hasher.finalize().as_bytes()));
+            seq += 1;
         }
-        let k = split_point(n);
-        let left = self.range_root(a, a + k)?;
-        let right = self.range_root(a + k, b)?;
-        Ok(Blake3Hasher.node(&left, &right))
+        if seq - first < count {
+            return Err(ReadError::Missing {
+                path: self.path().to_path_buf(),
+                seq,
+            });
+        }
+        Ok(())
     }
 
     fn within_head(&self, size: u64) -> Result<(), ReadError> {
@@ -131,22 +281,26 @@ impl Log {
     }
 
     /// The Merkle root (BLAKE3 mode) of the first `size` entries, for any
-    /// `size` up to the head's, from the stored nodes of `size`'s binary
-    /// decomposition (one read per set bit of `size`). The root of size 0 is
-    /// BLAKE3 of the empty string.
+    /// `size` up to the head's: the stored nodes of the binary
+    /// decomposition of `size` rounded down to a multiple of 64 (one read
+    /// per set bit), and the rest computed from the last chunk (one read).
+    /// The root of size 0 is BLAKE3 of the empty string.
     ///
-    /// Fails with [`ReadError::BeyondHead`] if `size` exceeds the log and
-    /// [`ReadError::BadNode`] if a node that must be stored is not.
+    /// Fails with [`ReadError::BeyondHead`] if `size` exceeds the log,
+    /// [`ReadError::BadNode`] if a node that must be stored is not, and
+    /// with the read errors of [`Log::get`] if an entry of the last chunk
+    /// cannot be read.
     pub fn merkle_root(&self, size: u64) -> Result<Hash, ReadError> {
         self.within_head(size)?;
-        self.range_root(0, size)
+        Tree::new(self, size).range_root(0, size)
     }
 
     /// The inclusion proof of entry `seq` in the tree of the first `size`
     /// entries (RFC 9162 §2.1.3.1; bottom-up, as
     /// [`crate::merkle::verify_inclusion`] expects with
     /// [`Blake3Hasher`], the leaf hash `Blake3Hasher.leaf(&entry_hash)` and
-    /// [`Log::merkle_root`]`(size)`). O(log size) reads.
+    /// [`Log::merkle_root`]`(size)`). O(log size) node reads and at most two
+    /// chunk reads.
     ///
     /// Fails with [`ReadError::BeyondHead`] if `size` exceeds the log and
     /// [`ReadError::NoProof`] if `seq` is not below `size`.
@@ -155,116 +309,185 @@ impl Log {
         if seq >= size {
             return Err(self.no_proof(ProofError::IndexOutOfRange { index: seq, size }));
         }
-        inclusion_path(seq, size, |a, b| self.range_root(a, b))
+        let mut tree = Tree::new(self, size);
+        inclusion_path(seq, size, |a, b| tree.range_root(a, b))
     }
 
     /// The consistency proof from the tree of the first `size1` entries to
     /// the tree of the first `size2` (RFC 9162 §2.1.4.1, as
     /// [`crate::merkle::verify_consistency`] expects with
     /// [`Blake3Hasher`]); empty when the sizes are equal. O(log size2)
-    /// reads.
+    /// node reads and at most two chunk reads.
     ///
     /// Fails with [`ReadError::BeyondHead`] if `size2` exceeds the log and
     /// [`ReadError::NoProof`] if `size1` is 0 or larger than `size2`.
     pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, ReadError> {
         check_consistency_sizes(size1, size2).map_err(|e| self.no_proof(e))?;
         self.within_head(size2)?;
-        consistency_path(size1, size2, |a, b| self.range_root(a, b))
+        let mut tree = Tree::new(self, size2);
+        consistency_path(size1, size2, |a, b| tree.range_root(a, b))
     }
 
-    /// Adds to `batch` the nodes that `appended` (the entries of one
-    /// append, continuing a log of `size` entries) complete. Reads the
-    /// frontier of `size`: popcount(size) nodes.
+    /// Adds to `batch` the stored nodes (level ≥ 6) that `appended` (the
+    /// entries of one append, continuing a log of `size` entries)
+    /// complete. `tail` is the stored bytes of the partly filled last chunk
+    /// (entries `size − size mod 64 .. size`, as checked by the caller).
+    /// Reads popcount(size / 64) nodes.
     pub(crate) fn stage_nodes(
         &self,
         size: u64,
+        tail: &[u8],
         appended: &[Appended],
         batch: &mut sled::Batch,
     ) -> Result<(), AppendError> {
-        let mut hashes = Vec::with_capacity(size.count_ones() as usize);
-        for (level, index) in decomposition(size) {
+        let damaged = |reason: String| AppendError::Damaged {
+            path: self.path().to_path_buf(),
+            seq: size,
+            reason,
+        };
+        let aligned = size - size % CHUNK_LEN;
+        let mut hashes = Vec::with_capacity(aligned.count_ones() as usize);
+        for (level, index) in decomposition(aligned) {
             let hash = self.stored_node(level, index).map_err(|e| match e {
                 ReadError::Storage { path, source } => AppendError::Storage {
                     path,
                     first_seq: size,
                     source,
                 },
-                ReadError::BadNode { problem, .. } => AppendError::Damaged {
-                    path: self.path().to_path_buf(),
-                    seq: size,
-                    reason: format!("the Merkle node at level {level}, index {index} is {problem}"),
-                },
-                other => AppendError::Damaged {
-                    path: self.path().to_path_buf(),
-                    seq: size,
-                    reason: other.to_string(),
-                },
+                ReadError::BadNode { problem, .. } => damaged(format!(
+                    "the Merkle node at level {level}, index {index} is {problem}"
+                )),
+                other => damaged(other.to_string()),
             })?;
             hashes.push(hash);
         }
-        let Some(mut frontier) = Frontier::from_parts(size, hashes) else {
-            return Err(AppendError::Damaged {
-                path: self.path().to_path_buf(),
-                seq: size,
-                reason: "the Merkle frontier is incomplete".to_owned(),
-            });
+        let Some(mut frontier) = Frontier::from_parts(aligned, hashes) else {
+            return Err(damaged("the Merkle frontier is incomplete".to_owned()));
         };
+        // The levels below 6 of the frontier, from the last chunk.
+        let mut hasher = entry_hasher();
+        for frame in frames(tail) {
+            let frame = frame.map_err(|(offset, e)| {
+                damaged(format!(
+                    "chunk {} is unreadable at byte {offset}: {e}",
+                    chunk_of(size)
+                ))
+            })?;
+            hasher.reset();
+            hasher.update(frame.bytes(tail));
+            frontier.push(
+                &Blake3Hasher,
+                leaf(hasher.finalize().as_bytes()),
+                |_, _, _| {},
+            );
+        }
+        if frontier.size() != size {
+            return Err(damaged(format!(
+                "chunk {} does not hold the entries the head record counts",
+                chunk_of(size)
+            )));
+        }
         for a in appended {
             frontier.push(&Blake3Hasher, leaf(&a.hash), |level, index, hash| {
-                batch.insert(&node_key(level, index)[..], &hash[..]);
+                if is_stored(level) {
+                    batch.insert(&node_key(level, index)[..], &hash[..]);
+                }
             });
         }
         Ok(())
     }
 }
 
-/// The upgrade path (see the module documentation): if the log has entries
-/// but no leaf node for the last one, rebuilds all nodes from the entries
-/// in one batch and flushes. Does nothing unless the entries chain
-/// correctly to exactly the head record. Returns whether it rebuilt.
-pub(crate) fn rebuild_if_missing(db: &sled::Db, head: &Head) -> Result<bool, sled::Error> {
-    if head.size == 0 || db.get(node_key(0, head.size - 1))?.is_some() {
-        return Ok(false);
-    }
+/// What [`upgrade`] changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Upgrade {
+    /// Stored nodes of level < 6 deleted.
+    pub removed: u64,
+    /// Nodes of level ≥ 6 rebuilt from the entries.
+    pub rebuilt: u64,
+}
+
+/// The upgrade path (see the module documentation), run on open: deletes
+/// the stored nodes of level < 6, and rebuilds the nodes of level ≥ 6 if
+/// the level-6 node of the last full chunk is absent and the entries chain
+/// correctly to exactly the head record. Everything in one batch, then
+/// flushed; nothing is written if there is nothing to do.
+pub(crate) fn upgrade(db: &sled::Db, head: &Head) -> Result<Upgrade, sled::Error> {
     let mut batch = sled::Batch::default();
+    let mut done = Upgrade::default();
+    // Malformed keys in this range are left for verification to report.
+    for item in db.range(node_key(0, 0)..node_key(MIN_STORED_LEVEL, 0)) {
+        let (key, _) = item?;
+        if parse_node_key(&key).is_some() {
+            batch.remove(key);
+            done.removed += 1;
+        }
+    }
+    let full_chunks = head.size / CHUNK_LEN;
+    if full_chunks > 0
+        && db
+            .get(node_key(MIN_STORED_LEVEL, full_chunks - 1))?
+            .is_none()
+        && let Some(nodes) = rebuilt_nodes(db, head)?
+    {
+        done.rebuilt = nodes.len() as u64;
+        for (key, hash) in nodes {
+            batch.insert(&key[..], &hash[..]);
+        }
+    }
+    if done != Upgrade::default() {
+        db.apply_batch(batch)?;
+        db.flush()?;
+    }
+    Ok(done)
+}
+
+/// A node record: its key and its hash.
+type NodeRecord = ([u8; NODE_KEY_LEN], Hash);
+
+/// Every node of level ≥ 6 of the log, recomputed from the entries; `None`
+/// unless the entries chain correctly to exactly the head record.
+fn rebuilt_nodes(db: &sled::Db, head: &Head) -> Result<Option<Vec<NodeRecord>>, sled::Error> {
+    let mut nodes = Vec::new();
     let mut frontier = Frontier::empty();
     let mut prev = ZERO_HASH;
     for item in db.scan_prefix([CHUNK_PREFIX]) {
         let (key, value) = item?;
         if parse_chunk_key(&key) != Some(chunk_of(frontier.size())) {
-            return Ok(false);
+            return Ok(None);
         }
         for frame in frames(&value) {
             let Ok(frame) = frame else {
-                return Ok(false);
+                return Ok(None);
             };
             let seq = frontier.size();
             if seq == head.size || frame.header.seq != seq || frame.header.prev_hash != prev {
-                return Ok(false);
+                return Ok(None);
             }
             prev = entry_hash(frame.bytes(&value));
             frontier.push(&Blake3Hasher, leaf(&prev), |level, index, hash| {
-                batch.insert(&node_key(level, index)[..], &hash[..]);
+                if is_stored(level) {
+                    nodes.push((node_key(level, index), *hash));
+                }
             });
         }
     }
     if frontier.size() != head.size || prev != head.hash {
-        return Ok(false);
+        return Ok(None);
     }
-    db.apply_batch(batch)?;
-    db.flush()?;
-    Ok(true)
+    Ok(Some(nodes))
 }
 
 /// Checks the stored nodes against the entries as verification hashes
 /// them: every node is recomputed once from the leaves (O(n) hashing in
-/// all) and compared with the stored value, which is read by walking each
-/// level's keys in order (no random reads).
+/// all; the nodes below level 6 on the way to each chunk root) and each one
+/// of level ≥ 6 is compared with the stored value, which is read by walking
+/// that level's keys in order (no random reads).
 pub(crate) struct NodeCheck<'a> {
     db: &'a sled::Db,
     frontier: Frontier,
-    /// One cursor per level, opened when the first node of that level
-    /// completes.
+    /// One cursor per stored level (index 0 is level 6), opened when the
+    /// first node of that level completes.
     levels: Vec<sled::Iter>,
     problem: Option<Damage>,
 }
@@ -280,6 +503,14 @@ fn node_damage(level: u8, index: u64, reason: impl Into<String>) -> Option<Damag
 /// The damage for a node record that should not exist.
 fn stray(key: &[u8]) -> Damage {
     match parse_node_key(key) {
+        Some((level, index)) if !is_stored(level) => Damage::MerkleNode {
+            level,
+            index,
+            reason: format!(
+                "is stored although nodes below level {MIN_STORED_LEVEL} are computed from \
+                 the entries, never stored"
+            ),
+        },
         Some((level, index)) => Damage::MerkleNode {
             level,
             index,
@@ -303,8 +534,8 @@ impl<'a> NodeCheck<'a> {
         }
     }
 
-    /// Takes the next entry's hash; checks the nodes it completes. After
-    /// the first problem, does nothing.
+    /// Takes the next entry's hash; checks the stored nodes it completes.
+    /// After the first problem, does nothing.
     pub fn push(&mut self, entry_hash: &Hash) {
         if self.problem.is_some() {
             return;
@@ -316,14 +547,15 @@ impl<'a> NodeCheck<'a> {
             problem,
         } = self;
         frontier.push(&Blake3Hasher, leaf(entry_hash), |level, index, hash| {
-            if problem.is_none() {
+            if is_stored(level) && problem.is_none() {
                 *problem = check_node(db, levels, level, index, hash);
             }
         });
     }
 
-    /// The first problem found, or else the first node stored beyond the
-    /// entries pushed.
+    /// The first problem found, or else the first node record that should
+    /// not exist: one stored beyond the entries pushed, one of a level
+    /// below 6, or one with a malformed key.
     pub fn finish(mut self) -> Option<Damage> {
         if let Some(problem) = self.problem.take() {
             return Some(problem);
@@ -335,17 +567,22 @@ impl<'a> NodeCheck<'a> {
                 Some(Err(e)) => return node_damage(0, 0, format!("cannot be read: {e}")),
             }
         }
-        // Malformed keys in the gaps around each level's range of valid
-        // keys, then the keys of levels no node of which is complete.
-        let top = u8::try_from(self.levels.len()).unwrap_or(u8::MAX);
-        for level in 0..top {
-            let from = if level == 0 {
-                vec![NODE_PREFIX]
-            } else {
-                vec![NODE_PREFIX, level]
-            };
+        // Any key below level 6.
+        if let Some(found) = self.first_in((
+            Bound::Included(vec![NODE_PREFIX]),
+            Bound::Excluded(vec![NODE_PREFIX, MIN_STORED_LEVEL]),
+        )) {
+            return Some(found);
+        }
+        // Malformed keys in the gaps around each stored level's range of
+        // valid keys, then the keys of levels no node of which is complete.
+        let top = u8::try_from(self.levels.len())
+            .ok()
+            .and_then(|n| n.checked_add(MIN_STORED_LEVEL))
+            .unwrap_or(u8::MAX);
+        for level in MIN_STORED_LEVEL..top {
             let before = (
-                Bound::Included(from),
+                Bound::Included(vec![NODE_PREFIX, level]),
                 Bound::Excluded(node_key(level, 0).to_vec()),
             );
             let after = (
@@ -358,13 +595,8 @@ impl<'a> NodeCheck<'a> {
                 }
             }
         }
-        let start = if top == 0 {
-            vec![NODE_PREFIX]
-        } else {
-            vec![NODE_PREFIX, top]
-        };
         self.first_in((
-            Bound::Included(start),
+            Bound::Included(vec![NODE_PREFIX, top]),
             Bound::Excluded(vec![NODE_PREFIX + 1]),
         ))
     }
@@ -379,8 +611,8 @@ impl<'a> NodeCheck<'a> {
     }
 }
 
-/// Compares the recomputed node `(level, index)` with the next stored key
-/// of its level.
+/// Compares the recomputed node `(level, index)` (level ≥ 6) with the next
+/// stored key of its level.
 fn check_node(
     db: &sled::Db,
     levels: &mut Vec<sled::Iter>,
@@ -388,11 +620,15 @@ fn check_node(
     index: u64,
     hash: &Hash,
 ) -> Option<Damage> {
-    while levels.len() <= usize::from(level) {
-        let l = u8::try_from(levels.len()).unwrap_or(u8::MAX);
+    let slot = usize::from(level.checked_sub(MIN_STORED_LEVEL)?);
+    while levels.len() <= slot {
+        let l = u8::try_from(levels.len())
+            .ok()
+            .and_then(|n| n.checked_add(MIN_STORED_LEVEL))
+            .unwrap_or(u8::MAX);
         levels.push(db.range(node_key(l, 0)..=node_key(l, u64::MAX)));
     }
-    let cursor = levels.get_mut(usize::from(level))?;
+    let cursor = levels.get_mut(slot)?;
     match cursor.next() {
         None => node_damage(level, index, "is missing"),
         Some(Err(e)) => node_damage(level, index, format!("cannot be read: {e}")),

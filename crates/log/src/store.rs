@@ -16,7 +16,7 @@ use crate::layout::{
     CHUNK_LEN, HEAD_KEY, MARKER_KEY, Marker, chunk_key, chunk_of, decode_head, decode_index_value,
     encode_head, index_key, marker_value, parse_marker, slot_of,
 };
-use crate::nodes::rebuild_if_missing;
+use crate::nodes::upgrade;
 
 /// An open docket log.
 ///
@@ -196,9 +196,12 @@ impl Log {
 
     /// Opens an existing log.
     ///
-    /// A log written before Merkle nodes were stored (it has entries but no
-    /// node for the last one) gets all its nodes rebuilt from the entries,
-    /// in one batch, if the entries chain correctly to the head record.
+    /// The stored Merkle nodes are brought to this build's layout (see
+    /// `docs/format.md` §9.7), in one batch: nodes of level < 6, which a
+    /// build that stored every node wrote, are deleted; a log written before
+    /// Merkle nodes were stored (it has a full chunk but no node for the
+    /// last one) gets its nodes of level ≥ 6 rebuilt from the entries, if
+    /// the entries chain correctly to the head record.
     ///
     /// Fails with [`OpenError::NotFound`] if nothing is at `path`,
     /// [`OpenError::NotALog`] if it is not a docket log (nothing is created
@@ -258,8 +261,8 @@ impl Log {
                 path: path.to_path_buf(),
                 reason: "the head record is missing or malformed".to_owned(),
             })?;
-        // A log written before Merkle nodes were stored gets them now.
-        rebuild_if_missing(&db, &head).map_err(storage)?;
+        // Nodes below level 6 go; a log without nodes gets them now.
+        upgrade(&db, &head).map_err(storage)?;
         Ok(Log {
             path: path.to_path_buf(),
             db,
@@ -507,9 +510,9 @@ impl Log {
         Ok(buf)
     }
 
-    /// Writes staged entries, the Merkle nodes they complete, the new head
-    /// and the index keys in one sled batch, then flushes. Called with the
-    /// writer lock held.
+    /// Writes staged entries, the stored Merkle nodes they complete, the
+    /// new head and the index keys in one sled batch, then flushes. Called
+    /// with the writer lock held.
     fn commit(&self, head: &Head, staged: Staged) -> Result<Vec<Appended>, AppendError> {
         if staged.appended.is_empty() {
             return Ok(Vec::new());
@@ -517,9 +520,10 @@ impl Log {
         let first_seq = head.size;
         self.check_index(&staged, first_seq)?;
         let mut buf = self.load_tail(head)?;
+        let mut batch = sled::Batch::default();
+        self.stage_nodes(first_seq, &buf, &staged.appended, &mut batch)?;
         let mut chunk = chunk_of(first_seq);
         let mut slot = slot_of(first_seq) as u64;
-        let mut batch = sled::Batch::default();
         let mut start = 0;
         for &end in &staged.ends {
             buf.extend_from_slice(&staged.bytes[start..end]);
@@ -534,7 +538,6 @@ impl Log {
         if !buf.is_empty() {
             batch.insert(&chunk_key(chunk)[..], buf);
         }
-        self.stage_nodes(first_seq, &staged.appended, &mut batch)?;
         batch.insert(HEAD_KEY, &encode_head(&staged.next)[..]);
         for (key, seq) in &staged.index {
             batch.insert(index_key(key), &seq.to_be_bytes()[..]);

@@ -24,10 +24,13 @@
 //!
 //! The stored Merkle nodes are checked along the way (`nodes.rs`): each
 //! accepted entry's leaf hash is pushed onto a frontier, every perfect
-//! subtree it completes is recomputed (O(n) node hashes in all) and compared
-//! with the stored node, read by walking each level's keys in order. A bad
-//! node is reported as [`Damage::MerkleNode`] only if the chain and the head
-//! record are intact: damage to the entries themselves is named first.
+//! subtree it completes is recomputed (O(n) node hashes in all, the root of
+//! each full chunk included) and those of level ≥ 6, the only ones stored,
+//! are compared with the stored nodes, read by walking each level's keys in
+//! order (about one key per 32 entries). A record of a level below 6 is
+//! damage too. A bad node is reported as [`Damage::MerkleNode`] only if the
+//! chain and the head record are intact: damage to the entries themselves
+//! is named first.
 //!
 //! A symptom says where the walk stopped, not necessarily what was
 //! damaged: an altered entry `k` typically shows up as a broken link into
@@ -111,10 +114,12 @@ pub enum Damage {
     },
     /// A stored Merkle tree node (see `docs/format.md` §9) disagrees with
     /// the entries, which are themselves intact: it is missing, altered,
-    /// malformed, or stored beyond the last entry. Reported only when the
-    /// chain and the head record are intact.
+    /// malformed, stored beyond the last entry, or of a level below 6
+    /// (those are never stored). Reported only when the chain and the head
+    /// record are intact.
     MerkleNode {
-        /// The node's level (0 for a leaf).
+        /// The node's level (stored nodes have levels 6 and up; a record
+        /// that should not exist may have any level, 0 being a leaf).
         level: u8,
         /// The node's index within its level: it covers entries
         /// `index·2^level .. (index+1)·2^level`.

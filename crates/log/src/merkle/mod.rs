@@ -22,7 +22,8 @@
 //! [`root`], [`inclusion_proof`], [`consistency_proof`], and the two
 //! verifiers [`verify_inclusion`] and [`verify_consistency`], which follow
 //! the algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2 step by step. A stored
-//! log answers the same questions from its stored nodes in O(log n) reads:
+//! log answers the same questions from its stored nodes (levels ≥ 6) and
+//! at most two chunks in O(log n) reads:
 //! [`crate::Log::merkle_root`], [`crate::Log::inclusion_proof`],
 //! [`crate::Log::consistency_proof`]. Nothing here panics, whatever the
 //! input.

@@ -16,11 +16,12 @@ const LEAF0: &str = "2b22758ac76693d5ff80b6a1274180259adc8f3a476958343d1984bcd58
 const LEAF1: &str = "ea708064cb06fbc0a231f00408d7ee54849cf97e7771ea296f56ec9eacceac1f";
 const ROOT2: &str = "7b1d9ac0481bb28748a538b5453ae6ea2466eaf4ab4f082364ec51d1ede5fa1f";
 const EMPTY_ROOT: &str = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262";
-const NODE_KEYS: [&str; 3] = [
-    "4e000000000000000000",
-    "4e000000000000000001",
-    "4e010000000000000000",
-];
+/// §9.2: the one node stored by a log of 64 entries with the payloads
+/// `0` … `63` appended at `RECORDED_AT`: its key, its value (the root of
+/// size 64) and the hash of entry 63.
+const NODE_KEY_6_0: &str = "4e060000000000000000";
+const ROOT64: &str = "81fd466eec26c2b328f2a77b91ec05e1da3167c07fab916e628092ce2e1e8904";
+const HASH63: &str = "eb153c8fa479feaf46ca13607e0ae877b01c3d76cea9da57c4da8f4b11ff5ee3";
 
 #[test]
 fn worked_example_matches_the_code() {
@@ -51,19 +52,10 @@ fn worked_example_matches_the_code() {
     assert_eq!(hex_bytes(&marker), MARKER);
     let head = testing::get_raw(&log, b"H").unwrap().unwrap();
     assert_eq!(hex_bytes(&head), HEAD);
-    // §9: the Merkle nodes stored with the two entries, roots and proofs.
+    // §9: a log of two entries stores no Merkle node (only levels ≥ 6 are
+    // stored); the leaves, roots and proofs are computed from chunk 0.
     // (Cross-checked with an independent BLAKE3 implementation.)
-    let nodes: Vec<(String, String)> = testing::raw_nodes(&log)
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (hex_bytes(k), hex_bytes(v)))
-        .collect();
-    let want: Vec<(String, String)> = NODE_KEYS
-        .iter()
-        .zip([LEAF0, LEAF1, ROOT2])
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    assert_eq!(nodes, want);
+    assert_eq!(testing::raw_nodes(&log).unwrap(), Vec::new());
     assert_eq!(hex(&log.merkle_root(0).unwrap()), EMPTY_ROOT);
     assert_eq!(hex(&log.merkle_root(1).unwrap()), LEAF0);
     assert_eq!(hex(&log.merkle_root(2).unwrap()), ROOT2);
@@ -83,6 +75,34 @@ fn worked_example_matches_the_code() {
 }
 
 #[test]
+fn chunk_root_example_matches_the_code() {
+    // §9.2: 64 entries fill chunk 0 and store exactly the node (6, 0), the
+    // root of size 64. (Cross-checked with an independent BLAKE3
+    // implementation.)
+    let (_dir, _path, log) = new_log();
+    let out = log
+        .append_at(
+            (0..64)
+                .map(|i| NewEntry {
+                    payload: i.to_string().into_bytes(),
+                    index_keys: vec![],
+                })
+                .collect(),
+            RECORDED_AT,
+        )
+        .unwrap();
+    assert_eq!(hex(&out[63].hash), HASH63);
+    let nodes: Vec<(String, String)> = testing::raw_nodes(&log)
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (hex_bytes(k), hex_bytes(v)))
+        .collect();
+    assert_eq!(nodes, [(NODE_KEY_6_0.to_owned(), ROOT64.to_owned())]);
+    assert_eq!(hex(&log.merkle_root(64).unwrap()), ROOT64);
+    assert_eq!(hex_bytes(&crate::layout::node_key(6, 0)), NODE_KEY_6_0);
+}
+
+#[test]
 fn format_md_shows_the_worked_example() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/format.md");
     let doc = std::fs::read_to_string(path).unwrap();
@@ -98,9 +118,9 @@ fn format_md_shows_the_worked_example() {
         ("leaf 1", LEAF1),
         ("root of size 2", ROOT2),
         ("empty root", EMPTY_ROOT),
-        ("node key (0, 0)", NODE_KEYS[0]),
-        ("node key (0, 1)", NODE_KEYS[1]),
-        ("node key (1, 0)", NODE_KEYS[2]),
+        ("node key (6, 0)", NODE_KEY_6_0),
+        ("root of size 64", ROOT64),
+        ("hash of entry 63", HASH63),
     ] {
         assert!(doc.contains(hex), "docs/format.md lacks the {what} {hex}");
     }
