@@ -5,14 +5,14 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use docket_ledger::{Bundle, Checkpoint, DEFAULT_KEY_NAME, Ledger, Proof, hex, project};
-use docket_model::EventId;
 use serde_json::json;
 
 use super::keys::{read_public, read_secret};
+use super::read::{history_table, resolve_target};
 use crate::args::{BundleArgs, CheckpointArgs, Cli, ProveArgs, VerifyDocumentArgs};
 use crate::describe::describe;
 use crate::exit::{IntegrityFailure, OK, UsageError};
-use crate::output::{Table, print_json};
+use crate::output::print_json;
 use crate::render::Names;
 
 /// Reads a checkpoint note from a file; a malformed one is a usage error.
@@ -39,20 +39,7 @@ pub fn checkpoint(cli: &Cli, ledger: &Ledger, args: &CheckpointArgs) -> anyhow::
 }
 
 pub fn prove(cli: &Cli, ledger: &Ledger, args: &ProveArgs) -> anyhow::Result<u8> {
-    let seq = match args.target.parse::<u64>() {
-        Ok(seq) => seq,
-        Err(_) => {
-            let id = EventId::new(&args.target).map_err(|e| {
-                UsageError(format!(
-                    "{:?} is neither a sequence number nor an event id: {e}",
-                    args.target
-                ))
-            })?;
-            ledger
-                .seq_of(&id)?
-                .ok_or_else(|| UsageError(format!("no event with id {id} in the ledger")))?
-        }
-    };
+    let seq = resolve_target(ledger, &args.target)?;
     let given = args
         .checkpoint
         .as_deref()
@@ -179,15 +166,6 @@ pub fn verify_bundle(cli: &Cli, args: &VerifyDocumentArgs) -> anyhow::Result<u8>
         names.list(&d.defendants),
         d.status.as_str()
     );
-    let mut table = Table::new(&["EFFECTIVE", "SEQ", "STATUS AFTER", "WHAT"]);
-    for h in &d.history {
-        table.row(vec![
-            h.effective.to_string(),
-            h.seq.to_string(),
-            h.status_after.as_str().to_string(),
-            h.summary.clone(),
-        ]);
-    }
-    say_raw!("{}", table.render());
+    say_raw!("{}", history_table(d));
     Ok(OK)
 }

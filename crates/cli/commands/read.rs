@@ -82,25 +82,13 @@ fn entry_json(stored: &StoredEvent, with_payload: bool) -> serde_json::Value {
 }
 
 pub fn show(cli: &Cli, ledger: &Ledger, args: &ShowArgs) -> anyhow::Result<u8> {
-    let stored = match args.target.parse::<u64>() {
-        Ok(seq) => ledger.get(seq)?.ok_or_else(|| {
-            UsageError(format!(
-                "no entry {seq}: the ledger holds {} entries",
-                ledger.head().size
-            ))
-        })?,
-        Err(_) => {
-            let id = EventId::new(&args.target).map_err(|e| {
-                UsageError(format!(
-                    "{:?} is neither a sequence number nor an event id: {e}",
-                    args.target
-                ))
-            })?;
-            ledger
-                .get_by_id(&id)?
-                .ok_or_else(|| UsageError(format!("no event with id {id} in the ledger")))?
-        }
-    };
+    let seq = resolve_target(ledger, &args.target)?;
+    let stored = ledger.get(seq)?.ok_or_else(|| {
+        UsageError(format!(
+            "no entry {seq}: the ledger holds {} entries",
+            ledger.head().size
+        ))
+    })?;
     if cli.json {
         print_json(&entry_json(&stored, true))?;
         return Ok(OK);
@@ -222,6 +210,35 @@ pub fn verify(cli: &Cli, ledger: &Ledger, args: &VerifyArgs) -> anyhow::Result<u
             Err(IntegrityFailure(format!("verification failed: {message}")).into())
         }
     }
+}
+
+/// The seq an argument names: a sequence number, or an event id.
+pub fn resolve_target(ledger: &Ledger, target: &str) -> anyhow::Result<u64> {
+    if let Ok(seq) = target.parse::<u64>() {
+        return Ok(seq);
+    }
+    let id = EventId::new(target).map_err(|e| {
+        UsageError(format!(
+            "{target:?} is neither a sequence number nor an event id: {e}"
+        ))
+    })?;
+    Ok(ledger
+        .seq_of(&id)?
+        .ok_or_else(|| UsageError(format!("no event with id {id} in the ledger")))?)
+}
+
+/// A dispute's history as an aligned table.
+pub fn history_table(dispute: &docket_ledger::disputes::Dispute) -> String {
+    let mut table = Table::new(&["EFFECTIVE", "SEQ", "STATUS AFTER", "WHAT"]);
+    for h in &dispute.history {
+        table.row(vec![
+            h.effective.to_string(),
+            h.seq.to_string(),
+            h.status_after.as_str().to_string(),
+            h.summary.clone(),
+        ]);
+    }
+    table.render()
 }
 
 /// A stable, machine-readable name for each kind of damage.

@@ -93,16 +93,7 @@ pub fn dispute(cli: &Cli, ledger: &Ledger, args: &DisputeArgs) -> anyhow::Result
                 .join(", ")
         );
     }
-    let mut table = Table::new(&["EFFECTIVE", "SEQ", "STATUS AFTER", "WHAT"]);
-    for h in &d.history {
-        table.row(vec![
-            h.effective.to_string(),
-            h.seq.to_string(),
-            h.status_after.as_str().to_string(),
-            h.summary.clone(),
-        ]);
-    }
-    say!("\nHISTORY\n{}", table.render());
+    say!("\nHISTORY\n{}", super::read::history_table(d));
     print_revisions(&view.revisions)?;
     Ok(OK)
 }
