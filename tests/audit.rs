@@ -159,6 +159,19 @@ fn a_truncated_tail_passes_the_chain_but_not_the_checkpoint() {
         stderr.contains("covers 45 entries") && stderr.contains("only 42"),
         "{stderr}"
     );
+    let checkpoint = setup.checkpoint.to_str().unwrap();
+    let output = run(
+        &truncated,
+        &["--json", "verify", "--checkpoint", checkpoint],
+    );
+    assert_eq!(output.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["failure"]["kind"], "checkpoint");
+    assert_eq!(report["checkpoint"]["consistent"], false);
+    // A proof of an entry the checkpoint does not cover is a usage error.
+    let output = run(&truncated, &["prove", "44"]);
+    assert_eq!(output.status.code(), Some(2));
 }
 
 /// Rewrites entry `target`'s event and recomputes every hash after it, as a

@@ -45,6 +45,11 @@ pub fn prove(cli: &Cli, ledger: &Ledger, args: &ProveArgs) -> anyhow::Result<u8>
         .as_deref()
         .map(read_checkpoint)
         .transpose()?;
+    let covered = given.as_ref().map_or(ledger.head().size, |c| c.size);
+    if seq >= covered {
+        let message = format!("entry {seq} is not covered: the checkpoint holds {covered} entries");
+        return Err(UsageError(message).into());
+    }
     let fresh = given.is_none();
     let mut proof = ledger.prove(seq, given).map_err(to_integrity)?;
     if let (true, Some(key)) = (fresh, &args.sign_with) {

@@ -168,7 +168,7 @@ pub fn verify(cli: &Cli, ledger: &Ledger, args: &VerifyArgs) -> anyhow::Result<u
             .as_ref()
             .map(|(seq, kind, message)| json!({"seq": seq, "kind": kind, "message": message}));
         print_json(&json!({
-            "ok": report.is_ok(),
+            "ok": failure.is_none(),
             "ledger": {"size": head.size, "head": hex(&head.hash)},
             "computed_head": hex(&report.chain.computed_head),
             "entries_checked": report.chain.entries_checked,
@@ -252,6 +252,7 @@ fn damage_kind(damage: &Damage) -> &'static str {
         Damage::HeadMismatch { .. } => "head-mismatch",
         Damage::HeadUnreadable { .. } => "head-unreadable",
         Damage::Unreadable { .. } => "unreadable",
+        Damage::MerkleNode { .. } => "merkle-node",
         _ => "damaged",
     }
 }
