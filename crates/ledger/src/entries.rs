@@ -187,6 +187,7 @@ fn parse_entries_line(bytes: &[u8]) -> Result<Line, String> {
 pub(crate) fn restore(
     ledger: &Ledger,
     path: &Path,
+    bytes_total: u64,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport, ImportError> {
     let bad = |line, message| ImportError::Integrity {
@@ -194,12 +195,6 @@ pub(crate) fn restore(
         line,
         message,
     };
-    let bytes_total = std::fs::metadata(path)
-        .map_err(|source| ImportError::Io {
-            path: path.to_path_buf(),
-            error: source,
-        })?
-        .len();
     // Held for both passes: what pass 1 compared with the ledger is what
     // pass 2 extends.
     let _guard = ledger.write_lock.lock().unwrap_or_else(|p| p.into_inner());

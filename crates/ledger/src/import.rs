@@ -101,11 +101,13 @@ impl Ledger {
         };
         // Both passes read the file; a pipe or device could give the second
         // pass other bytes than the first checked.
-        if !std::fs::metadata(path).map_err(io)?.is_file() {
+        let metadata = std::fs::metadata(path).map_err(io)?;
+        if !metadata.is_file() {
             return Err(ImportError::NotAFile {
                 path: path.to_path_buf(),
             });
         }
+        let bytes_total = metadata.len();
         let mut first = Vec::new();
         BufReader::new(File::open(path).map_err(io)?)
             .read_until(b'\n', &mut first)
@@ -118,15 +120,16 @@ impl Ledger {
             })
             .unwrap_or(false);
         if is_entries {
-            entries::restore(self, path, progress)
+            entries::restore(self, path, bytes_total, progress)
         } else {
-            self.import_events(path, options, progress)
+            self.import_events(path, bytes_total, options, progress)
         }
     }
 
     fn import_events(
         &self,
         path: &Path,
+        bytes_total: u64,
         options: &ImportOptions,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportReport, ImportError> {
@@ -135,12 +138,6 @@ impl Ledger {
             line,
             error: source,
         };
-        let bytes_total = std::fs::metadata(path)
-            .map_err(|source| ImportError::Io {
-                path: path.to_path_buf(),
-                error: source,
-            })?
-            .len();
         // Held for both passes, so that what pass 1 checked is what pass 2
         // stores.
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());

@@ -167,19 +167,40 @@ impl KeyState {
                 signature.key
             ));
         }
+        self.authorize(seq, event, signature.map(|s| &s.key))
+    }
+
+    /// [`KeyState::admit`] for an event whose signature by `signer` is
+    /// known to be valid (the ledger has just made it): only whether that
+    /// key may sign it here is checked, not the signature again.
+    pub fn authorize(
+        &mut self,
+        seq: u64,
+        event: &Event,
+        signer: Option<&PublicKey>,
+    ) -> Result<(), String> {
+        if seq == 0
+            && let Body::KeyAuthorized(k) = &event.body
+            && k.role == Role::Admin
+        {
+            usable_key(&k.key).map_err(|e| e.to_string())?;
+            self.requires = true;
+            self.active.insert(k.key, Role::Admin);
+            return Ok(());
+        }
         if !self.requires {
             if event.kind().is_key() {
                 return Err("key events need a ledger created with --require-signatures".into());
             }
             return Ok(());
         }
-        let Some(signature) = signature else {
+        let Some(signer) = signer else {
             return Err("the ledger requires signatures and this event is not signed".into());
         };
-        let Some(&role) = self.active.get(&signature.key) else {
+        let Some(&role) = self.active.get(signer) else {
             return Err(format!(
                 "{} is not an authorised key at this point of the ledger",
-                signature.key
+                signer
             ));
         };
         match &event.body {
@@ -187,7 +208,7 @@ impl KeyState {
                 if role != Role::Admin {
                     return Err(format!(
                         "only an admin key may authorise keys; {} is a writer",
-                        signature.key
+                        signer
                     ));
                 }
                 usable_key(&k.key).map_err(|e| e.to_string())?;
@@ -200,7 +221,7 @@ impl KeyState {
                 if role != Role::Admin {
                     return Err(format!(
                         "only an admin key may revoke keys; {} is a writer",
-                        signature.key
+                        signer
                     ));
                 }
                 let Some(revoked_role) = self.active.get(&k.key).copied() else {

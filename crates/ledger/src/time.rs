@@ -26,13 +26,6 @@ pub struct TimeQuery {
     pub at_seq: Option<u64>,
 }
 
-impl TimeQuery {
-    /// Whether the query sees everything recorded, at every date.
-    pub fn is_everything(&self) -> bool {
-        *self == TimeQuery::default()
-    }
-}
-
 /// Reads a `--as-of` or `--known-at` value: `YYYY-MM-DD` (the end of that
 /// day, UTC) or an RFC 3339 timestamp. Returns microseconds since the epoch.
 pub fn parse_instant(text: &str) -> Result<i64, String> {
