@@ -3,8 +3,6 @@
 //! Every handler first decides whether the event fits and only then
 //! mutates, so an anomaly leaves the state exactly as it was.
 
-use std::collections::BTreeMap;
-
 use docket_model::{Anomaly, Body, DisputeFiled, DisputeSettled, Event, Projection, Slug};
 
 use crate::Disputes;
@@ -157,14 +155,11 @@ fn cannot(action: &str, d: &Dispute, rule: &str) -> String {
     )
 }
 
-/// Why `event` cannot apply to dispute `id` at all: it is not filed, or the
-/// event is dated before its filing. `None` when it can.
-fn unreachable_reason(
-    disputes: &BTreeMap<Slug, Dispute>,
-    id: &Slug,
-    event: &Event,
-) -> Option<String> {
-    match disputes.get(id) {
+/// Why `event` cannot apply to dispute `id` (`found` when filed) at all:
+/// it is not filed, or the event is dated before its filing. `None` when
+/// it can.
+fn unreachable_reason(found: Option<&Dispute>, id: &Slug, event: &Event) -> Option<String> {
+    match found {
         None => Some(format!(
             "dispute \"{id}\" is not filed (not before this {} event)",
             event.kind()
@@ -194,23 +189,26 @@ impl Disputes {
         id: &Slug,
         change: impl FnOnce(&mut Dispute) -> Result<String, String>,
     ) {
-        if let Some(reason) = unreachable_reason(&self.disputes, id, event) {
-            return self.anomaly(seq, event, reason);
-        }
-        let Some(d) = self.disputes.get_mut(id) else {
-            return;
+        // One lookup per event: this runs for nearly every event replayed.
+        let reason = match self.disputes.get_mut(id) {
+            Some(d) if unreachable_reason(Some(d), id, event).is_none() => match change(d) {
+                Ok(summary) => {
+                    d.history.push(HistoryItem {
+                        seq,
+                        effective: event.effective,
+                        kind: event.kind(),
+                        event: event.id.clone(),
+                        status_after: d.status,
+                        summary,
+                    });
+                    return;
+                }
+                Err(reason) => reason,
+            },
+            // Not filed, or dated before its filing: there is a reason.
+            found => unreachable_reason(found.as_deref(), id, event).unwrap_or_default(),
         };
-        match change(d) {
-            Ok(summary) => d.history.push(HistoryItem {
-                seq,
-                effective: event.effective,
-                kind: event.kind(),
-                event: event.id.clone(),
-                status_after: d.status,
-                summary,
-            }),
-            Err(reason) => self.anomaly(seq, event, reason),
-        }
+        self.anomaly(seq, event, reason);
     }
 
     fn file(&mut self, seq: u64, event: &Event, b: &DisputeFiled) {
@@ -272,7 +270,7 @@ impl Disputes {
     fn settle(&mut self, seq: u64, event: &Event, b: &DisputeSettled) {
         let mut settling: Vec<&Slug> = Vec::new();
         for id in &b.disputes {
-            let reason = unreachable_reason(&self.disputes, id, event).or_else(|| {
+            let reason = unreachable_reason(self.disputes.get(id), id, event).or_else(|| {
                 let d = self.disputes.get(id)?;
                 if settling.contains(&id) {
                     Some(format!(

@@ -58,16 +58,17 @@
 
 mod apply;
 mod dispute;
+mod slug_map;
 mod status;
 mod summary;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-
 use bincode::{Decode, Encode};
-use docket_model::{Anomaly, Slug};
+use docket_model::Anomaly;
+
+use crate::slug_map::SlugMap;
 
 pub use dispute::{
     Appeal, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
@@ -77,13 +78,14 @@ pub use status::Status;
 
 /// The state of every dispute: the [`Projection`] over `dispute.*` events.
 ///
-/// Keyed by dispute id in a `BTreeMap`, so equality, iteration order and the
+/// Keyed by dispute id, found by hash but listed, compared and encoded in id
+/// order (as a `BTreeMap` would be), so equality, iteration order and the
 /// bincode encoding are deterministic: the same events in the same order
 /// always give an equal state with the same bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
 pub struct Disputes {
     /// Every filed dispute, by id.
-    disputes: BTreeMap<Slug, Dispute>,
+    disputes: SlugMap<Dispute>,
     /// Every event that did not fit, in applied order.
     anomalies: Vec<Anomaly>,
 }
@@ -128,7 +130,7 @@ impl Disputes {
 
 impl<'a> IntoIterator for &'a Disputes {
     type Item = &'a Dispute;
-    type IntoIter = std::collections::btree_map::Values<'a, Slug, Dispute>;
+    type IntoIter = slug_map::Values<'a, Dispute>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.disputes.values()

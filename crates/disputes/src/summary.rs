@@ -14,21 +14,36 @@ const MAX_EXCERPT: usize = 120;
 /// The first non-blank line of `text`, trimmed, tabs as spaces, cut to
 /// [`MAX_EXCERPT`] characters; `…` marks anything left out.
 pub(crate) fn excerpt(text: &Text) -> String {
-    let mut lines = text
-        .as_str()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty());
+    let mut out = String::new();
+    push_excerpt(&mut out, text);
+    out
+}
+
+/// Appends [`excerpt`]`(text)` to `out`.
+fn push_excerpt(out: &mut String, text: &Text) {
+    let s = text.as_str();
+    // Most texts are one short, clean line: their excerpt is the text
+    // itself, and copying it skips the per-character walk below (summaries
+    // are built for every docket entry replayed).
+    let clean = s.len() <= MAX_EXCERPT
+        && !s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r'))
+        && s.trim().len() == s.len()
+        && !s.is_empty();
+    if clean {
+        out.push_str(s);
+        return;
+    }
+    let mut lines = s.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or_default();
-    let mut out: String = first
-        .chars()
-        .take(MAX_EXCERPT)
-        .map(|c| if c == '\t' { ' ' } else { c })
-        .collect();
+    out.extend(
+        first
+            .chars()
+            .take(MAX_EXCERPT)
+            .map(|c| if c == '\t' { ' ' } else { c }),
+    );
     if first.chars().count() > MAX_EXCERPT || lines.next().is_some() {
         out.push('…');
     }
-    out
 }
 
 /// `label` alone, or `label: excerpt` when there is a text.
@@ -53,11 +68,17 @@ pub(crate) fn filed(b: &DisputeFiled) -> String {
 
 /// `docket entry 12: Answer filed` (without a number: `docket entry: …`).
 pub(crate) fn entry(b: &DisputeEntry) -> String {
-    let label = match &b.number {
-        Some(n) => format!("docket entry {n}"),
-        None => "docket entry".to_owned(),
-    };
-    with_text(&label, Some(&b.description))
+    // Built in one buffer: this runs for every docket entry replayed.
+    let number = b.number.as_ref().map_or("", Text::as_str);
+    let mut s = String::with_capacity(16 + number.len() + b.description.as_str().len().min(124));
+    s.push_str("docket entry");
+    if let Some(n) = &b.number {
+        s.push(' ');
+        s.push_str(n.as_str());
+    }
+    s.push_str(": ");
+    push_excerpt(&mut s, &b.description);
+    s
 }
 
 /// `ruling: injunction for nokia-technologies`.

@@ -78,16 +78,17 @@
 
 mod apply;
 mod entity;
+mod slug_map;
 
 #[cfg(test)]
 mod tests;
-
-use std::collections::BTreeMap;
 
 use bincode::{Decode, Encode};
 use docket_model::{Anomaly, Effective, Projection, Slug, Text};
 
 pub use entity::{Entity, NameSpell, ParentCause, ParentSpell};
+
+use crate::slug_map::SlugMap;
 
 /// The corporate structure of a ledger over time.
 ///
@@ -97,7 +98,7 @@ pub use entity::{Entity, NameSpell, ParentCause, ParentSpell};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
 pub struct Holdings {
     /// Every registered entity, by id.
-    entities: BTreeMap<Slug, Entity>,
+    entities: SlugMap<Entity>,
     /// Every event that did not fit, in the order applied.
     anomalies: Vec<Anomaly>,
     /// The effective time of the latest holdings event applied, to detect
@@ -195,7 +196,17 @@ impl Holdings {
     /// Whether `holder` is `asset`'s direct parent or one of its ancestors
     /// now. An entity does not hold itself.
     pub fn holds(&self, holder: &str, asset: &str) -> bool {
-        self.ancestors(asset).iter().any(|a| a.as_str() == holder)
+        // The walk of `ancestors` without collecting it: the rules ask this
+        // for every acquisition and divestment.
+        let mut current = self.parent(asset);
+        for _ in 0..self.len() {
+            match current {
+                Some(p) if p.as_str() == holder => return true,
+                Some(p) => current = self.parent(p.as_str()),
+                None => return false,
+            }
+        }
+        false
     }
 
     /// Follows `step` (an entity's parent) up from `id` until an entity

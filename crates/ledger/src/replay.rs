@@ -135,19 +135,98 @@ pub(crate) struct Resolution {
 }
 
 impl Resolution {
-    /// The event as projections should see it, or `None` if retracted.
-    pub fn effective_event(&self, event: Event) -> Option<Event> {
-        let id = event.id.clone()?;
-        if self.retracted.contains_key(&id) {
+    /// What the revisions in force do, by target: `None` for a retracted
+    /// event (a retraction wins over a correction), the latest correction's
+    /// content otherwise. One map, so that replay hashes each event's id
+    /// once rather than once per kind of revision.
+    fn by_target(&self) -> HashMap<&EventId, Option<&Event>> {
+        let mut map: HashMap<&EventId, Option<&Event>> = self
+            .corrected
+            .iter()
+            .map(|(id, (_, replacement))| (id, Some(replacement)))
+            .collect();
+        map.extend(self.retracted.keys().map(|id| (id, None)));
+        map
+    }
+}
+
+/// The ids that revisions in force target, with a cheap filter in front of
+/// the map: nearly every event is not revised, and the filter rules most
+/// of them out without the keyed (flood-resistant, slower) hash of the map.
+struct Targets<'a> {
+    map: HashMap<&'a EventId, Option<&'a Event>>,
+    /// One bit per filter slot, set for each target's slot; about sixteen
+    /// slots per target, so about one event in sixteen reaches the map.
+    bits: Vec<u64>,
+    /// A slot is the hash shifted right by this: its top log2(slots) bits.
+    shift: u32,
+}
+
+impl<'a> Targets<'a> {
+    fn new(map: HashMap<&'a EventId, Option<&'a Event>>) -> Targets<'a> {
+        // Capped, so that the shift below stays in range whatever the count.
+        let slots = map
+            .len()
+            .saturating_mul(16)
+            .clamp(64, 1 << 26)
+            .next_power_of_two();
+        let shift = 64 - slots.trailing_zeros();
+        let mut targets = Targets {
+            map,
+            bits: vec![0; slots / 64],
+            shift,
+        };
+        let slots: Vec<usize> = targets.map.keys().map(|id| targets.slot(id)).collect();
+        for slot in slots {
+            if let Some(word) = targets.bits.get_mut(slot / 64) {
+                *word |= 1 << (slot % 64);
+            }
+        }
+        targets
+    }
+
+    /// The top bits of a multiplicative hash of the id's length and last
+    /// eight bytes (where ids differ: counters, derived hex), in constant
+    /// time. Unkeyed, so anyone can make ids share a slot, but that only
+    /// sends them on to the map, as without a filter.
+    fn slot(&self, id: &EventId) -> usize {
+        let bytes = id.as_str().as_bytes();
+        let tail = &bytes[bytes.len().saturating_sub(8)..];
+        let mut word = [0u8; 8];
+        word[..tail.len()].copy_from_slice(tail);
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let hash =
+            (u64::from_le_bytes(word) ^ length.rotate_left(56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        usize::try_from(hash.checked_shr(self.shift).unwrap_or(0)).unwrap_or(0)
+    }
+
+    fn get(&self, id: &EventId) -> Option<&Option<&'a Event>> {
+        if self.map.is_empty() {
             return None;
         }
-        match self.corrected.get(&id) {
-            Some((_, replacement)) => {
-                let mut corrected = replacement.clone();
-                corrected.id = Some(id);
-                Some(corrected)
-            }
-            None => Some(event),
+        let slot = self.slot(id);
+        let word = self.bits.get(slot / 64).copied().unwrap_or(u64::MAX);
+        if word & (1 << (slot % 64)) == 0 {
+            return None;
+        }
+        self.map.get(id)
+    }
+}
+
+/// What the revisions do to `event`: `None` if it is dropped (retracted, or
+/// without an id), `Some(None)` if it stands as it is, and
+/// `Some(Some(corrected))` if a correction replaces its content (under the
+/// event's own id). Borrowing lets replay keep unrevised events where they
+/// are (nearly all of them) instead of moving each one.
+fn revise(targets: &Targets<'_>, event: &Event) -> Option<Option<Event>> {
+    let id = event.id.as_ref()?;
+    match targets.get(id) {
+        None => Some(None),
+        Some(None) => None,
+        Some(Some(replacement)) => {
+            let mut corrected = (*replacement).clone();
+            corrected.id = Some(id.clone());
+            Some(Some(corrected))
         }
     }
 }
@@ -155,6 +234,13 @@ impl Resolution {
 /// Resolves the revisions among `meta` (correction and retraction events
 /// with their seqs, in seq order).
 pub(crate) fn resolve(meta: &[(u64, Event)]) -> Resolution {
+    let meta: Vec<(u64, &Event)> = meta.iter().map(|(seq, event)| (*seq, event)).collect();
+    resolve_refs(&meta)
+}
+
+/// [`resolve`] over borrowed events, so that replay need not move or copy
+/// the revisions out of the entries it holds.
+fn resolve_refs(meta: &[(u64, &Event)]) -> Resolution {
     let mut in_force: HashMap<&EventId, bool> = HashMap::new();
     // A retraction always comes after its target (targets must exist when a
     // revision is appended), so walking backwards settles every retraction
@@ -171,7 +257,7 @@ pub(crate) fn resolve(meta: &[(u64, Event)]) -> Resolution {
         }
     }
     let mut resolution = Resolution::default();
-    for (seq, event) in meta {
+    for &(seq, event) in meta {
         let Some(id) = event.id.as_ref() else {
             continue;
         };
@@ -182,7 +268,7 @@ pub(crate) fn resolve(meta: &[(u64, Event)]) -> Resolution {
             _ => continue,
         };
         resolution.revisions.push(Revision {
-            seq: *seq,
+            seq,
             id: id.clone(),
             kind: event.kind(),
             target: target.clone(),
@@ -196,10 +282,10 @@ pub(crate) fn resolve(meta: &[(u64, Event)]) -> Resolution {
             Body::Correction(c) => {
                 resolution
                     .corrected
-                    .insert(c.target.clone(), (*seq, (*c.replacement).clone()));
+                    .insert(c.target.clone(), (seq, (*c.replacement).clone()));
             }
             Body::Retraction(r) => {
-                resolution.retracted.insert(r.target.clone(), *seq);
+                resolution.retracted.insert(r.target.clone(), seq);
             }
             _ => {}
         }
@@ -221,38 +307,61 @@ pub(crate) fn replay(
     entries: impl IntoIterator<Item = (u64, Event)>,
     as_of: Option<i64>,
 ) -> Replayed {
-    let mut plain = Vec::new();
-    let mut meta = Vec::new();
-    for (seq, event) in entries {
+    // Collected in place (a `Vec` argument keeps its buffer) and never
+    // moved again: events are large, and touching each one costs.
+    let all: Vec<(u64, Event)> = entries.into_iter().collect();
+    let meta: Vec<(u64, &Event)> = all
+        .iter()
+        .filter(|(_, event)| event.kind().is_meta())
+        .map(|(seq, event)| (*seq, event))
+        .collect();
+    let resolution = resolve_refs(&meta);
+    let targets = Targets::new(resolution.by_target());
+    // Sort small keys, not events. A key is (instant, seq, position in
+    // `all`, slot), where the slot is `PLAIN` or the index of a corrected
+    // copy in `corrected`. The position makes keys unique, so an unstable
+    // sort gives the order a stable sort by (instant, seq) would.
+    const PLAIN: usize = usize::MAX;
+    let mut corrected: Vec<Event> = Vec::new();
+    let mut order: Vec<(i64, u64, usize, usize)> = Vec::with_capacity(all.len());
+    for (i, (seq, event)) in all.iter().enumerate() {
         let kind = event.kind();
-        if kind.is_meta() {
-            meta.push((seq, event));
-        } else if !kind.is_key() {
-            // Key events are about who may write, not about the world:
-            // projections ignore them, and they must not move the latest
-            // valid time (the root key is dated the day a ledger is made).
-            plain.push((seq, event));
+        // Revisions were resolved above. Key events are about who may
+        // write, not about the world: projections ignore them, and they
+        // must not move the latest valid time (the root key is dated the
+        // day a ledger is made).
+        if kind.is_meta() || kind.is_key() {
+            continue;
+        }
+        let Some(revised) = revise(&targets, event) else {
+            continue;
+        };
+        let (instant, slot) = match revised {
+            Some(c) => {
+                let instant = c.effective.instant_micros();
+                corrected.push(c);
+                (instant, corrected.len() - 1)
+            }
+            None => (event.effective.instant_micros(), PLAIN),
+        };
+        if as_of.is_none_or(|limit| instant <= limit) {
+            order.push((instant, *seq, i, slot));
         }
     }
-    let resolution = resolve(&meta);
-    let mut ordered: Vec<(i64, u64, Event)> = plain
-        .into_iter()
-        .filter_map(|(seq, event)| {
-            let event = resolution.effective_event(event)?;
-            let instant = event.effective.instant_micros();
-            as_of
-                .is_none_or(|limit| instant <= limit)
-                .then_some((instant, seq, event))
-        })
-        .collect();
-    ordered.sort_by_key(|(instant, seq, _)| (*instant, *seq));
+    order.sort_unstable();
     let mut replayed = Replayed {
         max_instant: i64::MIN,
         ..Replayed::default()
     };
-    for (instant, seq, event) in &ordered {
-        replayed.projections.apply(*seq, event);
-        replayed.max_instant = replayed.max_instant.max(*instant);
+    for &(instant, seq, i, slot) in &order {
+        let event = if slot == PLAIN {
+            all.get(i).map(|(_, event)| event)
+        } else {
+            corrected.get(slot)
+        };
+        let Some(event) = event else { continue };
+        replayed.projections.apply(seq, event);
+        replayed.max_instant = replayed.max_instant.max(instant);
     }
     replayed.revisions = resolution.revisions;
     replayed

@@ -2,6 +2,7 @@
 
 mod example;
 mod props;
+mod reference;
 mod unit;
 
 use docket_model::{

@@ -125,6 +125,16 @@ proptest! {
     }
 
     #[test]
+    fn view_matches_the_reference_implementation(events in history(), w in world()) {
+        let r = state(&events);
+        let group_of = |e: &Slug| w.groups.get(e).cloned().unwrap_or_else(|| e.clone());
+        let is_active = |d: &Slug| !w.inactive.contains(d);
+        let closed_on = |d: &Slug| w.closed.get(d).copied();
+        let oracle = super::reference::Reference(&r).view(&group_of, &is_active, &closed_on);
+        prop_assert_eq!(view(&r, &w), oracle);
+    }
+
+    #[test]
     fn view_invariants_hold(events in history(), w in world()) {
         let r = state(&events);
         let v = view(&r, &w);

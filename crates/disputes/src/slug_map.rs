@@ -1,0 +1,216 @@
+//! [`SlugMap`]: values by slug, found by hash and listed in slug order.
+//!
+//! A `BTreeMap<Slug, _>` compares strings at every level of every lookup,
+//! and replay looks a dispute up for nearly every event; a hash lookup
+//! compares once. The slug order that iteration, equality and the stored
+//! bytes need is kept beside it, touched only when a dispute is added.
+//!
+//! docket-holdings keeps its own copy of this file: the projections depend
+//! on docket-model alone, never on each other.
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use bincode::de::{BorrowDecoder, Decoder};
+use bincode::enc::Encoder;
+use bincode::error::{DecodeError, EncodeError};
+use bincode::{BorrowDecode, Decode, Encode};
+use docket_model::Slug;
+
+/// Values by slug. Equality, iteration, `Debug` and the bincode encoding
+/// are those of a `BTreeMap<Slug, T>` with the same entries.
+#[derive(Clone)]
+pub(crate) struct SlugMap<T> {
+    /// The values, in the order they were added.
+    values: Vec<T>,
+    /// Where each slug's value is in `values`.
+    positions: HashMap<Slug, usize>,
+    /// The same positions, in slug order.
+    sorted: BTreeMap<Slug, usize>,
+}
+
+impl<T> Default for SlugMap<T> {
+    fn default() -> Self {
+        SlugMap {
+            values: Vec::new(),
+            positions: HashMap::new(),
+            sorted: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> SlugMap<T> {
+    /// The value of `slug`, if any.
+    pub(crate) fn get<Q: Hash + Eq + ?Sized>(&self, slug: &Q) -> Option<&T>
+    where
+        Slug: Borrow<Q>,
+    {
+        self.positions.get(slug).and_then(|&i| self.values.get(i))
+    }
+
+    /// The value of `slug`, if any, to change.
+    pub(crate) fn get_mut<Q: Hash + Eq + ?Sized>(&mut self, slug: &Q) -> Option<&mut T>
+    where
+        Slug: Borrow<Q>,
+    {
+        self.positions
+            .get(slug)
+            .and_then(|&i| self.values.get_mut(i))
+    }
+
+    /// Whether `slug` has a value.
+    pub(crate) fn contains_key<Q: Hash + Eq + ?Sized>(&self, slug: &Q) -> bool
+    where
+        Slug: Borrow<Q>,
+    {
+        self.positions.contains_key(slug)
+    }
+
+    /// Sets the value of `slug`, replacing any value it had.
+    pub(crate) fn insert(&mut self, slug: Slug, value: T) {
+        if let Some(old) = self.get_mut(&slug) {
+            *old = value;
+            return;
+        }
+        let i = self.values.len();
+        self.values.push(value);
+        self.sorted.insert(slug.clone(), i);
+        self.positions.insert(slug, i);
+    }
+
+    /// How many slugs have a value.
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no slug has a value.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The values, in slug order.
+    pub(crate) fn values(&self) -> Values<'_, T> {
+        Values {
+            sorted: self.sorted.values(),
+            values: &self.values,
+        }
+    }
+
+    /// The slugs and their values, in slug order.
+    fn iter(&self) -> impl Iterator<Item = (&Slug, &T)> {
+        self.sorted
+            .iter()
+            .filter_map(|(slug, &i)| Some((slug, self.values.get(i)?)))
+    }
+}
+
+/// The values of a [`SlugMap`], in slug order.
+#[derive(Clone, Debug)]
+pub struct Values<'a, T> {
+    sorted: std::collections::btree_map::Values<'a, Slug, usize>,
+    values: &'a [T],
+}
+
+impl<'a, T> Iterator for Values<'a, T> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        let i = *self.sorted.next()?;
+        self.values.get(i)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.sorted.size_hint()
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for SlugMap<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<T: PartialEq> PartialEq for SlugMap<T> {
+    /// Equal when they hold the same slugs with equal values, whatever
+    /// order the slugs were added in (as two `BTreeMap`s would be).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq> Eq for SlugMap<T> {}
+
+impl<T> FromIterator<(Slug, T)> for SlugMap<T> {
+    fn from_iter<I: IntoIterator<Item = (Slug, T)>>(entries: I) -> Self {
+        let mut map = SlugMap::default();
+        for (slug, value) in entries {
+            map.insert(slug, value);
+        }
+        map
+    }
+}
+
+impl<T: Encode> Encode for SlugMap<T> {
+    /// The bytes of the `BTreeMap<Slug, T>` with the same entries: the
+    /// length as a `u64`, then each slug and its value in slug order.
+    fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+        (self.len() as u64).encode(encoder)?;
+        for (slug, value) in self.iter() {
+            slug.encode(encoder)?;
+            value.encode(encoder)?;
+        }
+        Ok(())
+    }
+}
+
+impl<Ctx, T: Decode<Ctx>> Decode<Ctx> for SlugMap<T> {
+    fn decode<D: Decoder<Context = Ctx>>(decoder: &mut D) -> Result<Self, DecodeError> {
+        Ok(BTreeMap::<Slug, T>::decode(decoder)?.into_iter().collect())
+    }
+}
+
+impl<'de, Ctx, T: BorrowDecode<'de, Ctx>> BorrowDecode<'de, Ctx> for SlugMap<T> {
+    fn borrow_decode<D: BorrowDecoder<'de, Context = Ctx>>(
+        decoder: &mut D,
+    ) -> Result<Self, DecodeError> {
+        Ok(BTreeMap::<Slug, T>::borrow_decode(decoder)?
+            .into_iter()
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slug(s: &str) -> Slug {
+        Slug::new(s).unwrap()
+    }
+
+    #[test]
+    fn behaves_and_encodes_like_a_btree_map() {
+        let entries = [("m", 1u32), ("a", 2), ("z", 3), ("b", 4), ("a", 5)];
+        let mut map = SlugMap::default();
+        let mut tree = BTreeMap::new();
+        for (s, v) in entries {
+            map.insert(slug(s), v);
+            tree.insert(slug(s), v);
+        }
+        assert_eq!(map.len(), tree.len());
+        assert_eq!(map.get("a"), Some(&5));
+        assert!(map.contains_key("z") && !map.contains_key("y"));
+        assert!(map.values().eq(tree.values()));
+        assert_eq!(format!("{map:?}"), format!("{tree:?}"));
+        let config = bincode::config::standard()
+            .with_big_endian()
+            .with_fixed_int_encoding();
+        let bytes = bincode::encode_to_vec(&map, config).unwrap();
+        assert_eq!(bytes, bincode::encode_to_vec(&tree, config).unwrap());
+        let (back, _): (SlugMap<u32>, usize) = bincode::decode_from_slice(&bytes, config).unwrap();
+        assert_eq!(back, map);
+        let reversed: SlugMap<u32> = tree.into_iter().rev().collect();
+        assert_eq!(reversed, map, "equality does not depend on insertion order");
+        assert!(reversed.values().copied().eq([5, 4, 1, 3]));
+    }
+}
