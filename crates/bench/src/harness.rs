@@ -19,6 +19,9 @@ pub struct RunOptions {
     pub sizes: Vec<u64>,
     /// Repetitions of every phase per size (medians are reported).
     pub reps: usize,
+    /// Repetitions at a million events and more, where one repetition
+    /// takes minutes.
+    pub large_reps: usize,
     /// Workload seed.
     pub seed: u64,
     /// Where temporary directories go.
@@ -38,6 +41,8 @@ pub struct SizeResult {
     pub payload_bytes: u64,
     /// Median of every metric over the repetitions.
     pub medians: Metrics,
+    /// How many repetitions the medians are of.
+    pub reps: usize,
     /// Wall-clock seconds this size took, generation included.
     pub wall_secs: f64,
 }
@@ -74,7 +79,12 @@ pub fn run(options: &RunOptions, note: &mut dyn FnMut(&str)) -> Result<Vec<SizeR
             started.elapsed().as_secs_f64()
         ));
         let mut samples: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-        for rep in 0..options.reps {
+        let reps = if size >= 1_000_000 {
+            options.large_reps
+        } else {
+            options.reps
+        };
+        for rep in 0..reps {
             let target = dir.path().join(format!("rep-{rep}"));
             std::fs::create_dir_all(&target)?;
             for phase in PHASES {
@@ -101,6 +111,7 @@ pub fn run(options: &RunOptions, note: &mut dyn FnMut(&str)) -> Result<Vec<SizeR
             summary,
             payload_bytes,
             medians,
+            reps,
             wall_secs: started.elapsed().as_secs_f64(),
         });
         dir.close()?;

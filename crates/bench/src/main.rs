@@ -47,6 +47,9 @@ enum Cmd {
         /// Repetitions per size (medians are reported).
         #[arg(long, default_value_t = 3)]
         reps: usize,
+        /// Repetitions at 1M events and more (default: as --reps).
+        #[arg(long)]
+        large_reps: Option<usize>,
         /// Workload seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -99,6 +102,7 @@ fn main() -> Result<()> {
             mut sizes,
             huge,
             reps,
+            large_reps,
             seed,
             appends,
             workdir,
@@ -111,6 +115,7 @@ fn main() -> Result<()> {
             let options = RunOptions {
                 sizes,
                 reps: reps.max(1),
+                large_reps: large_reps.unwrap_or(reps).max(1),
                 seed,
                 workdir: workdir.unwrap_or_else(std::env::temp_dir),
                 appends: appends.max(1),

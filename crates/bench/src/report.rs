@@ -46,7 +46,7 @@ pub fn markdown(results: &[SizeResult]) -> String {
         let payload = r.payload_bytes as f64 / n;
         let _ = writeln!(
             out,
-            "\n#### {} events ({} entities, {} disputes, {} partnerships, {} revisions, {} back-dated; {:.0} payload bytes/event; {:.0} s wall)\n",
+            "\n#### {} events ({} entities, {} disputes, {} partnerships, {} revisions, {} back-dated; {:.0} payload bytes/event; median of {} repetition(s), {:.0} s wall)\n",
             r.size,
             r.summary.entities,
             r.summary.disputes,
@@ -54,6 +54,7 @@ pub fn markdown(results: &[SizeResult]) -> String {
             r.summary.revisions,
             r.summary.backdated,
             payload,
+            r.reps,
             r.wall_secs
         );
         out.push_str(
