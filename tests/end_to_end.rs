@@ -248,9 +248,11 @@ fn a_snapshot_that_disagrees_with_the_log_fails_verify_and_is_rebuilt() {
 
     // Forge: the unsettled state's snapshot, re-tied to the full ledger's
     // head. The tie is the size (one byte here) just before the head hash.
+    // The snapshot file is zstd-compressed.
     let read = |p: &std::path::Path| {
         let log = docket_log::Log::open(p).unwrap();
-        log.derived_get(b"snapshot").unwrap().unwrap()
+        let compressed = log.derived_file("snapshot").unwrap().unwrap();
+        zstd::decode_all(&compressed[..]).unwrap()
     };
     let head_bytes = |p: &std::path::Path| head_of(p).hash;
     let find = |haystack: &[u8], needle: &[u8]| {
@@ -268,7 +270,8 @@ fn a_snapshot_that_disagrees_with_the_log_fails_verify_and_is_rebuilt() {
         .copy_from_slice(&full_snapshot[full_at - 1..full_at + 32]);
     {
         let log = docket_log::Log::open(&path).unwrap();
-        log.derived_put(b"snapshot", &forged).unwrap();
+        let compressed = zstd::encode_all(&forged[..], 1).unwrap();
+        log.put_derived_file("snapshot", &compressed).unwrap();
         log.flush().unwrap();
     }
     let fooled = run_json(&path, &["state"]);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use docket_log::{Hash, Head, NewEntry};
 use docket_model::{Body, Event, EventId, Kind};
 
-use crate::index::{keys_for, revision_chain};
+use crate::index::{revision_chain, terms_for};
 use crate::input::parse_events;
 use crate::keys::{KeyState, SecretKey};
 use crate::{AppendError, Ledger};
@@ -199,19 +199,24 @@ impl Ledger {
             let new: Vec<(u64, Event)> = (head.size..)
                 .zip(fresh.iter().map(|p| p.event.clone()))
                 .collect();
-            Some(self.validate(&new)?)
+            Some(self.validate(new)?)
         } else {
             None
         };
         let mut keys = self.key_state(head.size)?;
         let mut batch = Vec::with_capacity(fresh.len());
+        let mut indexed = Vec::with_capacity(fresh.len());
         for (planned, seq) in fresh.into_iter().zip(head.size..) {
             let payload =
                 self.sign_and_admit(&mut keys, seq, &planned.event, planned.content, options)?;
             batch.push(NewEntry {
-                index_keys: keys_for(&planned.event, seq, &planned.related),
+                index_keys: Vec::new(),
                 payload,
             });
+            indexed.push((
+                terms_for(&planned.event, &planned.related),
+                planned.event.id,
+            ));
         }
         let appended = if batch.is_empty() {
             Vec::new()
@@ -220,6 +225,7 @@ impl Ledger {
         } else {
             self.log.append(batch)?
         };
+        self.index_appended(&appended, &indexed, true);
 
         if let Some(validated) = validated {
             self.remember_state(
@@ -253,6 +259,25 @@ impl Ledger {
 }
 
 impl Ledger {
+    /// Adds just-appended entries to the index; `flush_now` writes it back
+    /// (an import flushes only now and then, and at its end).
+    pub(crate) fn index_appended(
+        &self,
+        appended: &[docket_log::Appended],
+        indexed: &[(Vec<Vec<u8>>, Option<EventId>)],
+        flush_now: bool,
+    ) {
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        for (done, (terms, id)) in appended.iter().zip(indexed) {
+            index.add(done.seq, done.hash, id.as_ref(), terms);
+        }
+        if flush_now || index.wants_flush() {
+            // Derived data: what is not flushed is indexed again from the
+            // entries on the next use.
+            let _ = index.flush(&self.log);
+        }
+    }
+
     /// Signs the event if the caller gave a key, checks that the ledger's
     /// key state admits it at `seq`, and returns the payload to store.
     pub(crate) fn sign_and_admit(

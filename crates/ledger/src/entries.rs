@@ -8,18 +8,17 @@
 //! check out; otherwise the restored ledger holds the same bytes and has the
 //! same head hash. The byte-level meaning of each field is in docs/format.md.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use docket_log::{Entry, Hash, Header};
-use docket_model::{Event, EventId};
+use docket_model::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::import::{Fingerprint, for_each_line};
-use crate::index::{keys_for, revision_chain};
 use crate::keys::KeyState;
 use crate::{ExportError, ImportError, ImportProgress, ImportReport, Ledger};
 
@@ -343,28 +342,18 @@ pub(crate) fn restore(
         });
         Ok(())
     };
-    // Events of the batch not yet stored, for the index keys of corrections
-    // and retractions that target them.
-    let mut pending: HashMap<EventId, Event> = HashMap::new();
+    // The restored entries are indexed when the index is next used, by
+    // reading them back: nothing here needs to look them up.
     for_each_line(path, |line, bytes, offset| {
         fingerprint.check(path, line, bytes)?;
         if let Line::Entry(entry) = parse_entries_line(bytes).map_err(|m| bad(line, m))?
             && entry.header.seq >= start.size
         {
-            let event = Event::decode(&entry.payload)
+            Event::decode(&entry.payload)
                 .map_err(|e| bad(line, format!("entry {}: {e}", entry.header.seq)))?;
-            let related = revision_chain(&event, |target| match pending.get(target) {
-                Some(event) => Some(event.clone()),
-                None => ledger.get_by_id(target).ok().flatten().map(|s| s.event),
-            });
-            let keys = keys_for(&event, entry.header.seq, &related);
-            batch.push((entry, keys));
-            if let Some(id) = event.id.clone() {
-                pending.insert(id, event);
-            }
+            batch.push((entry, Vec::new()));
             if batch.len() >= RESTORE_BATCH {
                 flush(&mut batch, offset)?;
-                pending.clear();
             }
         }
         Ok(())

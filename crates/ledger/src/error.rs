@@ -48,6 +48,12 @@ pub enum ReadError {
         /// What the decoder said.
         message: String,
     },
+    /// The derived index is damaged (it is rebuilt from the entries).
+    #[error("{message}")]
+    Index {
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Appending events was refused or failed; in every case nothing was written.

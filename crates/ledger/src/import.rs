@@ -1,26 +1,29 @@
 //! Importing NDJSON files: events in the interchange format, or a verbatim
 //! entries export (see [`crate::entries`]), recognised by its first line.
 //!
-//! An events import reads the file twice. The first pass checks every line
-//! (shape, id conflicts with the ledger and within the file, correction and
-//! retraction targets) without writing, so a bad line anywhere refuses the
-//! whole file. The second pass appends in atomic, durable batches. If the
-//! process dies during the second pass, the committed batches stay; running
-//! the same import again skips every event already present (same id and
-//! content) and appends the rest, so the ledger ends up exactly as if the
-//! first run had finished.
+//! An events import reads the file once. Every line is checked (shape, id
+//! conflicts with the ledger and within the file, correction and retraction
+//! targets, the history as a whole, signatures) before anything is written,
+//! so a bad line anywhere refuses the whole file. The new events are then
+//! appended in atomic, durable batches, from what the check kept in memory:
+//! the file is not read again, so it cannot change in between. If the
+//! process dies while storing, the committed batches stay; running the same
+//! import again skips every event already present (same id and content) and
+//! appends the rest, so the ledger ends up exactly as if the first run had
+//! finished.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use docket_log::Head;
+use docket_log::{Head, NewEntry};
 use docket_model::{Event, Kind};
 
 use crate::append::check_reference;
 use crate::entries::{self, ENTRIES_FORMAT};
-use crate::{AppendError, AppendOptions, EventStatus, ImportError, Ledger};
+use crate::index::{revision_chain, terms_for};
+use crate::{AppendError, AppendOptions, ImportError, Ledger};
 
 /// Settings for an import.
 #[derive(Debug, Clone)]
@@ -138,42 +141,36 @@ impl Ledger {
             line,
             error: source,
         };
-        // Held for both passes, so that what pass 1 checked is what pass 2
-        // stores.
+        let storage = |error: AppendError| ImportError::Storage {
+            path: path.to_path_buf(),
+            error,
+        };
+        // Held throughout, so that what was checked is what is stored.
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let start_size = self.head().size;
 
-        // Pass 1: check everything, write nothing.
-        let mut seen: HashMap<Digest16, (Digest16, usize, Kind)> = HashMap::new();
+        // Check everything, write nothing: every line is parsed and encoded
+        // once, and kept (as the event and its payload) for storing.
+        let mut seen: HashMap<Digest16, Seen> = HashMap::new();
         // The events the ledger does not hold yet, with the seqs they will
-        // get and their lines, for validation against the history.
+        // get, for validation against the history; and how to store each.
         let mut new_events: Vec<(u64, Event)> = Vec::new();
-        let mut new_lines: Vec<usize> = Vec::new();
-        let mut fingerprint = Fingerprint::default();
+        let mut plans: Vec<Plan> = Vec::new();
         let mut read = 0u64;
-        for_each_line(path, |line, bytes, offset| {
-            fingerprint.record(bytes);
-            let event = parse_line(path, line, bytes)?;
-            let event = event.with_derived_id();
-            let id = event
-                .id
-                .clone()
-                .ok_or(AppendError::Empty)
-                .map_err(|e| rejected(line, e))?;
-            let payload = event.encode().map_err(|e| {
-                rejected(
-                    line,
-                    AppendError::Encode {
-                        id: id.clone(),
-                        message: e.to_string(),
-                    },
-                )
-            })?;
+        parse_ahead(path, |parsed| {
+            read += 1;
+            let Parsed {
+                line,
+                offset,
+                event,
+                id,
+                payload,
+            } = parsed?;
             let key = digest16(id.as_str().as_bytes());
             let content = digest16(&payload);
-            if let Some(&(earlier, earlier_line, _)) = seen.get(&key) {
-                if earlier != content {
-                    let existing = format!("line {earlier_line}");
+            if let Some(earlier) = seen.get(&key) {
+                if earlier.content != content {
+                    let existing = format!("line {}", earlier.line);
                     return Err(rejected(line, AppendError::IdConflict { id, existing }));
                 }
                 return Ok(());
@@ -187,17 +184,37 @@ impl Ledger {
             }
             check_reference(&event, &id, |target| {
                 match seen.get(&digest16(target.as_str().as_bytes())) {
-                    Some(&(_, _, kind)) => Ok(Some(kind)),
+                    Some(earlier) => Ok(Some(earlier.kind)),
                     None => self.stored_kind(target),
                 }
             })
             .map_err(|e| rejected(line, e))?;
-            seen.insert(key, (content, line, event.kind()));
+            let related = revision_chain(&event, |target| {
+                match seen.get(&digest16(target.as_str().as_bytes())) {
+                    Some(Seen { new: Some(at), .. }) => Some(new_events[*at].1.clone()),
+                    _ => self.get_by_id(target).ok().flatten().map(|s| s.event),
+                }
+            });
+            let new = stored.is_none().then_some(new_events.len());
+            seen.insert(
+                key,
+                Seen {
+                    content,
+                    line,
+                    kind: event.kind(),
+                    new,
+                },
+            );
             if stored.is_none() {
+                plans.push(Plan {
+                    id,
+                    line,
+                    offset,
+                    terms: terms_for(&event, &related),
+                    payload,
+                });
                 new_events.push((start_size + new_events.len() as u64, event));
-                new_lines.push(line);
             }
-            read += 1;
             if read.is_multiple_of(4096) {
                 progress(ImportProgress {
                     storing: false,
@@ -209,12 +226,29 @@ impl Ledger {
             Ok(())
         })?;
         drop(seen);
+        let append_options = AppendOptions {
+            recorded_at: options.recorded_at,
+            allow_anomalies: options.allow_anomalies,
+            signer: options.signer.clone(),
+            ..AppendOptions::default()
+        };
+        // Signatures and authority, for the whole file before anything is
+        // written (the signer may be unauthorised, or the ledger may
+        // require signatures the caller did not give).
+        let mut keys = self.key_state(start_size).map_err(|e| storage(e.into()))?;
+        for ((seq, event), plan) in new_events.iter().zip(&mut plans) {
+            let content = std::mem::take(&mut plan.payload);
+            plan.payload = self
+                .sign_and_admit(&mut keys, *seq, event, content, &append_options)
+                .map_err(|error| rejected(plan.line, error))?;
+        }
+
         let mut validated = None;
         if !options.allow_anomalies && !new_events.is_empty() {
-            validated = Some(self.validate(&new_events).map_err(|error| {
+            validated = Some(self.validate(new_events).map_err(|error| {
                 let line = match &error {
                     AppendError::Conflict { seq, .. } if *seq >= start_size => {
-                        new_lines.get((*seq - start_size) as usize).copied()
+                        plans.get((*seq - start_size) as usize).map(|p| p.line)
                     }
                     _ => None,
                 };
@@ -227,92 +261,176 @@ impl Ledger {
                 }
             })?);
         }
-        let append_options = AppendOptions {
-            recorded_at: options.recorded_at,
-            allow_anomalies: options.allow_anomalies,
-            signer: options.signer.clone(),
-            ..AppendOptions::default()
-        };
-        // Signatures and authority, for the whole file before anything is
-        // written (the signer may be unauthorised, or the ledger may
-        // require signatures the caller did not give).
-        let mut keys = self
-            .key_state(start_size)
-            .map_err(|e| ImportError::Storage {
-                path: path.to_path_buf(),
-                error: e.into(),
-            })?;
-        for ((seq, event), line) in new_events.iter().zip(&new_lines) {
-            let content = Vec::new();
-            self.sign_and_admit(&mut keys, *seq, event, content, &append_options)
-                .map_err(|error| rejected(*line, error))?;
-        }
-        drop(new_events);
-
-        // Pass 2: store in batches.
+        // Store in atomic, durable batches. A batch that fails leaves the
+        // ones before it in place; importing the file again resumes.
         let batch_size = options.batch_size.max(1);
-        let mut batch: Vec<(usize, Event)> = Vec::with_capacity(batch_size);
-        let (mut appended, mut unchanged) = (0u64, 0u64);
-        let mut commit =
-            |batch: &mut Vec<(usize, Event)>, offset: u64| -> Result<(), ImportError> {
-                let first_line = batch.first().map(|(line, _)| *line).unwrap_or(0);
-                let events = batch.drain(..).map(|(_, event)| event).collect();
-                let outcome =
-                    self.append_locked(events, &append_options, false)
-                        .map_err(|source| match source.failure_kind() {
-                            crate::FailureKind::Rejected => ImportError::Rejected {
-                                path: path.to_path_buf(),
-                                line: first_line,
-                                error: source,
-                            },
-                            _ => ImportError::Storage {
-                                path: path.to_path_buf(),
-                                error: source,
-                            },
-                        })?;
-                for (_, status) in &outcome.events {
-                    match status {
-                        EventStatus::Appended { .. } => appended += 1,
-                        EventStatus::Unchanged { .. } => unchanged += 1,
-                    }
-                }
-                progress(ImportProgress {
-                    storing: true,
-                    bytes_done: offset,
-                    bytes_total,
-                    committed_size: outcome.head.size,
-                });
-                Ok(())
+        let mut appended = 0u64;
+        let mut plans = plans.into_iter();
+        loop {
+            let batch: Vec<Plan> = plans.by_ref().take(batch_size).collect();
+            let Some(offset) = batch.last().map(|p| p.offset) else {
+                break;
             };
-        let mut total = 0u64;
-        for_each_line(path, |line, bytes, offset| {
-            fingerprint.check(path, line, bytes)?;
-            let event = parse_line(path, line, bytes)?;
-            batch.push((line, event));
-            total += 1;
-            if batch.len() >= batch_size {
-                commit(&mut batch, offset)?;
+            let mut indexed = Vec::with_capacity(batch.len());
+            let entries = batch
+                .into_iter()
+                .map(|plan| {
+                    indexed.push((plan.terms, Some(plan.id)));
+                    NewEntry {
+                        index_keys: Vec::new(),
+                        payload: plan.payload,
+                    }
+                })
+                .collect();
+            let done = match options.recorded_at {
+                Some(at) => self.log.append_at(entries, at),
+                None => self.log.append(entries),
             }
-            Ok(())
-        })?;
-        if !batch.is_empty() {
-            commit(&mut batch, bytes_total)?;
+            .map_err(|e| storage(e.into()))?;
+            appended += done.len() as u64;
+            self.index_appended(&done, &indexed, false);
+            progress(ImportProgress {
+                storing: true,
+                bytes_done: offset,
+                bytes_total,
+                committed_size: self.head().size,
+            });
         }
-        fingerprint.check_complete(path)?;
+        self.with_index(|index, log| index.flush(log))
+            .map_err(|e| storage(e.into()))?;
         if let Some(v) = validated
             && self.head().size == start_size + appended
         {
-            // What pass 1 validated is now exactly what the ledger holds.
+            // What was validated is now exactly what the ledger holds.
             self.remember_state(self.head(), v.max_instant, v.projections, v.revisions);
         }
         Ok(ImportReport {
             verbatim: false,
-            read: total,
+            read,
             appended,
-            unchanged,
+            unchanged: read - appended,
             head: self.head(),
         })
     }
+}
+
+/// What the check of an import noted about an id it read.
+struct Seen {
+    /// Digest of the event's unsigned payload.
+    content: Digest16,
+    line: usize,
+    kind: Kind,
+    /// Where the event is among the new events, if the ledger lacks it.
+    new: Option<usize>,
+}
+
+/// How to store one new event of an import.
+struct Plan {
+    id: docket_model::EventId,
+    line: usize,
+    /// Bytes of the file read once the line is.
+    offset: u64,
+    terms: Vec<Vec<u8>>,
+    /// The unsigned encoding until signing, then what is stored.
+    payload: Vec<u8>,
+}
+
+/// One line of an events file, parsed, with its derived id and payload.
+struct Parsed {
+    line: usize,
+    /// Bytes of the file read once the line is.
+    offset: u64,
+    event: Event,
+    id: docket_model::EventId,
+    /// The unsigned (version 1) encoding.
+    payload: Vec<u8>,
+}
+
+/// Lines parsed per message between the threads: enough to amortise the
+/// hand-over, few enough to keep memory flat.
+const PARSE_BLOCK: usize = 512;
+
+/// Calls `f` with every line of the events file at `path`, in order,
+/// parsed and encoded on a second thread while `f` checks the previous
+/// ones. Parsing is most of the cost of reading a line and needs nothing
+/// from the ledger. Stops at the first error `f` returns.
+fn parse_ahead(
+    path: &Path,
+    mut f: impl FnMut(Result<Parsed, ImportError>) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Result<Parsed, ImportError>>>(8);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut block = Vec::with_capacity(PARSE_BLOCK);
+            let read = for_each_line(path, |line, bytes, offset| {
+                block.push(parse_and_encode(path, line, bytes, offset));
+                if block.len() >= PARSE_BLOCK {
+                    let full = std::mem::replace(&mut block, Vec::with_capacity(PARSE_BLOCK));
+                    // A closed channel means the checker stopped at an
+                    // error, which is the one reported: stop reading too.
+                    sender.send(full).map_err(|_| ImportError::Io {
+                        path: path.to_path_buf(),
+                        error: std::io::Error::other("import stopped"),
+                    })?;
+                }
+                Ok(())
+            });
+            if !block.is_empty() {
+                let _ = sender.send(block);
+            }
+            read
+        });
+        let mut checked = Ok(());
+        'blocks: for block in &receiver {
+            for parsed in block {
+                checked = f(parsed);
+                if checked.is_err() {
+                    break 'blocks;
+                }
+            }
+        }
+        drop(receiver);
+        // The reader never panics; if it did, its lines are missing and
+        // the import must not go on as if the file had ended.
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(ImportError::Io {
+                path: path.to_path_buf(),
+                error: std::io::Error::other("the reading thread failed"),
+            })
+        });
+        checked.and(read)
+    })
+}
+
+fn parse_and_encode(
+    path: &Path,
+    line: usize,
+    bytes: &[u8],
+    offset: u64,
+) -> Result<Parsed, ImportError> {
+    let rejected = |error| ImportError::Rejected {
+        path: path.to_path_buf(),
+        line,
+        error,
+    };
+    let event = parse_line(path, line, bytes)?.with_derived_id();
+    let id = event
+        .id
+        .clone()
+        .ok_or_else(|| rejected(AppendError::Empty))?;
+    let payload = event.encode().map_err(|e| {
+        rejected(AppendError::Encode {
+            id: id.clone(),
+            message: e.to_string(),
+        })
+    })?;
+    Ok(Parsed {
+        line,
+        offset,
+        event,
+        id,
+        payload,
+    })
 }
 
 fn parse_line(path: &Path, line: usize, bytes: &[u8]) -> Result<Event, ImportError> {

@@ -1,28 +1,24 @@
-//! The index keys an event owns, so that one dispute's or one entity's
-//! events can be read without scanning the log.
+//! What an event is indexed under, so that one dispute's or one entity's
+//! events can be read without scanning the log (the index itself is kept by
+//! [`crate::index_store`]).
 //!
-//! | key | owner |
-//! |-----|-------|
-//! | `id:` ‖ event id | the entry holding that id |
-//! | `d:` ‖ dispute slug ‖ `00` ‖ seq (u64 BE) | every entry that names the dispute |
-//! | `e:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every entry that names the entity |
-//! | `p:` ‖ partnership slug ‖ `00` ‖ seq (u64 BE) | every entry that names the partnership |
-//! | `s:` ‖ entity slug ‖ `00` ‖ seq (u64 BE) | every structural event about the entity: its registration, renames, its acquisition (as target) and divestment (as asset) |
-//! | `k:` ‖ seq (u64 BE) | every key event (`key.authorized`, `key.revoked`) |
+//! | term | postings |
+//! |------|----------|
+//! | event id | the entry holding that id |
+//! | `d:` ‖ dispute slug | every entry that names the dispute |
+//! | `e:` ‖ entity slug | every entry that names the entity |
+//! | `p:` ‖ partnership slug | every entry that names the partnership |
+//! | `s:` ‖ entity slug | every structural event about the entity: its registration, renames, its acquisition (as target) and divestment (as asset) |
+//! | `k:` | every key event (`key.authorized`, `key.revoked`) |
 //!
 //! A correction or retraction is also indexed under every slug of the event
 //! it targets, so a per-dispute read sees the revisions of that dispute's
-//! events even when a correction moves an event elsewhere. The seq inside
-//! the slug keys keeps each key unique (the log's index keys are
-//! write-once) and makes a prefix scan return the seqs in order.
+//! events even when a correction moves an event elsewhere.
 
-use docket_model::{Event, EventId, Slug};
+use docket_model::{Event, EventId};
 
-/// Index key namespace for event ids.
-pub(crate) const ID_PREFIX: &[u8] = b"id:";
-
-/// Index key namespace for key events.
-pub(crate) const KEY_EVENT_PREFIX: &[u8] = b"k:";
+/// The term every key event is indexed under.
+pub(crate) const KEY_EVENTS_TERM: &[u8] = b"k:";
 
 /// Which family of slugs an index key is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,26 +43,12 @@ impl Family {
     }
 }
 
-pub(crate) fn id_key(id: &EventId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(ID_PREFIX.len() + id.as_str().len());
-    key.extend_from_slice(ID_PREFIX);
-    key.extend_from_slice(id.as_str().as_bytes());
-    key
-}
-
-/// The prefix under which all entries naming `slug` are indexed.
-pub(crate) fn slug_prefix(family: Family, slug: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(3 + slug.len() + 9);
-    key.extend_from_slice(family.prefix());
-    key.extend_from_slice(slug.as_bytes());
-    key.push(0);
-    key
-}
-
-fn slug_key(family: Family, slug: &Slug, seq: u64) -> Vec<u8> {
-    let mut key = slug_prefix(family, slug.as_str());
-    key.extend_from_slice(&seq.to_be_bytes());
-    key
+/// The term under which all entries naming `slug` are indexed.
+pub(crate) fn slug_term(family: Family, slug: &str) -> Vec<u8> {
+    let mut term = Vec::with_capacity(2 + slug.len());
+    term.extend_from_slice(family.prefix());
+    term.extend_from_slice(slug.as_bytes());
+    term
 }
 
 /// The events a revision reaches: its target, the target's target and so
@@ -93,12 +75,12 @@ pub(crate) fn revision_chain(
     chain
 }
 
-/// Every index key of `event` stored at `seq`. `related` are the events a
-/// correction or retraction reaches (see [`revision_chain`]).
-pub(crate) fn keys_for(event: &Event, seq: u64, related: &[Event]) -> Vec<Vec<u8>> {
-    let mut keys: Vec<Vec<u8>> = event.id.iter().map(id_key).collect();
+/// Every term `event` is indexed under, besides its id. `related` are the
+/// events a correction or retraction reaches (see [`revision_chain`]).
+pub(crate) fn terms_for(event: &Event, related: &[Event]) -> Vec<Vec<u8>> {
+    let mut terms: Vec<Vec<u8>> = Vec::new();
     if event.kind().is_key() {
-        keys.push([KEY_EVENT_PREFIX, &seq.to_be_bytes()].concat());
+        terms.push(KEY_EVENTS_TERM.to_vec());
     }
     let mut add = |source: &Event| {
         let families = [
@@ -112,9 +94,9 @@ pub(crate) fn keys_for(event: &Event, seq: u64, related: &[Event]) -> Vec<Vec<u8
             .chain([(Family::Structure, subject.into_iter().collect())])
         {
             for slug in slugs {
-                let key = slug_key(family, slug, seq);
-                if !keys.contains(&key) {
-                    keys.push(key);
+                let term = slug_term(family, slug.as_str());
+                if !terms.contains(&term) {
+                    terms.push(term);
                 }
             }
         }
@@ -123,5 +105,5 @@ pub(crate) fn keys_for(event: &Event, seq: u64, related: &[Event]) -> Vec<Vec<u8
     for target in related {
         add(target);
     }
-    keys
+    terms
 }

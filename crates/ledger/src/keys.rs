@@ -250,13 +250,9 @@ impl crate::Ledger {
     /// events (found through their index, not by scanning the log).
     pub(crate) fn key_state(&self, upto: u64) -> Result<KeyState, crate::ReadError> {
         let mut state = KeyState::default();
-        let mut seqs = Vec::new();
-        for item in self.log.index_scan(crate::index::KEY_EVENT_PREFIX) {
-            let (_, seq) = item?;
-            if seq < upto {
-                seqs.push(seq);
-            }
-        }
+        let mut seqs =
+            self.with_index(|index, log| index.postings(log, crate::index::KEY_EVENTS_TERM))?;
+        seqs.retain(|&seq| seq < upto);
         seqs.sort_unstable();
         for seq in seqs {
             let Some(entry) = self.log.get(seq)? else {

@@ -19,6 +19,7 @@ mod entries;
 mod error;
 mod import;
 mod index;
+mod index_store;
 mod input;
 mod keys;
 mod proof;
@@ -75,6 +76,8 @@ pub struct Ledger {
     /// memory between appends so that validating the next one does not
     /// decode the stored snapshot again. Written back on drop.
     cache: Mutex<Option<snapshot::Cached>>,
+    /// The derived index of ids and slugs, with what is not yet flushed.
+    index: Mutex<index_store::IndexStore>,
 }
 
 impl Drop for Ledger {
@@ -102,6 +105,7 @@ impl Ledger {
             log,
             write_lock: Mutex::new(()),
             cache: Mutex::new(None),
+            index: Mutex::new(index_store::IndexStore::default()),
         })
     }
 
@@ -133,7 +137,7 @@ impl Ledger {
         let payload = root.encode().map_err(|e| OpenError::Root(e.to_string()))?;
         let ledger = Ledger::init(path)?;
         let entry = docket_log::NewEntry {
-            index_keys: index::keys_for(&root, 0, &[]),
+            index_keys: Vec::new(),
             payload,
         };
         ledger
@@ -155,6 +159,7 @@ impl Ledger {
             log,
             write_lock: Mutex::new(()),
             cache: Mutex::new(None),
+            index: Mutex::new(index_store::IndexStore::default()),
         })
     }
 
@@ -178,15 +183,45 @@ impl Ledger {
 
     /// The sequence number of the entry holding the event with this id.
     pub fn seq_of(&self, id: &EventId) -> Result<Option<u64>, ReadError> {
-        Ok(self.log.index_get(&index::id_key(id))?)
+        Ok(self.get_by_id(id)?.map(|stored| stored.entry.header.seq))
     }
 
     /// The entry holding the event with this id.
     pub fn get_by_id(&self, id: &EventId) -> Result<Option<StoredEvent>, ReadError> {
-        match self.seq_of(id)? {
-            None => Ok(None),
-            Some(seq) => self.get(seq),
+        let found = self.with_index(|index, log| index.find(log, id))?;
+        Ok(found.map(|(entry, event)| StoredEvent {
+            hash: entry.hash(),
+            entry,
+            event,
+        }))
+    }
+
+    /// Runs `f` on the index once it covers every entry. A damaged index is
+    /// rebuilt from the entries, once.
+    pub(crate) fn with_index<T>(
+        &self,
+        mut f: impl FnMut(&mut index_store::IndexStore, &Log) -> Result<T, ReadError>,
+    ) -> Result<T, ReadError> {
+        // The index is only ever changed by whole operations under this
+        // lock; after a panic elsewhere, `ensure` re-checks it against the log.
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let attempt = index
+            .ensure(&self.log)
+            .and_then(|()| f(&mut index, &self.log));
+        match attempt {
+            Err(ReadError::Index { .. }) => {
+                index.reset(&self.log)?;
+                index.ensure(&self.log)?;
+                f(&mut index, &self.log)
+            }
+            other => other,
         }
+    }
+
+    /// Drops the derived index (it is rebuilt on the next lookup).
+    pub fn discard_index(&self) -> Result<(), ReadError> {
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        index.reset(&self.log)
     }
 
     /// Entries `seqs.start..seqs.end` (clamped to the head) with their events,

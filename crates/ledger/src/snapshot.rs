@@ -10,6 +10,8 @@
 //! history, and everything is replayed instead). A snapshot that does not
 //! decode is ignored and rebuilt.
 
+use std::sync::Arc;
+
 use bincode::{Decode, Encode};
 use docket_log::{Hash, Head};
 
@@ -17,7 +19,7 @@ use crate::replay::{Projections, Revision};
 use crate::state::{State, StateSource};
 use crate::{Ledger, ReadError, TimeQuery};
 
-const SNAPSHOT_NAME: &[u8] = b"snapshot";
+const SNAPSHOT_NAME: &str = "snapshot";
 
 /// Bumped whenever a projection's stored shape changes, so an old snapshot
 /// is rebuilt rather than misread.
@@ -40,14 +42,35 @@ pub(crate) struct Snapshot {
     size: u64,
     head: Hash,
     max_instant: i64,
-    projections: Projections,
-    revisions: Vec<Revision>,
+    /// Shared with the states handed out, so that answering from the
+    /// cache copies nothing.
+    projections: Arc<Projections>,
+    revisions: Arc<Vec<Revision>>,
 }
 
 /// A snapshot held in memory, and whether the stored one is older.
 pub(crate) struct Cached {
     snapshot: Snapshot,
     dirty: bool,
+}
+
+/// The snapshot file is zstd-compressed at the fastest level: it shrinks
+/// about four times (dispute histories repeat slugs and phrases), which
+/// keeps the ledger's size on disk within twice its payload bytes.
+const ZSTD_LEVEL: i32 = 1;
+
+/// The snapshot file's bytes, decompressed; `None` if they are not a zstd
+/// frame or would grow past [`SNAPSHOT_LIMIT`] (a damaged file is rebuilt,
+/// not trusted to say how much memory to take).
+fn decompress(compressed: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let decoder = zstd::stream::read::Decoder::new(compressed).ok()?;
+    let mut bytes = Vec::new();
+    decoder
+        .take(SNAPSHOT_LIMIT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() <= SNAPSHOT_LIMIT).then_some(bytes)
 }
 
 fn config() -> impl bincode::config::Config {
@@ -76,8 +99,8 @@ impl Ledger {
             size: head.size,
             head: head.hash,
             max_instant,
-            projections,
-            revisions,
+            projections: Arc::new(projections),
+            revisions: Arc::new(revisions),
         };
         *self.cached() = Some(Cached {
             snapshot,
@@ -104,7 +127,8 @@ impl Ledger {
 
     /// The stored snapshot, if it decodes and was built by this release.
     fn load_stored_snapshot(&self) -> Option<Snapshot> {
-        let bytes = self.log.derived_get(SNAPSHOT_NAME).ok()??;
+        let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
+        let bytes = decompress(&compressed)?;
         let (snapshot, read): (Snapshot, usize) =
             bincode::decode_from_slice(&bytes, config()).ok()?;
         (read == bytes.len() && snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD)
@@ -113,20 +137,46 @@ impl Ledger {
 
     fn save_snapshot(&self, snapshot: &Snapshot) {
         // Derived data: failing to store it only costs a replay next time.
-        if let Ok(bytes) = bincode::encode_to_vec(snapshot, config()) {
-            let _ = self.log.derived_put(SNAPSHOT_NAME, &bytes);
+        let encoded = bincode::encode_to_vec(snapshot, config()).ok();
+        if let Some(bytes) = encoded.and_then(|bytes| zstd::encode_all(&bytes[..], ZSTD_LEVEL).ok())
+        {
+            let _ = self.log.put_derived_file(SNAPSHOT_NAME, &bytes);
         }
+    }
+
+    /// Forgets the in-memory state without touching the stored snapshot,
+    /// so that the caller holds the only reference to it and can change it
+    /// in place rather than copy it.
+    pub(crate) fn forget_cached_state(&self) {
+        *self.cached() = None;
     }
 
     /// Drops the snapshot (it is rebuilt on the next query).
     pub fn discard_snapshot(&self) {
         *self.cached() = None;
-        let _ = self.log.derived_remove(SNAPSHOT_NAME);
+        let _ = self.log.remove_derived_file(SNAPSHOT_NAME);
     }
 
     /// Whether the stored snapshot matches a fresh replay of the whole log.
     /// `None` when there is no usable snapshot for the current head.
     pub fn snapshot_matches_log(&self) -> Result<Option<bool>, ReadError> {
+        let head = self.head();
+        self.snapshot_matches(|| self.replay_prefix(head.size, None))
+    }
+
+    /// [`Ledger::snapshot_matches_log`] for a caller that has every entry's
+    /// event in hand already (`verify` decoded them all).
+    pub(crate) fn snapshot_matches_events(
+        &self,
+        events: Vec<(u64, docket_model::Event)>,
+    ) -> Result<Option<bool>, ReadError> {
+        self.snapshot_matches(|| Ok(crate::replay::replay(events, None)))
+    }
+
+    fn snapshot_matches(
+        &self,
+        fresh: impl FnOnce() -> Result<crate::replay::Replayed, ReadError>,
+    ) -> Result<Option<bool>, ReadError> {
         let head = self.head();
         let tied = |s: &Snapshot| s.size == head.size && s.head == head.hash;
         let mut candidates: Vec<Snapshot> = self
@@ -139,9 +189,9 @@ impl Ledger {
         if candidates.is_empty() {
             return Ok(None);
         }
-        let fresh = self.replay_prefix(head.size, None)?;
+        let fresh = fresh()?;
         Ok(Some(candidates.iter().all(|s| {
-            s.projections == fresh.projections && s.revisions == fresh.revisions
+            *s.projections == fresh.projections && *s.revisions == fresh.revisions
         })))
     }
 
@@ -183,8 +233,8 @@ impl Ledger {
             size: head.size,
             head: head.hash,
             max_instant: replayed.max_instant,
-            projections: replayed.projections,
-            revisions: replayed.revisions,
+            projections: Arc::new(replayed.projections),
+            revisions: Arc::new(replayed.revisions),
         };
         self.keep(&snapshot, persist);
         Ok(state(snapshot, StateSource::Replay))
@@ -238,8 +288,9 @@ impl Ledger {
         // None is earlier than what was applied, so applying them in
         // (effective, seq) order after the old ones is exactly replay order.
         new.sort_by_key(|(instant, seq, _)| (*instant, *seq));
+        let projections = Arc::make_mut(&mut snapshot.projections);
         for (instant, seq, event) in &new {
-            snapshot.projections.apply(*seq, event);
+            projections.apply(*seq, event);
             snapshot.max_instant = snapshot.max_instant.max(*instant);
         }
         snapshot.size = head.size;

@@ -2,6 +2,7 @@
 //! of one entity, for any [`TimeQuery`].
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 use docket_disputes::Dispute;
 use docket_holdings::Entity;
@@ -9,7 +10,7 @@ use docket_log::Head;
 use docket_model::{Anomaly, Event, Slug};
 use docket_relations::{Partnership, View};
 
-use crate::index::{Family, slug_prefix};
+use crate::index::{Family, slug_term};
 use crate::replay::{Projections, Replayed, Revision, replay};
 use crate::{Ledger, ReadError, TimeQuery};
 
@@ -34,10 +35,11 @@ pub struct State {
     pub visible: u64,
     /// The ledger's head when the query ran.
     pub head: Head,
-    /// Disputes, holdings and relations.
-    pub projections: Projections,
+    /// Disputes, holdings and relations (shared with the ledger's cache
+    /// when the state is the current one).
+    pub projections: Arc<Projections>,
     /// Corrections and retractions among the visible entries.
-    pub revisions: Vec<Revision>,
+    pub revisions: Arc<Vec<Revision>>,
     /// Where the projections came from.
     pub source: StateSource,
     /// The latest effective instant applied (`i64::MIN` if none).
@@ -136,8 +138,8 @@ impl Ledger {
             query: *query,
             visible,
             head,
-            projections: replayed.projections,
-            revisions: replayed.revisions,
+            projections: Arc::new(replayed.projections),
+            revisions: Arc::new(replayed.revisions),
             source: StateSource::Replay,
             max_instant: replayed.max_instant,
         })
@@ -215,12 +217,9 @@ impl Ledger {
         visible: u64,
         seqs: &mut BTreeSet<u64>,
     ) -> Result<(), ReadError> {
-        for item in self.log.index_scan(&slug_prefix(family, slug)) {
-            let (_, seq) = item?;
-            if seq < visible {
-                seqs.insert(seq);
-            }
-        }
+        let term = slug_term(family, slug);
+        let postings = self.with_index(|index, log| index.postings(log, &term))?;
+        seqs.extend(postings.into_iter().filter(|&seq| seq < visible));
         Ok(())
     }
 
@@ -261,12 +260,18 @@ impl Ledger {
     }
 
     /// One dispute as of `query`, read through the index: its own events,
-    /// and the structural events of its parties and their groups (for
-    /// names and ultimate parents), never the parties' other disputes.
+    /// and the structural events of its parties (for their names), never
+    /// the parties' other disputes nor their groups: a view of one dispute
+    /// shows no ultimate parents, and following acquirers and buyers from
+    /// party to party reached most of a large corporate graph.
     pub fn dispute(&self, id: &str, query: &TimeQuery) -> Result<Option<DisputeView>, ReadError> {
         let start = vec![(Family::Dispute, id.to_string())];
-        let (replayed, entries_read) =
-            self.replay_around(query, start, structure_of_those_named)?;
+        let (replayed, entries_read) = self.replay_around(query, start, |events| {
+            let own = events.iter().filter(|(_, event)| !is_structural(event));
+            own.flat_map(|(_, event)| event.entities())
+                .map(|slug| (Family::Structure, slug.to_string()))
+                .collect()
+        })?;
         let Some(dispute) = replayed.projections.disputes.get(id).cloned() else {
             return Ok(None);
         };

@@ -165,15 +165,15 @@ proptest! {
         let scratch = stepwise.replay_prefix(head.size, None).unwrap();
         let again = stepwise.replay_prefix(head.size, None).unwrap();
         prop_assert_eq!(&scratch.projections, &again.projections, "replay is deterministic");
-        prop_assert_eq!(&caught_up.projections, &scratch.projections);
-        prop_assert_eq!(&from_snapshot.projections, &scratch.projections);
+        prop_assert_eq!(&*caught_up.projections, &scratch.projections);
+        prop_assert_eq!(&*from_snapshot.projections, &scratch.projections);
         prop_assert_eq!(stepwise.snapshot_matches_log().unwrap(), Some(true));
 
         // The same events as one batch in another ledger: the same state.
         let batch = ledger_with(&dir, "batch");
         let anything = AppendOptions { allow_anomalies: true, ..AppendOptions::default() };
         batch.append_events(events.clone(), &anything).unwrap();
-        prop_assert_eq!(&batch.state(&TimeQuery::default()).unwrap().projections, &scratch.projections);
+        prop_assert_eq!(&*batch.state(&TimeQuery::default()).unwrap().projections, &scratch.projections);
 
         // An as-of query replays a prefix of valid time and never uses the snapshot.
         let mid = TimeQuery { as_of: Some(jiff::civil::date(2022, 6, 1).to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_microsecond()), ..TimeQuery::default() };

@@ -10,6 +10,7 @@
 //! the whole history is replayed with them in place.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use docket_model::{Anomaly, Event, EventId, Kind};
 
@@ -40,15 +41,25 @@ fn count(anomalies: Vec<Anomaly>) -> HashMap<AnomalyKey, usize> {
 impl Ledger {
     /// Checks that `new` (events with the seqs they will get, in seq order)
     /// fit the whole history. The caller holds the write lock.
-    pub(crate) fn validate(&self, new: &[(u64, Event)]) -> Result<Validated, AppendError> {
+    pub(crate) fn validate(&self, new: Vec<(u64, Event)>) -> Result<Validated, AppendError> {
+        // The events move into the replay; errors need only their ids.
+        let ids: Vec<(u64, Option<EventId>)> =
+            new.iter().map(|(seq, e)| (*seq, e.id.clone())).collect();
         let current = self.current_state(&TimeQuery::default(), self.head(), false)?;
-        let before = current.anomalies();
         let all_later = new.iter().all(|(_, e)| {
             e.kind().is_key()
                 || (!e.kind().is_meta() && e.effective.instant_micros() >= current.max_instant)
         });
+        let added: Vec<Anomaly>;
         let validated = if all_later {
-            let mut projections = current.projections;
+            // Applied after everything already there, the new events cannot
+            // change how an existing entry applies: only anomalies on the
+            // new entries can be new. The cached state is dropped so that
+            // it is extended in place, not copied; it is cached again once
+            // the append lands (a refused append costs the next query a
+            // catch-up from the stored snapshot).
+            self.forget_cached_state();
+            let mut projections = Arc::unwrap_or_clone(current.projections);
             let mut max_instant = current.max_instant;
             let mut ordered: Vec<&(u64, Event)> =
                 new.iter().filter(|(_, e)| !e.kind().is_key()).collect();
@@ -57,46 +68,58 @@ impl Ledger {
                 projections.apply(*seq, event);
                 max_instant = max_instant.max(event.effective.instant_micros());
             }
+            let first_new = new.first().map_or(u64::MAX, |(seq, _)| *seq);
+            added = projections
+                .anomalies()
+                .into_iter()
+                .filter(|a| a.seq >= first_new)
+                .collect();
             Validated {
                 projections,
                 max_instant,
-                revisions: current.revisions,
+                revisions: Arc::unwrap_or_clone(current.revisions),
             }
         } else {
+            let before = current.anomalies();
             let mut events = Vec::with_capacity(current.head.size as usize + new.len());
             for stored in self.events(0..current.head.size) {
                 let stored = stored?;
                 events.push((stored.entry.header.seq, stored.event));
             }
-            events.extend(new.iter().cloned());
+            events.extend(new);
             let replayed = replay(events, None);
+            let mut known = count(before);
+            added = replayed
+                .projections
+                .anomalies()
+                .into_iter()
+                .filter(
+                    |anomaly| match known.get_mut(&(anomaly.seq, anomaly.kind)) {
+                        Some(n) if *n > 0 => {
+                            *n -= 1;
+                            false
+                        }
+                        _ => true,
+                    },
+                )
+                .collect();
             Validated {
                 projections: replayed.projections,
                 max_instant: replayed.max_instant,
                 revisions: replayed.revisions,
             }
         };
-        let after = validated.projections.anomalies();
-        let mut known = count(before);
-        let mut added = Vec::new();
-        for anomaly in after {
-            let key = (anomaly.seq, anomaly.kind);
-            match known.get_mut(&key) {
-                Some(n) if *n > 0 => *n -= 1,
-                _ => added.push(anomaly),
-            }
-        }
         match added.into_iter().min_by_key(|a| a.seq) {
             None => Ok(validated),
-            Some(first) => Err(self.conflict(new, first)),
+            Some(first) => Err(self.conflict(&ids, first)),
         }
     }
 
     /// The error for the first anomaly the new events would cause.
-    fn conflict(&self, new: &[(u64, Event)], anomaly: Anomaly) -> AppendError {
+    fn conflict(&self, new: &[(u64, Option<EventId>)], anomaly: Anomaly) -> AppendError {
         let id_at = |seq: u64| -> Option<EventId> {
             match new.iter().find(|(s, _)| *s == seq) {
-                Some((_, event)) => event.id.clone(),
+                Some((_, id)) => id.clone(),
                 None => self
                     .get(seq)
                     .ok()
@@ -104,7 +127,7 @@ impl Ledger {
                     .and_then(|stored| stored.event.id),
             }
         };
-        let offender = new.first().and_then(|(_, e)| e.id.clone());
+        let offender = new.first().and_then(|(_, id)| id.clone());
         let is_new = new.iter().any(|(s, _)| *s == anomaly.seq);
         let subject = id_at(anomaly.seq)
             .map(|id| id.to_string())

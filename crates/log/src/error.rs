@@ -267,7 +267,7 @@ pub(crate) fn show_key(key: &[u8]) -> String {
     key.escape_ascii().to_string()
 }
 
-/// Writing derived data (see [`crate::Log::derived_put`]) failed.
+/// Reading or writing derived data (see [`crate::Log::put_derived_file`]) failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DerivedError {
@@ -278,5 +278,19 @@ pub enum DerivedError {
         path: PathBuf,
         /// The underlying error.
         source: sled::Error,
+    },
+    /// A derived file could not be read or written.
+    #[error("cannot use derived file {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Derived file names are lowercase letters, digits and `-`.
+    #[error("{name:?} is not a valid name for a derived file")]
+    Name {
+        /// The name given.
+        name: String,
     },
 }

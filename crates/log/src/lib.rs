@@ -49,10 +49,13 @@ mod derived;
 mod diagnose;
 mod entry;
 mod error;
+mod hashing;
 mod header;
 mod layout;
 pub mod merkle;
+mod node_check;
 mod nodes;
+mod open;
 mod read;
 mod store;
 #[doc(hidden)]

@@ -1,7 +1,8 @@
 //! The Merkle tree on disk: the nodes stored with the entries (levels 6
 //! and up), the nodes computed from one chunk (levels 0 to 5), roots and
-//! proofs in O(log n) reads, the upgrade of logs written by other builds,
-//! and the check of the stored nodes during verification.
+//! proofs in O(log n) reads and the upgrade of logs written by other
+//! builds. The check of the stored nodes during verification is in
+//! `node_check.rs`.
 //!
 //! # Stored nodes and computed nodes
 //!
@@ -45,21 +46,18 @@
 //! and nodes as they are for [`Log::verify`] to report. The layout version
 //! does not change: a reader computes what is not stored.
 
-use std::ops::Bound;
-
 use crate::chunk::frames;
 use crate::entry::{Appended, Head, entry_hash, entry_hasher};
-use crate::error::{AppendError, ReadError, show_key};
+use crate::error::{AppendError, ReadError};
 use crate::layout::{
-    CHUNK_LEN, CHUNK_PREFIX, MIN_STORED_LEVEL, NODE_KEY_LEN, NODE_PREFIX, chunk_key, chunk_of,
-    node_key, parse_chunk_key, parse_node_key, slot_of,
+    CHUNK_LEN, CHUNK_PREFIX, MIN_STORED_LEVEL, NODE_KEY_LEN, chunk_key, chunk_of, node_key,
+    parse_chunk_key, parse_node_key, slot_of,
 };
 use crate::merkle::{
     Blake3Hasher, Frontier, MerkleHasher, check_consistency_sizes, consistency_path, decomposition,
     inclusion_path, root, split_point,
 };
 use crate::store::Log;
-use crate::verify::Damage;
 use crate::{Hash, ProofError, ZERO_HASH};
 
 #[cfg(test)]
@@ -71,12 +69,12 @@ thread_local! {
 }
 
 /// The leaf hash of an entry hash, in docket's (BLAKE3) mode.
-fn leaf(entry_hash: &Hash) -> Hash {
+pub(crate) fn leaf(entry_hash: &Hash) -> Hash {
     Blake3Hasher.leaf(entry_hash)
 }
 
 /// Whether node `(level, _)` is stored (rather than computed).
-fn is_stored(level: u8) -> bool {
+pub(crate) fn is_stored(level: u8) -> bool {
     level >= MIN_STORED_LEVEL
 }
 
@@ -476,182 +474,4 @@ fn rebuilt_nodes(db: &sled::Db, head: &Head) -> Result<Option<Vec<NodeRecord>>, 
         return Ok(None);
     }
     Ok(Some(nodes))
-}
-
-/// Checks the stored nodes against the entries as verification hashes
-/// them: every node is recomputed once from the leaves (O(n) hashing in
-/// all; the nodes below level 6 on the way to each chunk root) and each one
-/// of level ≥ 6 is compared with the stored value, which is read by walking
-/// that level's keys in order (no random reads).
-pub(crate) struct NodeCheck<'a> {
-    db: &'a sled::Db,
-    frontier: Frontier,
-    /// One cursor per stored level (index 0 is level 6), opened when the
-    /// first node of that level completes.
-    levels: Vec<sled::Iter>,
-    problem: Option<Damage>,
-}
-
-fn node_damage(level: u8, index: u64, reason: impl Into<String>) -> Option<Damage> {
-    Some(Damage::MerkleNode {
-        level,
-        index,
-        reason: reason.into(),
-    })
-}
-
-/// The damage for a node record that should not exist.
-fn stray(key: &[u8]) -> Damage {
-    match parse_node_key(key) {
-        Some((level, index)) if !is_stored(level) => Damage::MerkleNode {
-            level,
-            index,
-            reason: format!(
-                "is stored although nodes below level {MIN_STORED_LEVEL} are computed from \
-                 the entries, never stored"
-            ),
-        },
-        Some((level, index)) => Damage::MerkleNode {
-            level,
-            index,
-            reason: "is stored although the ledger has no such entries".to_owned(),
-        },
-        None => Damage::MerkleNode {
-            level: key.get(1).copied().unwrap_or(0),
-            index: 0,
-            reason: format!("has a malformed key \"{}\"", show_key(key)),
-        },
-    }
-}
-
-impl<'a> NodeCheck<'a> {
-    pub fn new(db: &'a sled::Db) -> NodeCheck<'a> {
-        NodeCheck {
-            db,
-            frontier: Frontier::empty(),
-            levels: Vec::new(),
-            problem: None,
-        }
-    }
-
-    /// Takes the next entry's hash; checks the stored nodes it completes.
-    /// After the first problem, does nothing.
-    pub fn push(&mut self, entry_hash: &Hash) {
-        if self.problem.is_some() {
-            return;
-        }
-        let NodeCheck {
-            db,
-            frontier,
-            levels,
-            problem,
-        } = self;
-        frontier.push(&Blake3Hasher, leaf(entry_hash), |level, index, hash| {
-            if is_stored(level) && problem.is_none() {
-                *problem = check_node(db, levels, level, index, hash);
-            }
-        });
-    }
-
-    /// The first problem found, or else the first node record that should
-    /// not exist: one stored beyond the entries pushed, one of a level
-    /// below 6, or one with a malformed key.
-    pub fn finish(mut self) -> Option<Damage> {
-        if let Some(problem) = self.problem.take() {
-            return Some(problem);
-        }
-        for cursor in &mut self.levels {
-            match cursor.next() {
-                None => {}
-                Some(Ok((key, _))) => return Some(stray(&key)),
-                Some(Err(e)) => return node_damage(0, 0, format!("cannot be read: {e}")),
-            }
-        }
-        // Any key below level 6.
-        if let Some(found) = self.first_in((
-            Bound::Included(vec![NODE_PREFIX]),
-            Bound::Excluded(vec![NODE_PREFIX, MIN_STORED_LEVEL]),
-        )) {
-            return Some(found);
-        }
-        // Malformed keys in the gaps around each stored level's range of
-        // valid keys, then the keys of levels no node of which is complete.
-        let top = u8::try_from(self.levels.len())
-            .ok()
-            .and_then(|n| n.checked_add(MIN_STORED_LEVEL))
-            .unwrap_or(u8::MAX);
-        for level in MIN_STORED_LEVEL..top {
-            let before = (
-                Bound::Included(vec![NODE_PREFIX, level]),
-                Bound::Excluded(node_key(level, 0).to_vec()),
-            );
-            let after = (
-                Bound::Excluded(node_key(level, u64::MAX).to_vec()),
-                Bound::Excluded(vec![NODE_PREFIX, level + 1]),
-            );
-            for gap in [before, after] {
-                if let Some(found) = self.first_in(gap) {
-                    return Some(found);
-                }
-            }
-        }
-        self.first_in((
-            Bound::Included(vec![NODE_PREFIX, top]),
-            Bound::Excluded(vec![NODE_PREFIX + 1]),
-        ))
-    }
-
-    /// The damage for the first key in `range`, if any.
-    fn first_in(&self, range: (Bound<Vec<u8>>, Bound<Vec<u8>>)) -> Option<Damage> {
-        match self.db.range::<Vec<u8>, _>(range).next() {
-            None => None,
-            Some(Ok((key, _))) => Some(stray(&key)),
-            Some(Err(e)) => node_damage(0, 0, format!("cannot be read: {e}")),
-        }
-    }
-}
-
-/// Compares the recomputed node `(level, index)` (level ≥ 6) with the next
-/// stored key of its level.
-fn check_node(
-    db: &sled::Db,
-    levels: &mut Vec<sled::Iter>,
-    level: u8,
-    index: u64,
-    hash: &Hash,
-) -> Option<Damage> {
-    let slot = usize::from(level.checked_sub(MIN_STORED_LEVEL)?);
-    while levels.len() <= slot {
-        let l = u8::try_from(levels.len())
-            .ok()
-            .and_then(|n| n.checked_add(MIN_STORED_LEVEL))
-            .unwrap_or(u8::MAX);
-        levels.push(db.range(node_key(l, 0)..=node_key(l, u64::MAX)));
-    }
-    let cursor = levels.get_mut(slot)?;
-    match cursor.next() {
-        None => node_damage(level, index, "is missing"),
-        Some(Err(e)) => node_damage(level, index, format!("cannot be read: {e}")),
-        Some(Ok((key, value))) => match parse_node_key(&key) {
-            Some((l, i)) if l == level && i == index => {
-                if value.len() != 32 {
-                    node_damage(
-                        level,
-                        index,
-                        format!("is malformed ({} bytes instead of 32)", value.len()),
-                    )
-                } else if value[..] != hash[..] {
-                    node_damage(level, index, "does not match the entries")
-                } else {
-                    None
-                }
-            }
-            Some((l, i)) if l == level && i > index => node_damage(level, index, "is missing"),
-            _ => node_damage(
-                level,
-                index,
-                format!("is preceded by an unexpected record \"{}\"", show_key(&key)),
-            ),
-        },
-    }
 }

@@ -6,7 +6,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::chunk::frames;
 use crate::entry::{Appended, Entry, Head, NewEntry, entry_hash};
@@ -17,6 +17,7 @@ use crate::layout::{
     encode_head, index_key, marker_value, parse_marker, slot_of,
 };
 use crate::nodes::upgrade;
+use crate::open::{DERIVED_TREE, drop_legacy_derived, open_sled};
 
 /// An open docket log.
 ///
@@ -27,6 +28,11 @@ use crate::nodes::upgrade;
 pub struct Log {
     path: PathBuf,
     db: sled::Db,
+    /// Derived data, in a tree of its own: sled keeps a key's value in the
+    /// same page as its neighbours, and a snapshot of a hundred megabytes
+    /// beside the head record made every open and every append read or
+    /// rewrite it.
+    derived: sled::Tree,
     /// Serialises writers (and verification against writers).
     writer: Mutex<()>,
     /// The head of the last committed append, cached.
@@ -47,50 +53,6 @@ pub(crate) fn now_micros() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
         Err(e) => i64::try_from(e.duration().as_micros()).map_or(i64::MIN, |m| -m),
-    }
-}
-
-/// Whether another handle holds sled's exclusive lock on the database at
-/// `path`: used to explain a failed open.
-fn lock_is_held(path: &Path) -> bool {
-    let Ok(file) = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path.join("db"))
-    else {
-        return false;
-    };
-    // On success the probe holds the lock until `file` is dropped below.
-    matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock))
-}
-
-/// How long an opener waits for sled's lock before reporting the log in
-/// use: sled's background threads release the lock of a just-dropped
-/// handle a few milliseconds after the drop, so an immediate reopen in the
-/// same process would otherwise fail spuriously.
-const LOCK_WAIT: Duration = Duration::from_millis(1_000);
-
-fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(5);
-    loop {
-        let source = match sled::Config::new().path(path).open() {
-            Ok(db) => return Ok(db),
-            Err(source) => source,
-        };
-        if !lock_is_held(path) {
-            return Err(OpenError::Storage {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-        if started.elapsed() >= LOCK_WAIT {
-            return Err(OpenError::InUse {
-                path: path.to_path_buf(),
-            });
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(200));
     }
 }
 
@@ -185,10 +147,12 @@ impl Log {
         batch.insert(MARKER_KEY, &marker_value()[..]);
         batch.insert(HEAD_KEY, &encode_head(&Head::EMPTY)[..]);
         db.apply_batch(batch).map_err(storage)?;
+        let derived = db.open_tree(DERIVED_TREE).map_err(storage)?;
         db.flush().map_err(storage)?;
         Ok(Log {
             path: path.to_path_buf(),
             db,
+            derived,
             writer: Mutex::new(()),
             head: Mutex::new(Head::EMPTY),
         })
@@ -263,9 +227,12 @@ impl Log {
             })?;
         // Nodes below level 6 go; a log without nodes gets them now.
         upgrade(&db, &head).map_err(storage)?;
+        drop_legacy_derived(&db).map_err(storage)?;
+        let derived = db.open_tree(DERIVED_TREE).map_err(storage)?;
         Ok(Log {
             path: path.to_path_buf(),
             db,
+            derived,
             writer: Mutex::new(()),
             head: Mutex::new(head),
         })
@@ -410,6 +377,10 @@ impl Log {
 
     pub(crate) fn db(&self) -> &sled::Db {
         &self.db
+    }
+
+    pub(crate) fn derived_tree(&self) -> &sled::Tree {
+        &self.derived
     }
 
     fn full(&self) -> AppendError {

@@ -15,22 +15,26 @@
 //! 5. it sits where its seq belongs: chunk `seq / 64`, position `seq % 64`.
 //!
 //! Each chunk is first split and hashed on its own, without knowledge of
-//! the chain ([`hash_chunk`]); only the comparisons are sequential. Hashing
-//! chunks in parallel is therefore a local change. The loop allocates
-//! nothing per entry: a reused frame buffer and one reset hasher.
+//! the chain (every entry carries its predecessor's hash), on worker
+//! threads (`hashing.rs`); only the comparisons above are sequential, on
+//! the calling thread, in key order. The result is therefore the same
+//! whatever the number of workers (the tests compare 0 to 3). Nothing is
+//! copied or allocated per entry: entries are hashed in place in sled's
+//! buffer of the chunk.
 //!
 //! After the last chunk the walk's result (count, last hash, last time) is
 //! compared with the stored head record.
 //!
-//! The stored Merkle nodes are checked along the way (`nodes.rs`): each
-//! accepted entry's leaf hash is pushed onto a frontier, every perfect
-//! subtree it completes is recomputed (O(n) node hashes in all, the root of
-//! each full chunk included) and those of level ≥ 6, the only ones stored,
-//! are compared with the stored nodes, read by walking each level's keys in
-//! order (about one key per 32 entries). A record of a level below 6 is
-//! damage too. A bad node is reported as [`Damage::MerkleNode`] only if the
-//! chain and the head record are intact: damage to the entries themselves
-//! is named first.
+//! The stored Merkle nodes are checked along the way (`node_check.rs`):
+//! each accepted entry's leaf hash is pushed onto a frontier, every perfect
+//! subtree it completes is recomputed (O(n) node hashes in all) and those
+//! of level ≥ 6, the only ones stored, are compared with the stored nodes,
+//! read by walking each level's keys in order (about one key per 32
+//! entries). The root of a full chunk (63 of the 64 node hashes per
+//! chunk) is computed by the worker that hashed the chunk, and pushed as
+//! one subtree. A record of a level below 6 is damage too. A bad node is
+//! reported as [`Damage::MerkleNode`] only if the chain and the head record
+//! are intact: damage to the entries themselves is named first.
 //!
 //! A symptom says where the walk stopped, not necessarily what was
 //! damaged: an altered entry `k` typically shows up as a broken link into
@@ -40,12 +44,11 @@
 
 use std::fmt;
 
-use crate::chunk::{Frame, frames};
 use crate::diagnose::{Ctx, Loc, Symptom};
-use crate::entry::{Head, entry_hasher};
-use crate::header::EntryError;
-use crate::layout::{CHUNK_PREFIX, HEAD_KEY, chunk_of, decode_head, parse_chunk_key, slot_of};
-use crate::nodes::NodeCheck;
+use crate::entry::Head;
+use crate::hashing::{HashedChunk, default_workers, walk_chunks};
+use crate::layout::{CHUNK_LEN, HEAD_KEY, chunk_of, decode_head, slot_of};
+use crate::node_check::NodeCheck;
 use crate::store::Log;
 use crate::{Hash, ZERO_HASH, hex};
 
@@ -269,27 +272,6 @@ impl VerifyReport {
     }
 }
 
-/// Splits a chunk into entries and hashes each one. Pure: it knows nothing
-/// of the chain. Returns the offset and error of the first undecodable
-/// position, if any; `out` holds the entries before it.
-pub(crate) fn hash_chunk(
-    chunk: &[u8],
-    hasher: &mut blake3::Hasher,
-    out: &mut Vec<(Frame, Hash)>,
-) -> Option<(usize, EntryError)> {
-    for frame in frames(chunk) {
-        match frame {
-            Ok(frame) => {
-                hasher.reset();
-                hasher.update(frame.bytes(chunk));
-                out.push((frame, *hasher.finalize().as_bytes()));
-            }
-            Err(failure) => return Some(failure),
-        }
-    }
-    None
-}
-
 /// State of the walk: everything before `seq` passed.
 struct Walk {
     seq: u64,
@@ -307,6 +289,41 @@ impl Log {
     /// the read methods, but an append from it would wait forever: appends
     /// wait while verification runs.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> VerifyReport {
+        self.verify_with(progress, &|_, _| (), &mut |_, &()| {})
+    }
+
+    /// [`Log::verify`], which also hands every payload to the caller in
+    /// the same read of the log, so that a caller who checks payloads
+    /// (the ledger decodes them) need not read the log a second time.
+    ///
+    /// `inspect` runs on worker threads, in no particular order, on every
+    /// entry that frames, with the seq field of its header and its payload
+    /// bytes, before the entry's place in the chain has been checked; it
+    /// must not panic. `accept` then receives, on the calling thread and in
+    /// seq order, the seq and the result of `inspect` of every entry that
+    /// passed the chain checks (those counted in
+    /// [`VerifyReport::entries_checked`]), just before the progress call
+    /// of its chunk; the results are dropped afterwards, on the thread
+    /// that made them, and those of entries past the first damage unseen.
+    /// The log still never interprets a payload: what `inspect` does with
+    /// the bytes is the caller's business.
+    pub fn verify_with<T: Send>(
+        &self,
+        progress: &mut dyn FnMut(u64, u64),
+        inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
+        accept: &mut dyn FnMut(u64, &T),
+    ) -> VerifyReport {
+        self.verify_on(default_workers(), progress, inspect, accept)
+    }
+
+    /// [`Log::verify_with`] on `workers` threads (0: all on this one).
+    pub(crate) fn verify_on<T: Send>(
+        &self,
+        workers: usize,
+        progress: &mut dyn FnMut(u64, u64),
+        inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
+        accept: &mut dyn FnMut(u64, &T),
+    ) -> VerifyReport {
         let writer = self.writer();
         let cached = self.head();
         let (stored_head, head_problem) = match self.db().get(HEAD_KEY) {
@@ -325,7 +342,20 @@ impl Log {
             prev: None,
         };
         let mut nodes = NodeCheck::new(self.db());
-        let symptom = self.walk(&mut walk, &mut nodes, total, progress);
+        progress(0, total);
+        let symptom = walk_chunks(
+            self.db(),
+            workers,
+            total / CHUNK_LEN,
+            inspect,
+            &mut |hashed| {
+                let symptom = walk.chunk(hashed, &mut nodes, accept);
+                if symptom.is_none() {
+                    progress(walk.seq, total);
+                }
+                symptom
+            },
+        );
         let ctx = Ctx {
             db: self.db(),
             head: stored_head,
@@ -350,74 +380,73 @@ impl Log {
             damage,
         }
     }
+}
 
-    /// The fast loop. Returns the first symptom, with `walk` describing
-    /// everything before it.
-    fn walk(
-        &self,
-        walk: &mut Walk,
+impl Walk {
+    /// The in-order checks of one hashed chunk. Returns the first symptom,
+    /// with `self` describing everything before it.
+    fn chunk<T>(
+        &mut self,
+        hashed: &HashedChunk<T>,
         nodes: &mut NodeCheck<'_>,
-        total: u64,
-        progress: &mut dyn FnMut(u64, u64),
+        accept: &mut dyn FnMut(u64, &T),
     ) -> Option<Symptom> {
-        progress(0, total);
-        let mut hasher = entry_hasher();
-        let mut hashed: Vec<(Frame, Hash)> = Vec::with_capacity(crate::CHUNK_LEN as usize);
-        for item in self.db().scan_prefix([CHUNK_PREFIX]) {
-            let (key, value) = match item {
-                Ok(kv) => kv,
-                Err(e) => return Some(Symptom::Storage(e.to_string())),
+        let HashedChunk {
+            chunk,
+            entries,
+            failure,
+            root,
+            inspected,
+        } = hashed;
+        let chunk = *chunk;
+        let first = self.seq;
+        let mut symptom = None;
+        for (slot, ((frame, hash), inspected)) in entries.iter().zip(inspected).enumerate() {
+            let at = Loc {
+                chunk,
+                offset: frame.offset,
+                end: frame.end,
             };
-            let Some(chunk) = parse_chunk_key(&key) else {
-                return Some(Symptom::StrayKey(key.to_vec()));
-            };
-            if value.is_empty() {
-                return Some(Symptom::EmptyChunk(chunk));
-            }
-            hashed.clear();
-            let failure = hash_chunk(&value, &mut hasher, &mut hashed);
-            for (slot, (frame, hash)) in hashed.iter().enumerate() {
-                let at = Loc {
-                    chunk,
-                    offset: frame.offset,
-                    end: frame.end,
-                };
-                let h = &frame.header;
-                if h.seq != walk.seq {
-                    return Some(Symptom::SeqMismatch {
-                        at,
-                        found: h.seq,
-                        prev_field: h.prev_hash,
-                    });
-                }
-                if h.prev_hash != walk.hash {
-                    return Some(Symptom::BrokenLink { at, hash: *hash });
-                }
-                if h.recorded_at < walk.time {
-                    return Some(Symptom::TimeBackwards {
-                        at,
-                        hash: *hash,
-                        time: h.recorded_at,
-                    });
-                }
-                if chunk != chunk_of(walk.seq) || slot != slot_of(walk.seq) {
-                    return Some(Symptom::Misplaced);
-                }
-                nodes.push(hash);
-                walk.seq += 1;
-                walk.hash = *hash;
-                walk.time = h.recorded_at;
-                walk.prev = Some(at);
-            }
-            if let Some((offset, error)) = failure {
-                return Some(Symptom::Unparsable {
-                    chunk,
-                    offset,
-                    error,
+            let h = &frame.header;
+            if h.seq != self.seq {
+                symptom = Some(Symptom::SeqMismatch {
+                    at,
+                    found: h.seq,
+                    prev_field: h.prev_hash,
                 });
+            } else if h.prev_hash != self.hash {
+                symptom = Some(Symptom::BrokenLink { at, hash: *hash });
+            } else if h.recorded_at < self.time {
+                symptom = Some(Symptom::TimeBackwards {
+                    at,
+                    hash: *hash,
+                    time: h.recorded_at,
+                });
+            } else if chunk != chunk_of(self.seq) || slot != slot_of(self.seq) {
+                symptom = Some(Symptom::Misplaced);
             }
-            progress(walk.seq, total);
+            if symptom.is_some() {
+                break;
+            }
+            accept(self.seq, inspected);
+            self.seq += 1;
+            self.hash = *hash;
+            self.time = h.recorded_at;
+            self.prev = Some(at);
         }
-        None
+        // The entries that passed go to the Merkle check, a whole chunk at
+        // once when its root is known; after a symptom the nodes no longer
+        // matter (damage to the entries is named first).
+        if symptom.is_none() {
+            let passed = usize::try_from(self.seq - first).unwrap_or(usize::MAX);
+            nodes.push_chunk(entries.iter().take(passed).map(|(_, h)| h), root.as_ref());
+        }
+        symptom.or_else(|| {
+            failure.clone().map(|(offset, error)| Symptom::Unparsable {
+                chunk,
+                offset,
+                error,
+            })
+        })
     }
 }

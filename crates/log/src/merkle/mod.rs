@@ -318,11 +318,40 @@ impl Frontier {
         &mut self,
         hasher: &H,
         leaf: Hash,
-        mut completed: impl FnMut(u8, u64, &Hash),
+        completed: impl FnMut(u8, u64, &Hash),
     ) {
-        let mut node = leaf;
-        let mut level = 0u8;
-        let mut index = self.size;
+        self.push_subtree(hasher, 0, leaf, completed);
+    }
+
+    /// Appends the `2^level` leaves under a perfect subtree at once, given
+    /// its hash, and reports it and every subtree it completes, as
+    /// [`Frontier::push`] does for a leaf (the subtrees inside it are not
+    /// reported). Verification hashes the subtree of each full chunk in a
+    /// worker thread and pushes only its root here.
+    ///
+    /// The size must be a multiple of `2^level` (`level` < 64), or the
+    /// subtree would not be a node of the tree; otherwise nothing is
+    /// pushed and `false` is returned.
+    pub fn push_subtree<H: MerkleHasher + ?Sized>(
+        &mut self,
+        hasher: &H,
+        level: u8,
+        hash: Hash,
+        mut completed: impl FnMut(u8, u64, &Hash),
+    ) -> bool {
+        let Some(width) = 1u64.checked_shl(u32::from(level)) else {
+            return false;
+        };
+        let Some(size) = self
+            .size
+            .checked_add(width)
+            .filter(|_| self.size.is_multiple_of(width))
+        else {
+            return false;
+        };
+        let mut node = hash;
+        let mut level = level;
+        let mut index = self.size >> level;
         completed(level, index, &node);
         while index & 1 == 1 {
             let Some(left) = self.hashes.pop() else {
@@ -334,7 +363,8 @@ impl Frontier {
             completed(level, index, &node);
         }
         self.hashes.push(node);
-        self.size += 1;
+        self.size = size;
+        true
     }
 
     /// The root of the tree so far.

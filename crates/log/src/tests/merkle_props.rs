@@ -166,6 +166,41 @@ proptest! {
     }
 
     #[test]
+    fn subtrees_push_like_their_leaves(size in 0usize..=400, level in 0u8..=7, seed in any::<u64>()) {
+        // Whole aligned subtrees pushed at once, the rest leaf by leaf, as
+        // verification does with full chunks: same root, same nodes above.
+        let all = leaves(&Blake3Hasher, seed, size);
+        let width = 1usize << level;
+        let (mut by_leaf, mut by_subtree) = (Frontier::empty(), Frontier::empty());
+        let (mut seen, mut expected) = (Vec::new(), Vec::new());
+        for leaf in &all {
+            by_leaf.push(&Blake3Hasher, *leaf, |l, i, h| {
+                if l >= level {
+                    expected.push((l, i, *h));
+                }
+            });
+        }
+        let mut record = |l: u8, i: u64, h: &[u8; 32]| seen.push((l, i, *h));
+        for part in all.chunks(width) {
+            if part.len() == width {
+                let pushed = by_subtree.push_subtree(&Blake3Hasher, level, root(&Blake3Hasher, part), &mut record);
+                prop_assert!(pushed);
+            } else {
+                for leaf in part {
+                    by_subtree.push(&Blake3Hasher, *leaf, |l, i, h| if l >= level { record(l, i, h) });
+                }
+            }
+        }
+        prop_assert_eq!(by_subtree.root(&Blake3Hasher), by_leaf.root(&Blake3Hasher));
+        prop_assert_eq!(by_subtree.size(), size as u64);
+        prop_assert_eq!(seen, expected);
+        if size % width != 0 && level > 0 {
+            let misaligned = by_subtree.push_subtree(&Blake3Hasher, level, [0; 32], |_, _, _| ());
+            prop_assert!(!misaligned);
+        }
+    }
+
+    #[test]
     fn proofs_in_huge_trees_verify(
         size2 in size_strategy(),
         at in any::<Index>(),

@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 
-use super::{new_entry, new_log};
+use super::{new_entry, new_log, verified};
 use crate::merkle::{
     Blake3Hasher, MerkleHasher, ProofError, consistency_proof, inclusion_proof, root,
     verify_consistency, verify_inclusion,
@@ -116,7 +116,7 @@ fn single_appends_match_the_pure_tree() {
     }
     check_node_count(&log);
     check_against_pure(&log, 0..=300);
-    assert!(log.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&log).is_ok());
 }
 
 fn build_in_batches(sizes: &[u64]) -> (tempfile::TempDir, Log) {
@@ -151,7 +151,7 @@ fn batches_and_restore_match_the_pure_tree() {
         testing::raw_nodes(&copy).unwrap(),
         testing::raw_nodes(&log).unwrap()
     );
-    assert!(copy.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&copy).is_ok());
 }
 
 #[test]
@@ -283,7 +283,7 @@ fn open_rebuilds_the_nodes_of_an_old_log() {
     assert_eq!(testing::raw_nodes(&log).unwrap(), before);
     assert_eq!(log.merkle_root(150).unwrap(), root);
     log.append(vec![new_entry(150)]).unwrap();
-    assert!(log.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&log).is_ok());
     // An empty log has nothing to rebuild; a damaged one is left alone
     // (verification names the damaged entry, not the nodes).
     drop(log);
@@ -293,7 +293,7 @@ fn open_rebuilds_the_nodes_of_an_old_log() {
     drop(log);
     let log = Log::open(&path).unwrap();
     assert!(testing::raw_nodes(&log).unwrap().is_empty());
-    let damage = log.verify(&mut |_, _| {}).damage;
+    let damage = verified(&log).damage;
     assert_eq!(damage, Some(Damage::EntryAltered { seq: 40 }));
     assert!(matches!(
         log.append(vec![new_entry(151)]),
@@ -314,9 +314,9 @@ fn node_test_log() -> (tempfile::TempDir, Log) {
 
 fn node_damage(tamper: impl FnOnce(&Log)) -> Damage {
     let (_dir, log) = node_test_log();
-    assert!(log.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&log).is_ok());
     tamper(&log);
-    let d = log.verify(&mut |_, _| {}).damage.unwrap();
+    let d = verified(&log).damage.unwrap();
     assert!(d.to_string().ends_with('.'), "{d}");
     if matches!(d, Damage::MerkleNode { .. }) {
         assert_eq!(d.seq(), None);
@@ -443,7 +443,7 @@ fn verify_checks_the_nodes() {
             }
             assert!(testing::raw_nodes(&log).unwrap().is_empty());
             testing::put_raw(&log, &key(level, index), &[0; 32]).unwrap();
-            let d = log.verify(&mut |_, _| {}).damage;
+            let d = verified(&log).damage;
             assert!(
                 matches!(
                     &d,
@@ -559,7 +559,7 @@ fn open_removes_the_nodes_below_level_6() {
     );
     assert_eq!(low, 1100 + 550 + 275 + 137 + 68 + 34);
     assert!(matches!(
-        log.verify(&mut |_, _| {}).damage,
+        verified(&log).damage,
         Some(Damage::MerkleNode {
             level: 0,
             index: 0,
@@ -575,13 +575,13 @@ fn open_removes_the_nodes_below_level_6() {
     want.insert(0, (junk.to_vec(), Vec::new()));
     assert_eq!(testing::raw_nodes(&log).unwrap(), want);
     testing::remove_raw(&log, &junk).unwrap();
-    assert!(log.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&log).is_ok());
     assert_eq!(log.merkle_root(1100).unwrap(), root);
     check_against_pure(&log, [1, 63, 64, 65, 700, 1024, 1099, 1100]);
     log.append((1100..1250).map(new_entry).collect()).unwrap();
     check_node_count(&log);
     check_against_pure(&log, [1100, 1216, 1249, 1250]);
-    assert!(log.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&log).is_ok());
     // Reopening again changes nothing.
     let before = testing::raw_nodes(&log).unwrap();
     drop(log);
@@ -604,7 +604,7 @@ fn open_removes_the_nodes_below_level_6() {
         drop(log);
         let log = Log::open(&path).unwrap();
         assert_eq!(testing::raw_nodes(&log).unwrap(), stored, "{size} {damage}");
-        let d = log.verify(&mut |_, _| {}).damage;
+        let d = verified(&log).damage;
         if damage {
             assert_eq!(d, Some(Damage::EntryAltered { seq: 500 }));
         } else {
@@ -627,7 +627,7 @@ fn open_of_a_log_without_nodes_and_with_low_nodes() {
     let log = Log::open(&path).unwrap();
     assert_eq!(testing::raw_nodes(&log).unwrap(), stored);
     check_against_pure(&log, [699, 700]);
-    assert!(log.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&log).is_ok());
 }
 
 /// Time of the one-off upgrade on open of a log written by the build that
@@ -684,7 +684,7 @@ fn upgrade_timing() {
         drop(log);
     }
     let log = Log::open(&path).unwrap();
-    assert!(log.verify(&mut |_, _| {}).is_ok());
+    assert!(verified(&log).is_ok());
     println!(
         "{n} entries, {low} nodes below level 6: opens take {opens:.2?} s (the first deletes them)"
     );

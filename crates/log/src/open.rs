@@ -1,0 +1,136 @@
+//! Opening sled for a log: its settings, waiting for a lock a dropped
+//! handle is releasing, and clearing what older builds left.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::error::OpenError;
+
+/// Whether another handle holds sled's exclusive lock on the database at
+/// `path`: used to explain a failed open.
+fn lock_is_held(path: &Path) -> bool {
+    let Ok(file) = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path.join("db"))
+    else {
+        return false;
+    };
+    // On success the probe holds the lock until `file` is dropped below.
+    matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock))
+}
+
+/// How long an opener waits for sled's lock before reporting the log in
+/// use: sled's background threads release the lock of a just-dropped
+/// handle a few milliseconds after the drop, so an immediate reopen in the
+/// same process would otherwise fail spuriously.
+const LOCK_WAIT: Duration = Duration::from_millis(1_000);
+
+/// The sled tree holding derived data (format.md §4.5).
+pub(crate) const DERIVED_TREE: &[u8] = b"derived";
+
+/// Removes derived blobs that older builds kept in the default tree under
+/// `"D"` (they are derived data, rebuilt where they now live).
+pub(crate) fn drop_legacy_derived(db: &sled::Db) -> Result<(), sled::Error> {
+    let mut batch = sled::Batch::default();
+    let mut any = false;
+    for key in db.scan_prefix(b"D").keys() {
+        batch.remove(key?);
+        any = true;
+    }
+    if any {
+        db.apply_batch(batch)?;
+    }
+    Ok(())
+}
+
+/// zstd level for new logs: the fastest, since most of what it saves
+/// (repeated ids, slugs and headers) it finds at any level.
+const COMPRESSION_LEVEL: i32 = 1;
+
+/// Whether the sled database at `path` was created with compression. sled
+/// refuses to open a database with another setting than the one it was
+/// created with, and records that setting in its `conf` file; a log
+/// written before compression was used opens without it.
+fn uses_compression(path: &Path) -> bool {
+    // The file ends in a binary checksum: search its bytes, not its text.
+    match fs::read(path.join("conf")) {
+        Ok(conf) => conf
+            .split(|&b| b == b'\n')
+            .any(|line| line.trim_ascii() == b"use_compression: true"),
+        // A new database.
+        Err(_) => !path.join("db").exists(),
+    }
+}
+
+pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    let compressed = uses_compression(path);
+    loop {
+        let config = sled::Config::new()
+            .path(path)
+            .use_compression(compressed)
+            .compression_factor(COMPRESSION_LEVEL);
+        let source = match config.open() {
+            Ok(db) => return Ok(db),
+            Err(source) => source,
+        };
+        if !lock_is_held(path) {
+            return Err(OpenError::Storage {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(OpenError::InUse {
+                path: path.to_path_buf(),
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Log;
+    use crate::entry::{Head, NewEntry};
+    use crate::layout::{HEAD_KEY, MARKER_KEY, encode_head, marker_value};
+
+    /// A log as builds before compression and the `derived` tree made it:
+    /// an uncompressed database, with a derived blob in the default tree.
+    #[test]
+    fn logs_of_older_builds_open_and_grow() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old");
+        {
+            let db = sled::Config::new()
+                .path(&path)
+                .use_compression(false)
+                .open()
+                .unwrap();
+            db.insert(MARKER_KEY, &marker_value()[..]).unwrap();
+            db.insert(HEAD_KEY, &encode_head(&Head::EMPTY)[..]).unwrap();
+            db.insert(b"Dsnapshot", &b"an old snapshot"[..]).unwrap();
+            db.flush().unwrap();
+        }
+        assert!(!super::uses_compression(&path));
+        let log = Log::open(&path).unwrap();
+        let entry = NewEntry {
+            payload: b"payload".to_vec(),
+            index_keys: vec![],
+        };
+        log.append(vec![entry]).unwrap();
+        assert!(log.verify(&mut |_, _| {}).is_ok());
+        assert!(log.db().get(b"Dsnapshot").unwrap().is_none());
+        drop(log);
+        assert_eq!(Log::open(&path).unwrap().head().size, 1);
+
+        let new = dir.path().join("new");
+        drop(Log::create(&new).unwrap());
+        assert!(super::uses_compression(&new));
+        assert!(Log::open(&new).is_ok());
+    }
+}
