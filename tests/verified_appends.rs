@@ -18,7 +18,7 @@ const HISTORY: &str = r#"{"id":"reg-acme","kind":"entity.registered","effective"
 
 fn snapshot_of(path: &Path) -> Option<Vec<u8>> {
     let log = docket_log::Log::open(path).unwrap();
-    log.derived_get(b"snapshot").unwrap()
+    log.derived_file("snapshot").unwrap()
 }
 
 #[test]

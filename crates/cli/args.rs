@@ -105,6 +105,11 @@ pub struct VerifyArgs {
     /// Require the checkpoint to be signed by this public key file.
     #[arg(long, value_name = "FILE.pub", requires = "checkpoint")]
     pub key: Option<PathBuf>,
+    /// Check the evidence only (chain, Merkle nodes, payloads, signatures),
+    /// not the derived index and snapshot: no replay, memory that does not
+    /// grow with the ledger.
+    #[arg(long)]
+    pub skip_derived: bool,
 }
 
 /// Flags of `checkpoint`.

@@ -51,6 +51,7 @@ pub struct SizeResult {
 const PHASES: &[&str] = &[
     "import",
     "verify",
+    "verify-evidence",
     "replay",
     "queries",
     "append",

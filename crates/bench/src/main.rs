@@ -155,6 +155,7 @@ fn main() -> Result<()> {
             let metrics = match name.as_str() {
                 "import" => phases::import(&w, &ledger)?,
                 "verify" => phases::verify(&w, &ledger)?,
+                "verify-evidence" => phases::verify_evidence(&w, &ledger)?,
                 "replay" => phases::replay(&w, &ledger)?,
                 "queries" => phases::queries(&w, &ledger)?,
                 "append" => phases::append(&w, &ledger, appends)?,

@@ -117,13 +117,25 @@ pub fn markdown(results: &[SizeResult]) -> String {
         let verify = get(r, "verify_eps");
         let ceiling = get(r, "blake3_all_eps");
         row(
-            "full verify (entries/s)",
+            "full verify, with index and snapshot (entries/s)",
             [
                 rate(verify),
                 rate(get(r, "sqlite_verify_eps")),
                 "".into(),
                 rate(ceiling),
                 format!("{} of ceiling", ratio(verify, ceiling)),
+                "≥ 1 M/s, ≥ 0.70× ceiling".into(),
+            ],
+        );
+        let evidence = get(r, "verify_evidence_eps");
+        row(
+            "verify, evidence only (`--skip-derived`; entries/s)",
+            [
+                rate(evidence),
+                rate(get(r, "sqlite_verify_eps")),
+                "".into(),
+                rate(ceiling),
+                format!("{} of ceiling", ratio(evidence, ceiling)),
                 "≥ 1 M/s, ≥ 0.70× ceiling".into(),
             ],
         );
@@ -247,12 +259,13 @@ pub fn markdown(results: &[SizeResult]) -> String {
             ],
         );
         row(
-            "peak memory: import / verify / replay",
+            "peak memory: import / verify / verify evidence / replay",
             [
                 format!(
-                    "{} / {} / {}",
+                    "{} / {} / {} / {}",
                     mib(get(r, "import_peak")),
                     mib(get(r, "verify_peak")),
+                    mib(get(r, "verify_evidence_peak")),
                     mib(get(r, "replay_peak"))
                 ),
                 mib(get(r, "sqlite_import_peak")),
@@ -273,6 +286,11 @@ const SERIES: &[(&str, &str, &str)] = &[
     ("sqlite_import_eps", "SQLite import (payloads)", "#1f77b4"),
     ("sled_import_eps", "sled raw import (payloads)", "#2ca02c"),
     ("verify_eps", "docket verify", "#9467bd"),
+    (
+        "verify_evidence_eps",
+        "docket verify --skip-derived",
+        "#e377c2",
+    ),
     ("sqlite_verify_eps", "SQLite verify", "#17becf"),
     ("blake3_all_eps", "BLAKE3 ceiling (all cores)", "#7f7f7f"),
     ("replay_eps", "docket full replay", "#8c564b"),

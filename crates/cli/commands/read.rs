@@ -121,10 +121,15 @@ pub fn verify(cli: &Cli, ledger: &Ledger, args: &VerifyArgs) -> anyhow::Result<u
     let key = args.key.as_deref().map(read_public).transpose()?;
     let size = ledger.head().size;
     let bar = progress_bar(size * 2, "checks", size >= 50_000);
-    let report = ledger.verify(&mut |done, total| {
+    let mut show = |done, total| {
         bar.set_length(total);
         bar.set_position(done);
-    });
+    };
+    let report = if args.skip_derived {
+        ledger.verify_evidence(&mut show)
+    } else {
+        ledger.verify(&mut show)
+    };
     bar.finish_and_clear();
     let failure = match (&report.chain.damage, &report.payload_failure) {
         (Some(damage), _) => Some((damage.seq(), damage_kind(damage), damage.to_string())),
@@ -174,6 +179,7 @@ pub fn verify(cli: &Cli, ledger: &Ledger, args: &VerifyArgs) -> anyhow::Result<u
             "entries_checked": report.chain.entries_checked,
             "payloads_checked": report.payloads_checked,
             "snapshot_matches": report.snapshot_matches,
+            "derived_checked": !args.skip_derived,
             "signatures_checked": report.signatures_checked,
             "merkle_root": merkle_root.as_ref().map(hex),
             "checkpoint": checkpoint_report,

@@ -63,16 +63,76 @@ impl Projections {
         all
     }
 
+    /// The anomalies on entries `first` and later, given the events stored
+    /// there: what a validated append dated after everything must not add.
+    /// Costs the anomaly lists and the new events, not a walk of every
+    /// dispute and partnership as [`Projections::anomalies`] does.
+    pub(crate) fn anomalies_since<'a>(
+        &self,
+        first: u64,
+        new: impl IntoIterator<Item = &'a Event>,
+    ) -> Vec<Anomaly> {
+        let mut found: Vec<Anomaly> = self
+            .disputes
+            .anomalies()
+            .iter()
+            .chain(self.holdings.anomalies())
+            .chain(
+                self.relations
+                    .anomalies()
+                    .iter()
+                    .filter(|a| a.kind != Kind::DisputeFiled),
+            )
+            .filter(|a| a.seq >= first)
+            .cloned()
+            .collect();
+        let named: Vec<&Slug> = new
+            .into_iter()
+            .filter_map(|event| match &event.body {
+                Body::DisputeFiled(d) => Some(&d.dispute),
+                Body::PartnershipFormed(p) => Some(&p.partnership),
+                _ => None,
+            })
+            .collect();
+        found.extend(
+            self.unregistered_references_among(Some(&named))
+                .into_iter()
+                .filter(|a| a.seq >= first),
+        );
+        found.sort_by_key(|a| a.seq);
+        found
+    }
+
     /// Parties of disputes and partnerships must be registered before the
     /// filing or forming names them (in replay order: effective, then seq).
     fn unregistered_references(&self) -> Vec<Anomaly> {
+        self.unregistered_references_among(None)
+    }
+
+    /// [`Projections::unregistered_references`] of the disputes and
+    /// partnerships with the given slugs only (`None`: of all).
+    fn unregistered_references_among(&self, only: Option<&[&Slug]>) -> Vec<Anomaly> {
         let registered_before = |slug: &Slug, at: (i64, u64)| {
             self.holdings
                 .get(slug.as_str())
                 .is_some_and(|e| (e.registered.instant_micros(), e.registered_seq) < at)
         };
         let mut found = Vec::new();
-        for dispute in self.disputes.iter() {
+        let disputes: Vec<&docket_disputes::Dispute> = match only {
+            None => self.disputes.iter().collect(),
+            Some(slugs) => slugs
+                .iter()
+                .filter_map(|s| self.disputes.get(s.as_str()))
+                .collect(),
+        };
+        let partnerships: Vec<&docket_relations::Partnership> = match only {
+            None => self.relations.partnerships().collect(),
+            Some(slugs) => slugs
+                .iter()
+                .filter_map(|s| self.relations.partnership(s.as_str()))
+                .collect(),
+        };
+        for dispute in disputes {
             let at = (dispute.filed.instant_micros(), dispute.filed_seq);
             for party in dispute.plaintiffs.iter().chain(&dispute.defendants) {
                 if !registered_before(party, at) {
@@ -87,7 +147,7 @@ impl Projections {
                 }
             }
         }
-        for partnership in self.relations.partnerships() {
+        for partnership in partnerships {
             let at = (partnership.formed.instant_micros(), partnership.formed_seq);
             for party in partnership.parties.iter().chain(&partnership.customer) {
                 if !registered_before(party, at) {

@@ -48,6 +48,16 @@ pub(crate) struct Snapshot {
     revisions: Arc<Vec<Revision>>,
 }
 
+/// The fields a snapshot starts with: enough to tell whether it belongs to
+/// the current head without decoding the projections.
+#[derive(Decode)]
+struct Tie {
+    version: u32,
+    build: String,
+    size: u64,
+    head: Hash,
+}
+
 /// A snapshot held in memory, and whether the stored one is older.
 pub(crate) struct Cached {
     snapshot: Snapshot,
@@ -125,10 +135,15 @@ impl Ledger {
         self.load_stored_snapshot().map(|s| (s, false))
     }
 
+    /// The stored snapshot's encoding, decompressed.
+    fn stored_snapshot_bytes(&self) -> Option<Vec<u8>> {
+        let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
+        decompress(&compressed)
+    }
+
     /// The stored snapshot, if it decodes and was built by this release.
     fn load_stored_snapshot(&self) -> Option<Snapshot> {
-        let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
-        let bytes = decompress(&compressed)?;
+        let bytes = self.stored_snapshot_bytes()?;
         let (snapshot, read): (Snapshot, usize) =
             bincode::decode_from_slice(&bytes, config()).ok()?;
         (read == bytes.len() && snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD)
@@ -178,21 +193,44 @@ impl Ledger {
         fresh: impl FnOnce() -> Result<crate::replay::Replayed, ReadError>,
     ) -> Result<Option<bool>, ReadError> {
         let head = self.head();
-        let tied = |s: &Snapshot| s.size == head.size && s.head == head.hash;
-        let mut candidates: Vec<Snapshot> = self
-            .load_stored_snapshot()
-            .into_iter()
-            .filter(tied)
-            .collect();
-        let cached = self.cached().as_ref().map(|c| c.snapshot.clone());
-        candidates.extend(cached.filter(tied));
-        if candidates.is_empty() {
+        // The stored snapshot is compared as bytes: encoding the fresh state
+        // costs less than decoding the stored one (the encoding is
+        // canonical, so equal bytes mean equal states).
+        let stored = self.stored_snapshot_bytes().filter(|bytes| {
+            bincode::decode_from_slice::<Tie, _>(bytes, config()).is_ok_and(|(tie, _)| {
+                tie.version == SNAPSHOT_VERSION
+                    && tie.build == BUILD
+                    && tie.size == head.size
+                    && tie.head == head.hash
+            })
+        });
+        let cached = self
+            .cached()
+            .as_ref()
+            .map(|c| c.snapshot.clone())
+            .filter(|s| s.size == head.size && s.head == head.hash);
+        if stored.is_none() && cached.is_none() {
             return Ok(None);
         }
         let fresh = fresh()?;
-        Ok(Some(candidates.iter().all(|s| {
-            *s.projections == fresh.projections && *s.revisions == fresh.revisions
-        })))
+        let fresh = Snapshot {
+            version: SNAPSHOT_VERSION,
+            build: BUILD.to_string(),
+            size: head.size,
+            head: head.hash,
+            max_instant: fresh.max_instant,
+            projections: Arc::new(fresh.projections),
+            revisions: Arc::new(fresh.revisions),
+        };
+        let stored_matches = stored.is_none_or(|bytes| {
+            bincode::encode_to_vec(&fresh, config()).is_ok_and(|encoded| encoded == bytes)
+        });
+        let cached_matches = cached.is_none_or(|s| {
+            s.max_instant == fresh.max_instant
+                && s.projections == fresh.projections
+                && s.revisions == fresh.revisions
+        });
+        Ok(Some(stored_matches && cached_matches))
     }
 
     /// The state of everything recorded, through the snapshot. With

@@ -163,3 +163,27 @@ proptest! {
         prop_assert_eq!(exported, again);
     }
 }
+
+#[test]
+fn a_later_filing_naming_an_unregistered_party_is_refused() {
+    let (_dir, ledger) = fresh();
+    ledger
+        .append_json(&entity("acme", "Acme"), &AppendOptions::default())
+        .unwrap();
+    // Dated after everything: validated against the cached state, by the
+    // new entries' anomalies only.
+    let filing = r#"{"id":"suit","kind":"dispute.filed","effective":"2021-01-01","dispute":"acme-v-nobody","title":"Acme v. Nobody","forum":{"court":"ded"},"nature":"patent","plaintiffs":["acme"],"defendants":["nobody"]}"#;
+    let error = ledger
+        .append_json(filing, &AppendOptions::default())
+        .unwrap_err();
+    assert!(error.to_string().contains("nobody"), "{error}");
+    assert_eq!(ledger.head().size, 1);
+    // Registered first, the same filing fits.
+    ledger
+        .append_json(&entity("nobody", "Nobody"), &AppendOptions::default())
+        .unwrap();
+    ledger
+        .append_json(filing, &AppendOptions::default())
+        .unwrap();
+    assert_eq!(ledger.head().size, 3);
+}

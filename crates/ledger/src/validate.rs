@@ -69,11 +69,7 @@ impl Ledger {
                 max_instant = max_instant.max(event.effective.instant_micros());
             }
             let first_new = new.first().map_or(u64::MAX, |(seq, _)| *seq);
-            added = projections
-                .anomalies()
-                .into_iter()
-                .filter(|a| a.seq >= first_new)
-                .collect();
+            added = projections.anomalies_since(first_new, new.iter().map(|(_, e)| e));
             Validated {
                 projections,
                 max_instant,
@@ -81,11 +77,7 @@ impl Ledger {
             }
         } else {
             let before = current.anomalies();
-            let mut events = Vec::with_capacity(current.head.size as usize + new.len());
-            for stored in self.events(0..current.head.size) {
-                let stored = stored?;
-                events.push((stored.entry.header.seq, stored.event));
-            }
+            let mut events = self.decode_range(0..current.head.size)?;
             events.extend(new);
             let replayed = replay(events, None);
             let mut known = count(before);

@@ -86,8 +86,10 @@ fn decode(seq: u64, payload: &[u8]) -> Result<Decoded, String> {
 #[derive(Default)]
 struct PayloadWalk {
     keys: KeyState,
-    /// Every entry's event, for the replay the snapshot is compared with.
+    /// Every entry's event, for the replay the snapshot is compared with
+    /// (kept only if `keep_events`).
     events: Vec<(u64, Event)>,
+    keep_events: bool,
     payload_failure: Option<(u64, String)>,
     payloads_checked: u64,
     signatures_checked: u64,
@@ -134,7 +136,9 @@ impl PayloadWalk {
             self.payload_failure = Some((seq, "stored event has no id".to_string()));
             return;
         }
-        self.events.push((seq, event.clone()));
+        if self.keep_events {
+            self.events.push((seq, event.clone()));
+        }
         self.payloads_checked += 1;
     }
 }
@@ -148,8 +152,28 @@ impl Ledger {
     /// size: the first half is the one pass over the entries, the second
     /// the replay, reported when it is over.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> LedgerVerifyReport {
+        self.verify_checking(progress, true)
+    }
+
+    /// [`Ledger::verify`] of the evidence only: the chain, the Merkle nodes,
+    /// every payload and every signature, but not the derived data (the
+    /// index and the snapshot), which cannot change what the entries say.
+    /// It needs no replay, so it runs at the speed of hashing and decoding,
+    /// in memory that does not grow with the ledger.
+    pub fn verify_evidence(&self, progress: &mut dyn FnMut(u64, u64)) -> LedgerVerifyReport {
+        self.verify_checking(progress, false)
+    }
+
+    fn verify_checking(
+        &self,
+        progress: &mut dyn FnMut(u64, u64),
+        derived: bool,
+    ) -> LedgerVerifyReport {
         let started = Instant::now();
-        let mut walk = PayloadWalk::default();
+        let mut walk = PayloadWalk {
+            keep_events: derived,
+            ..PayloadWalk::default()
+        };
         let chain = self.log.verify_with(
             &mut |done, total| progress(done, total.saturating_mul(2)),
             &decode,
@@ -168,11 +192,11 @@ impl Ledger {
             events,
             ..
         } = walk;
-        if chain.is_ok() && payload_failure.is_none() {
+        if derived && chain.is_ok() && payload_failure.is_none() {
             payload_failure = self.check_ids(&events);
         }
         let mut snapshot_matches = None;
-        if chain.is_ok() && payload_failure.is_none() && signature_failure.is_none() {
+        if derived && chain.is_ok() && payload_failure.is_none() && signature_failure.is_none() {
             match self.snapshot_matches_events(events) {
                 Ok(matches) => snapshot_matches = matches,
                 Err(e) => payload_failure = Some((payloads_checked, e.to_string())),
