@@ -76,7 +76,7 @@ impl Ledger {
     pub fn bundle(&self, dispute: &str, key: &SecretKey) -> Result<Bundle, ProofError> {
         let visible = self.head().size;
         let view = self
-            .dispute(dispute, &TimeQuery::default())?
+            .dispute_in_families(dispute, &TimeQuery::default())?
             .ok_or_else(|| ProofError::Manifest(format!("no dispute {dispute} in the ledger")))?;
         // The dispute's own entries, and those of every entity its
         // projection used (parties, their parents): what a reader needs to

@@ -331,6 +331,28 @@ impl Ledger {
         }))
     }
 
+    /// One dispute with its parties' whole corporate families (the old
+    /// breadth of [`Ledger::dispute`]): what an evidence bundle carries so
+    /// that its reader can place every party in its group.
+    pub(crate) fn dispute_in_families(
+        &self,
+        id: &str,
+        query: &TimeQuery,
+    ) -> Result<Option<DisputeView>, ReadError> {
+        let start = vec![(Family::Dispute, id.to_string())];
+        let (replayed, entries_read) =
+            self.replay_around(query, start, structure_of_those_named)?;
+        let Some(dispute) = replayed.projections.disputes.get(id).cloned() else {
+            return Ok(None);
+        };
+        Ok(Some(DisputeView {
+            dispute,
+            projections: replayed.projections,
+            revisions: replayed.revisions,
+            entries_read,
+        }))
+    }
+
     /// One entity as of `query`, read through the index: its own events,
     /// its corporate family's, and those of the disputes and partnerships
     /// naming it.
