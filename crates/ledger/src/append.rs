@@ -177,14 +177,20 @@ impl Ledger {
                 statuses.push((id, Some(EventStatus::Unchanged { seq })));
                 continue;
             }
+            let mut lookup_failed = None;
             let related = revision_chain(&event, |target| match fresh_by_id.get(target) {
                 Some(&index) => Some(fresh[index].event.clone()),
-                None => self
-                    .get_by_id(target)
-                    .ok()
-                    .flatten()
-                    .map(|stored| stored.event),
+                None => match self.get_by_id(target) {
+                    Ok(found) => found.map(|stored| stored.event),
+                    Err(e) => {
+                        lookup_failed = Some(e);
+                        None
+                    }
+                },
             });
+            if let Some(e) = lookup_failed {
+                return Err(e.into());
+            }
             check_reference(&event, &id, |_| Ok(related.first().map(Event::kind)))?;
             fresh_by_id.insert(id.clone(), fresh.len());
             statuses.push((id.clone(), None));

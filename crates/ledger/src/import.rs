@@ -189,12 +189,22 @@ impl Ledger {
                 }
             })
             .map_err(|e| rejected(line, e))?;
+            let mut lookup_failed = None;
             let related = revision_chain(&event, |target| {
                 match seen.get(&digest16(target.as_str().as_bytes())) {
                     Some(Seen { new: Some(at), .. }) => Some(new_events[*at].1.clone()),
-                    _ => self.get_by_id(target).ok().flatten().map(|s| s.event),
+                    _ => match self.get_by_id(target) {
+                        Ok(found) => found.map(|s| s.event),
+                        Err(e) => {
+                            lookup_failed = Some(e);
+                            None
+                        }
+                    },
                 }
             });
+            if let Some(e) = lookup_failed {
+                return Err(rejected(line, e.into()));
+            }
             let new = stored.is_none().then_some(new_events.len());
             seen.insert(
                 key,
@@ -236,11 +246,17 @@ impl Ledger {
         // written (the signer may be unauthorised, or the ledger may
         // require signatures the caller did not give).
         let mut keys = self.key_state(start_size).map_err(|e| storage(e.into()))?;
+        // Signed before validation, which consumes the events; a refusal
+        // is reported after validation's, as when validation came first.
+        let mut refused_signature = None;
         for ((seq, event), plan) in new_events.iter().zip(&mut plans) {
             let content = std::mem::take(&mut plan.payload);
-            plan.payload = self
-                .sign_and_admit(&mut keys, *seq, event, content, &append_options)
-                .map_err(|error| rejected(plan.line, error))?;
+            match self.sign_and_admit(&mut keys, *seq, event, content, &append_options) {
+                Ok(payload) => plan.payload = payload,
+                Err(error) => {
+                    refused_signature.get_or_insert_with(|| rejected(plan.line, error));
+                }
+            }
         }
 
         let mut validated = None;
@@ -260,6 +276,9 @@ impl Ledger {
                     },
                 }
             })?);
+        }
+        if let Some(refusal) = refused_signature {
+            return Err(refusal);
         }
         // Store in atomic, durable batches. A batch that fails leaves the
         // ones before it in place; importing the file again resumes.
@@ -296,8 +315,9 @@ impl Ledger {
                 committed_size: self.head().size,
             });
         }
-        self.with_index(|index, log| index.flush(log))
-            .map_err(|e| storage(e.into()))?;
+        // Derived data: what cannot be written now stays pending in memory,
+        // and the next open indexes those entries from the log.
+        let _ = self.with_index(|index, log| index.flush(log));
         if let Some(v) = validated
             && self.head().size == start_size + appended
         {

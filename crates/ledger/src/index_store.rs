@@ -8,14 +8,18 @@
 //! instead postings are packed into a fixed number of buckets, rewritten
 //! once per flush:
 //!
-//! | derived name | value |
+//! | derived record | value |
 //! |---|---|
-//! | `ix/meta` | version (u32 LE) ‖ entries covered (u64 LE) ‖ hash of the last covered entry |
-//! | `ix/i` ‖ bucket (u16 BE) | the ids hashing to the bucket: (id hash u64 LE ‖ seq u64 LE)*, sorted |
-//! | `ix/t` ‖ bucket (u16 BE) | the terms hashing to the bucket: (len u16 LE ‖ term ‖ count u32 LE ‖ seq deltas as LEB128)*, sorted by term |
+//! | `ix/meta` | version ‖ entries covered ‖ hash of the last covered entry ‖ which buckets exist |
+//! | `ix/i` ‖ bucket (u16 BE) | the ids hashing to the bucket: (id hash ‖ seq)*, sorted, sealed |
+//! | `ix/t` ‖ bucket (u16 BE) | the terms hashing to the bucket with their seqs, sorted by term, sealed |
 //!
-//! The meta record ties the index to the log: it covers entries
-//! `0..covered` and names the hash of entry `covered - 1`. A flush writes
+//! (bytes in [`crate::index_codec`] and format.md §4.6). The meta record
+//! ties the index to the log: it covers entries `0..covered` and names the
+//! hash of entry `covered - 1`. Each bucket carries a checksum of its name
+//! and content, and the meta record says which buckets exist, so a bucket
+//! damaged, lost or left from another index is noticed and the index
+//! rebuilt, rather than read as "no such id". A flush writes
 //! the buckets it changes and the meta record in one atomic batch, after
 //! the entries are durable, so the index never covers an entry the log
 //! lacks; entries appended after the last flush (a crash in between, or a
@@ -30,12 +34,15 @@ use docket_model::{Event, EventId};
 
 use crate::ReadError;
 use crate::index::{revision_chain, terms_for};
+use crate::index_codec::{
+    BUCKETS, Meta, decode_ids, decode_terms, encode_ids, encode_meta, encode_terms, has,
+    parse_meta, seal, set, unseal,
+};
 
 const META: &[u8] = b"ix/meta";
 const ID_BUCKET: &[u8] = b"ix/i";
 const TERM_BUCKET: &[u8] = b"ix/t";
 const PREFIX: &[u8] = b"ix/";
-const VERSION: u32 = 1;
 /// 4096 buckets: at a million events an id bucket holds ~250 ids (4 KB).
 const BUCKET_SHIFT: u32 = 64 - 12;
 /// Pending postings flushed by an import once it has this many (some
@@ -43,11 +50,14 @@ const BUCKET_SHIFT: u32 = 64 - 12;
 /// a large import quadratic.
 const FLUSH_AFTER: usize = 1 << 23;
 
-/// A derived blob to write (`Some`) or remove (`None`).
+/// A derived record to write (`Some`) or remove (`None`).
 type Change = (Vec<u8>, Option<Vec<u8>>);
 
-/// A term and the seqs indexed under it.
-type Postings = (Vec<u8>, Vec<u64>);
+/// Terms and the seqs indexed under each.
+type TermMap = BTreeMap<Vec<u8>, Vec<u64>>;
+
+/// Terms and their seqs, borrowed, as grouped by bucket.
+type TermRefs<'a> = Vec<(&'a Vec<u8>, &'a Vec<u64>)>;
 
 fn hash64(domain: &[u8], bytes: &[u8]) -> u64 {
     let mut hasher = blake3::Hasher::new();
@@ -60,6 +70,10 @@ fn hash64(domain: &[u8], bytes: &[u8]) -> u64 {
 
 fn id_hash(id: &EventId) -> u64 {
     hash64(b"id\0", id.as_str().as_bytes())
+}
+
+fn term_bucket(term: &[u8]) -> u16 {
+    bucket_of(hash64(b"term\0", term))
 }
 
 fn bucket_of(hash: u64) -> u16 {
@@ -80,15 +94,14 @@ pub(crate) struct IdFindings {
 
 /// The index as loaded by one [`crate::Ledger`]: what is stored, plus the
 /// postings of entries indexed since the last flush.
-#[derive(Default)]
 pub(crate) struct IndexStore {
     loaded: bool,
+    /// What is stored: entries covered, their tie, which buckets exist.
+    stored: Meta,
     /// Entries `0..covered` are indexed (stored or pending).
     covered: u64,
     /// Hash of entry `covered - 1`.
     tie: Hash,
-    /// Whether the stored index is behind `covered`.
-    dirty: bool,
     /// Id hash → seq of the pending ids; a second seq under one hash (a
     /// collision, or a planted duplicate) goes to `pending_repeats`.
     pending_ids: HashMap<u64, u64>,
@@ -97,6 +110,22 @@ pub(crate) struct IndexStore {
     pending_postings: usize,
     /// Decoded stored id buckets: each id lookup would otherwise decode one.
     id_buckets: HashMap<u16, Vec<(u64, u64)>>,
+}
+
+impl Default for IndexStore {
+    fn default() -> Self {
+        IndexStore {
+            loaded: false,
+            stored: Meta::empty(),
+            covered: 0,
+            tie: [0u8; 32],
+            pending_ids: HashMap::new(),
+            pending_repeats: Vec::new(),
+            pending_terms: HashMap::new(),
+            pending_postings: 0,
+            id_buckets: HashMap::new(),
+        }
+    }
 }
 
 impl IndexStore {
@@ -128,45 +157,53 @@ impl IndexStore {
             }
         }
         if caught_up {
-            self.flush(log)?;
+            // Derived data: if it cannot be written now, the postings stay
+            // pending (and are consulted) until a later flush succeeds.
+            let _ = self.flush(log);
         }
         Ok(())
     }
 
+    /// Loads the meta record; an index that is not this history's (or
+    /// not this version's) is cleared for rebuilding. Nothing changes in
+    /// memory unless it succeeds.
     fn load(&mut self, log: &Log) -> Result<(), ReadError> {
-        *self = IndexStore {
-            loaded: true,
-            ..IndexStore::default()
-        };
         let meta = log.derived_get(META)?.and_then(|bytes| parse_meta(&bytes));
-        let tied = match meta {
-            Some((0, _)) => true,
-            Some((covered, tie)) if covered <= log.head().size => {
-                log.get(covered - 1)?.map(|e| e.hash()) == Some(tie)
+        let tied = match &meta {
+            Some(m) if m.covered == 0 => true,
+            Some(m) if m.covered <= log.head().size => {
+                log.get(m.covered - 1)?.map(|e| e.hash()) == Some(m.tie)
             }
             _ => false,
         };
-        match (meta, tied) {
-            (Some((covered, tie)), true) => {
-                self.covered = covered;
-                self.tie = tie;
+        match meta {
+            Some(meta) if tied => {
+                *self = IndexStore {
+                    loaded: true,
+                    covered: meta.covered,
+                    tie: meta.tie,
+                    stored: meta,
+                    ..IndexStore::default()
+                };
                 Ok(())
             }
             _ => self.reset(log),
         }
     }
 
-    /// Forgets the stored index: it is rebuilt from the entries.
+    /// Forgets the stored index: its records are removed and it is rebuilt
+    /// from the entries. Fails (changing nothing in memory) if they cannot
+    /// be removed, since a rebuild must not merge into what is left.
     pub(crate) fn reset(&mut self, log: &Log) -> Result<(), ReadError> {
+        let stale = log.derived_names(PREFIX)?;
+        log.derived_apply(stale.into_iter().map(|name| (name, None)).collect())
+            .map_err(|e| ReadError::Index {
+                message: e.to_string(),
+            })?;
         *self = IndexStore {
             loaded: true,
             ..IndexStore::default()
         };
-        let stale = log.derived_names(PREFIX)?;
-        // Derived data: if it cannot be removed, rebuilding over it still
-        // rewrites every bucket the new index uses, and `ix/meta` last.
-        let _ = log.derived_apply(stale.into_iter().map(|name| (name, None)).collect());
-        self.dirty = true;
         Ok(())
     }
 
@@ -189,11 +226,13 @@ impl IndexStore {
         }
     }
 
-    /// Records that entry `seq` (with hash `hash`) holds the event `id`, indexed
-    /// under `terms`. Entries already covered are skipped: a reader may
-    /// have indexed them while catching up.
+    /// Records that entry `seq` (with hash `hash`) holds the event `id`,
+    /// indexed under `terms`. Entries already covered are skipped (a reader
+    /// may have indexed them while catching up), and so is everything while
+    /// the index is not loaded: the next use indexes those entries from the
+    /// log.
     pub(crate) fn add(&mut self, seq: u64, hash: Hash, id: Option<&EventId>, terms: &[Vec<u8>]) {
-        if seq != self.covered {
+        if !self.loaded || seq != self.covered {
             return;
         }
         if let Some(id) = id {
@@ -220,7 +259,6 @@ impl IndexStore {
         self.pending_postings += 1 + terms.len();
         self.covered = seq + 1;
         self.tie = hash;
-        self.dirty = true;
     }
 
     /// Whether enough is pending that an import should flush now.
@@ -296,16 +334,11 @@ impl IndexStore {
 
     fn stored_id_seqs(&mut self, log: &Log, hash: u64) -> Result<Vec<u64>, ReadError> {
         let bucket = bucket_of(hash);
-        let ids = match self.id_buckets.entry(bucket) {
-            std::collections::hash_map::Entry::Occupied(cached) => cached.into_mut(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                let stored = match log.derived_get(&bucket_name(ID_BUCKET, bucket))? {
-                    Some(bytes) => decode_ids(&bytes).ok_or_else(|| damaged(ID_BUCKET, bucket))?,
-                    None => Vec::new(),
-                };
-                slot.insert(stored)
-            }
-        };
+        if !self.id_buckets.contains_key(&bucket) {
+            let stored = self.load_id_bucket(log, bucket)?;
+            self.id_buckets.insert(bucket, stored);
+        }
+        let ids = self.id_buckets.get(&bucket).map_or(&[][..], Vec::as_slice);
         let first = ids.partition_point(|(h, _)| *h < hash);
         Ok(ids[first..]
             .iter()
@@ -314,89 +347,177 @@ impl IndexStore {
             .collect())
     }
 
+    /// A stored bucket's payload; `None` if it is not stored. A bucket that
+    /// should exist and does not, or exists and should not, or fails its
+    /// checksum, is damage.
+    fn bucket(&self, log: &Log, kind: &[u8], bucket: u16) -> Result<Option<Vec<u8>>, ReadError> {
+        let name = bucket_name(kind, bucket);
+        let bitmap = if kind == ID_BUCKET {
+            &self.stored.ids
+        } else {
+            &self.stored.terms
+        };
+        let damaged = || ReadError::Index {
+            message: format!(
+                "derived index bucket {}{bucket} is damaged",
+                String::from_utf8_lossy(kind)
+            ),
+        };
+        match (log.derived_get(&name)?, has(bitmap, bucket)) {
+            (None, false) => Ok(None),
+            (Some(sealed), true) => unseal(&name, &sealed)
+                .map(|payload| Some(payload.to_vec()))
+                .ok_or_else(damaged),
+            _ => Err(damaged()),
+        }
+    }
+
+    fn load_id_bucket(&self, log: &Log, bucket: u16) -> Result<Vec<(u64, u64)>, ReadError> {
+        match self.bucket(log, ID_BUCKET, bucket)? {
+            Some(payload) => decode_ids(&payload).ok_or_else(|| damaged(ID_BUCKET, bucket)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn load_term_bucket(&self, log: &Log, bucket: u16) -> Result<TermMap, ReadError> {
+        match self.bucket(log, TERM_BUCKET, bucket)? {
+            Some(payload) => decode_terms(&payload).ok_or_else(|| damaged(TERM_BUCKET, bucket)),
+            None => Ok(TermMap::new()),
+        }
+    }
+
     /// Every entry indexed under `term`, in seq order.
     pub(crate) fn postings(&mut self, log: &Log, term: &[u8]) -> Result<Vec<u64>, ReadError> {
-        let bucket = bucket_of(hash64(b"term\0", term));
-        let mut seqs = match log.derived_get(&bucket_name(TERM_BUCKET, bucket))? {
-            Some(bytes) => {
-                let terms = decode_terms(&bytes).ok_or_else(|| damaged(TERM_BUCKET, bucket))?;
-                terms.get(term).cloned().unwrap_or_default()
-            }
-            None => Vec::new(),
-        };
+        let stored = self.load_term_bucket(log, term_bucket(term))?;
+        let mut seqs = stored.get(term).cloned().unwrap_or_default();
         seqs.extend(self.pending_terms.get(term).into_iter().flatten());
         Ok(seqs)
     }
 
-    /// Writes the pending postings and the meta record in one batch. If
-    /// that fails, the index is reloaded from what is stored on next use
-    /// (and the entries since re-indexed), so no posting is lost.
-    pub(crate) fn flush(&mut self, log: &Log) -> Result<(), ReadError> {
-        if !self.dirty {
-            return Ok(());
+    /// Compares the term postings with `expected` (every term and the seqs
+    /// that should be under it, as recomputed from the entries): the first
+    /// difference, as the seq concerned and the term.
+    pub(crate) fn check_terms(
+        &mut self,
+        log: &Log,
+        expected: &HashMap<Vec<u8>, Vec<u64>>,
+    ) -> Result<Option<(u64, String)>, ReadError> {
+        let mut expected_by_bucket: HashMap<u16, TermRefs> = HashMap::new();
+        for (term, seqs) in expected {
+            expected_by_bucket
+                .entry(term_bucket(term))
+                .or_default()
+                .push((term, seqs));
         }
-        let written = self.changes(log).and_then(|changes| {
-            log.derived_apply(changes).map_err(|e| ReadError::Index {
-                message: e.to_string(),
-            })
-        });
-        match written {
-            Ok(()) => {
-                self.dirty = false;
-                Ok(())
+        let mut first: Option<(u64, String)> = None;
+        for bucket in 0..BUCKETS as u16 {
+            let mut listed = self.load_term_bucket(log, bucket)?;
+            for (term, seqs) in &self.pending_terms {
+                if term_bucket(term) == bucket {
+                    listed.entry(term.clone()).or_default().extend(seqs);
+                }
             }
-            Err(e) => {
-                self.loaded = false;
-                Err(e)
+            let mut want: TermMap = TermMap::new();
+            for (term, seqs) in expected_by_bucket.remove(&bucket).unwrap_or_default() {
+                want.insert(term.clone(), seqs.clone());
+            }
+            for term in listed.keys().chain(want.keys()) {
+                let (mut a, mut b) = (
+                    listed.get(term).cloned().unwrap_or_default(),
+                    want.get(term).cloned().unwrap_or_default(),
+                );
+                a.sort_unstable();
+                b.sort_unstable();
+                if a == b {
+                    continue;
+                }
+                let differs = a
+                    .iter()
+                    .filter(|s| b.binary_search(s).is_err())
+                    .chain(b.iter().filter(|s| a.binary_search(s).is_err()))
+                    .min()
+                    .copied()
+                    .unwrap_or(0);
+                if first.as_ref().is_none_or(|(seq, _)| differs < *seq) {
+                    first = Some((differs, String::from_utf8_lossy(term).into_owned()));
+                }
             }
         }
+        Ok(first)
     }
 
-    /// The bucket rewrites that store the pending postings, and the meta
-    /// record; the pending postings move into them.
-    fn changes(&mut self, log: &Log) -> Result<Vec<Change>, ReadError> {
+    /// Writes the pending postings and the meta record in one batch. Only
+    /// once that succeeds do they leave memory: after a failure they are
+    /// still pending, still consulted by lookups, and written by the next
+    /// flush.
+    pub(crate) fn flush(&mut self, log: &Log) -> Result<(), ReadError> {
+        if !self.loaded || (self.covered == self.stored.covered && self.pending_postings == 0) {
+            return Ok(());
+        }
+        let (changes, id_buckets, meta) = self.changes(log)?;
+        log.derived_apply(changes).map_err(|e| ReadError::Index {
+            message: e.to_string(),
+        })?;
+        self.id_buckets.extend(id_buckets);
+        self.stored = meta;
+        self.pending_ids.clear();
+        self.pending_repeats.clear();
+        self.pending_terms.clear();
+        self.pending_postings = 0;
+        Ok(())
+    }
+
+    /// The records that store the pending postings: the rewritten buckets
+    /// and the meta record, with the id buckets as they will then be and
+    /// the meta record's content. Changes nothing.
+    #[allow(clippy::type_complexity)]
+    fn changes(
+        &self,
+        log: &Log,
+    ) -> Result<(Vec<Change>, HashMap<u16, Vec<(u64, u64)>>, Meta), ReadError> {
+        let mut meta = self.stored.clone();
+        meta.covered = self.covered;
+        meta.tie = self.tie;
         let mut changes: Vec<Change> = Vec::new();
-        let mut by_bucket: BTreeMap<u16, Vec<(u64, u64)>> = BTreeMap::new();
-        let repeats = std::mem::take(&mut self.pending_repeats);
-        for (hash, seq) in std::mem::take(&mut self.pending_ids)
-            .into_iter()
-            .chain(repeats)
-        {
-            by_bucket
+        let mut ids_by_bucket: BTreeMap<u16, Vec<(u64, u64)>> = BTreeMap::new();
+        let pending = self.pending_ids.iter().map(|(h, s)| (*h, *s));
+        for (hash, seq) in pending.chain(self.pending_repeats.iter().copied()) {
+            ids_by_bucket
                 .entry(bucket_of(hash))
                 .or_default()
                 .push((hash, seq));
         }
-        for (bucket, new) in by_bucket {
-            // Loads the stored bucket into the cache.
-            self.stored_id_seqs(log, u64::from(bucket) << BUCKET_SHIFT)?;
-            let ids = self.id_buckets.entry(bucket).or_default();
+        let mut id_buckets = HashMap::new();
+        for (bucket, new) in ids_by_bucket {
+            let mut ids = match self.id_buckets.get(&bucket) {
+                Some(cached) => cached.clone(),
+                None => self.load_id_bucket(log, bucket)?,
+            };
             ids.extend(new);
             ids.sort_unstable();
-            changes.push((bucket_name(ID_BUCKET, bucket), Some(encode_ids(ids))));
+            let name = bucket_name(ID_BUCKET, bucket);
+            changes.push((name.clone(), Some(seal(&name, encode_ids(&ids)))));
+            set(&mut meta.ids, bucket);
+            id_buckets.insert(bucket, ids);
         }
-        let mut terms_by_bucket: BTreeMap<u16, Vec<Postings>> = BTreeMap::new();
-        for (term, seqs) in std::mem::take(&mut self.pending_terms) {
-            let bucket = bucket_of(hash64(b"term\0", &term));
+        let mut terms_by_bucket: BTreeMap<u16, TermRefs> = BTreeMap::new();
+        for (term, seqs) in &self.pending_terms {
             terms_by_bucket
-                .entry(bucket)
+                .entry(term_bucket(term))
                 .or_default()
                 .push((term, seqs));
         }
         for (bucket, new) in terms_by_bucket {
-            let name = bucket_name(TERM_BUCKET, bucket);
-            let mut terms = match log.derived_get(&name)? {
-                Some(bytes) => decode_terms(&bytes).ok_or_else(|| damaged(TERM_BUCKET, bucket))?,
-                None => BTreeMap::new(),
-            };
+            let mut terms = self.load_term_bucket(log, bucket)?;
             for (term, seqs) in new {
-                terms.entry(term).or_default().extend(seqs);
+                terms.entry(term.clone()).or_default().extend(seqs);
             }
-            changes.push((name, Some(encode_terms(&terms))));
+            let name = bucket_name(TERM_BUCKET, bucket);
+            changes.push((name.clone(), Some(seal(&name, encode_terms(&terms)))));
+            set(&mut meta.terms, bucket);
         }
-        changes.push((META.to_vec(), Some(encode_meta(self.covered, &self.tie))));
-        self.pending_postings = 0;
-        Ok(changes)
+        changes.push((META.to_vec(), Some(encode_meta(&meta))));
+        Ok((changes, id_buckets, meta))
     }
 }
 
@@ -406,134 +527,5 @@ fn damaged(kind: &[u8], bucket: u16) -> ReadError {
             "derived index bucket {}{bucket} does not decode",
             String::from_utf8_lossy(kind)
         ),
-    }
-}
-
-fn encode_meta(covered: u64, tie: &Hash) -> Vec<u8> {
-    let mut out = Vec::with_capacity(44);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&covered.to_le_bytes());
-    out.extend_from_slice(tie);
-    out
-}
-
-fn parse_meta(bytes: &[u8]) -> Option<(u64, Hash)> {
-    if bytes.len() != 44 || bytes[..4] != VERSION.to_le_bytes() {
-        return None;
-    }
-    let covered = u64::from_le_bytes(bytes[4..12].try_into().ok()?);
-    let tie: Hash = bytes[12..44].try_into().ok()?;
-    Some((covered, tie))
-}
-
-fn encode_ids(ids: &[(u64, u64)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ids.len() * 16);
-    for (hash, seq) in ids {
-        out.extend_from_slice(&hash.to_le_bytes());
-        out.extend_from_slice(&seq.to_le_bytes());
-    }
-    out
-}
-
-fn decode_ids(bytes: &[u8]) -> Option<Vec<(u64, u64)>> {
-    if !bytes.len().is_multiple_of(16) {
-        return None;
-    }
-    bytes
-        .chunks_exact(16)
-        .map(|record| {
-            let hash = u64::from_le_bytes(record[..8].try_into().ok()?);
-            let seq = u64::from_le_bytes(record[8..].try_into().ok()?);
-            Some((hash, seq))
-        })
-        .collect()
-}
-
-fn encode_terms(terms: &BTreeMap<Vec<u8>, Vec<u64>>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (term, seqs) in terms {
-        // Terms are slugs (at most a few hundred bytes); longer ones would
-        // not round-trip, so they are cut rather than corrupting the bucket.
-        let term = &term[..term.len().min(usize::from(u16::MAX))];
-        out.extend_from_slice(&(term.len() as u16).to_le_bytes());
-        out.extend_from_slice(term);
-        out.extend_from_slice(&(seqs.len() as u32).to_le_bytes());
-        let mut previous = 0u64;
-        for &seq in seqs {
-            write_leb128(&mut out, seq.wrapping_sub(previous));
-            previous = seq;
-        }
-    }
-    out
-}
-
-fn decode_terms(mut bytes: &[u8]) -> Option<BTreeMap<Vec<u8>, Vec<u64>>> {
-    let mut terms = BTreeMap::new();
-    while !bytes.is_empty() {
-        let len = usize::from(u16::from_le_bytes(bytes.get(..2)?.try_into().ok()?));
-        let term = bytes.get(2..2 + len)?.to_vec();
-        bytes = &bytes[2 + len..];
-        let count = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-        bytes = &bytes[4..];
-        // Each delta takes at least one byte: a damaged count cannot make
-        // this allocate more than the bucket's size.
-        let mut seqs = Vec::with_capacity(count.min(bytes.len()));
-        let mut previous = 0u64;
-        for _ in 0..count {
-            let (delta, used) = read_leb128(bytes)?;
-            bytes = &bytes[used..];
-            previous = previous.wrapping_add(delta);
-            seqs.push(previous);
-        }
-        terms.insert(term, seqs);
-    }
-    Some(terms)
-}
-
-fn write_leb128(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-fn read_leb128(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &byte) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buckets_round_trip() {
-        let mut terms = BTreeMap::new();
-        terms.insert(b"d:x".to_vec(), vec![0, 1, 300, 70_000, u64::MAX / 3]);
-        terms.insert(b"k:".to_vec(), vec![5]);
-        assert_eq!(decode_terms(&encode_terms(&terms)), Some(terms));
-        let ids = vec![(1, 2), (u64::MAX, 7)];
-        assert_eq!(decode_ids(&encode_ids(&ids)), Some(ids));
-        let tie = [9u8; 32];
-        assert_eq!(parse_meta(&encode_meta(12, &tie)), Some((12, tie)));
-    }
-
-    #[test]
-    fn damaged_buckets_are_refused_not_misread() {
-        let mut terms = BTreeMap::new();
-        terms.insert(b"d:x".to_vec(), vec![1, 2, 3]);
-        let bytes = encode_terms(&terms);
-        for cut in 1..bytes.len() {
-            assert_ne!(decode_terms(&bytes[..cut]), Some(terms.clone()));
-        }
-        assert_eq!(decode_ids(&[0u8; 15]), None);
-        assert_eq!(parse_meta(&[0u8; 43]), None);
     }
 }

@@ -254,6 +254,7 @@ impl crate::Ledger {
             self.with_index(|index, log| index.postings(log, crate::index::KEY_EVENTS_TERM))?;
         seqs.retain(|&seq| seq < upto);
         seqs.sort_unstable();
+        seqs.dedup();
         for seq in seqs {
             let Some(entry) = self.log.get(seq)? else {
                 continue;

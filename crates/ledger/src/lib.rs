@@ -19,6 +19,7 @@ mod entries;
 mod error;
 mod import;
 mod index;
+mod index_codec;
 mod index_store;
 mod input;
 mod keys;

@@ -14,12 +14,14 @@
 //! replay that the snapshot is compared with uses the events this pass
 //! decoded instead of reading the log again.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use docket_log::VerifyReport;
-use docket_model::{Event, Signature};
+use docket_model::{Event, EventId, Signature};
 
 use crate::Ledger;
+use crate::index::{revision_chain, terms_for};
 use crate::keys::{KeyState, signature_is_valid};
 
 /// What a full verification found.
@@ -193,7 +195,7 @@ impl Ledger {
             ..
         } = walk;
         if derived && chain.is_ok() && payload_failure.is_none() {
-            payload_failure = self.check_ids(&events);
+            payload_failure = self.check_index(&events);
         }
         let mut snapshot_matches = None;
         if derived && chain.is_ok() && payload_failure.is_none() && signature_failure.is_none() {
@@ -218,10 +220,11 @@ impl Ledger {
         }
     }
 
-    /// The id index must list every entry under its id, and no two entries
-    /// may hold the same id: the first entry (by seq) for which either
-    /// fails, with the reason. An index that misses an entry is discarded.
-    fn check_ids(&self, events: &[(u64, Event)]) -> Option<(u64, String)> {
+    /// The id index must list every entry under its id, no two entries may
+    /// hold the same id, and the term postings must be what the entries
+    /// call for: the first entry (by seq) for which one fails, with the
+    /// reason. An index that disagrees with the entries is discarded.
+    fn check_index(&self, events: &[(u64, Event)]) -> Option<(u64, String)> {
         let ids = events
             .iter()
             .filter_map(|(seq, event)| Some((*seq, event.id.as_ref()?)));
@@ -250,7 +253,41 @@ impl Ledger {
                 (id_at(earlier) == Some(id))
                     .then(|| (later, format!("id {id} is also held by entry {earlier}")))
             });
-        missing.chain(twice).min_by_key(|(seq, _)| *seq)
+        if let Some(finding) = missing.chain(twice).min_by_key(|(seq, _)| *seq) {
+            return Some(finding);
+        }
+        self.check_terms(events)
+    }
+
+    /// The term postings must be exactly what the entries call for: each
+    /// event's terms are recomputed (revisions through their targets, looked
+    /// up among the events in hand) and compared with the stored index. An
+    /// index that disagrees is discarded.
+    fn check_terms(&self, events: &[(u64, Event)]) -> Option<(u64, String)> {
+        let mut by_id: HashMap<&EventId, &Event> = HashMap::with_capacity(events.len());
+        for (_, event) in events {
+            if let Some(id) = &event.id {
+                by_id.entry(id).or_insert(event);
+            }
+        }
+        let mut expected: HashMap<Vec<u8>, Vec<u64>> = HashMap::new();
+        for (seq, event) in events {
+            let related = revision_chain(event, |id| by_id.get(id).map(|e| (*e).clone()));
+            for term in terms_for(event, &related) {
+                expected.entry(term).or_default().push(*seq);
+            }
+        }
+        match self.with_index(|index, log| index.check_terms(log, &expected)) {
+            Ok(None) => None,
+            Ok(Some((seq, term))) => {
+                let _ = self.discard_index();
+                Some((
+                    seq,
+                    format!("the index of {term} disagrees with the entries here"),
+                ))
+            }
+            Err(e) => Some((0, format!("reading the index: {e}"))),
+        }
     }
 }
 
@@ -348,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_index_fails_verify_once_and_is_rebuilt() {
+    fn a_damaged_index_is_rebuilt_not_trusted() {
         let (dir, ledger) = ledger_of(150);
         ledger.with_index(|_, _| Ok(())).unwrap();
         // Every id bucket emptied, as damage to derived data might.
@@ -358,11 +395,63 @@ mod tests {
         ledger.log.derived_apply(emptied).unwrap();
         drop(ledger);
         let ledger = Ledger::open(&dir.path().join("l")).unwrap();
-        let report = verify(&ledger);
-        let (seq, reason) = report.payload_failure.unwrap();
-        assert_eq!(seq, 0);
+        let id = ledger.get(7).unwrap().unwrap().event.id.unwrap();
+        assert_eq!(
+            ledger.seq_of(&id).unwrap(),
+            Some(7),
+            "found after a rebuild"
+        );
+        assert!(verify(&ledger).is_ok());
+    }
+
+    #[test]
+    fn an_index_that_disagrees_with_the_entries_fails_verify_once() {
+        use crate::index_codec::{
+            decode_ids, decode_terms, encode_ids, encode_terms, seal, unseal,
+        };
+        let (dir, ledger) = ledger_of(150);
+        ledger.with_index(|_, _| Ok(())).unwrap();
+        // Well-formed buckets with a posting left out, as a bug might
+        // write them: one id bucket, then one term bucket.
+        let first = |prefix: &[u8]| ledger.log.derived_names(prefix).unwrap()[0].clone();
+        let ids = first(b"ix/i");
+        let read = |name: &Vec<u8>| {
+            let sealed = ledger.log.derived_get(name).unwrap().unwrap();
+            unseal(name, &sealed).unwrap().to_vec()
+        };
+        let mut id_list = decode_ids(&read(&ids)).unwrap();
+        let dropped_id = id_list.remove(0).1;
+        let write = |name: &Vec<u8>, payload: Vec<u8>| {
+            let sealed = seal(name, payload);
+            ledger
+                .log
+                .derived_apply(vec![(name.clone(), Some(sealed))])
+                .unwrap();
+        };
+        write(&ids, encode_ids(&id_list));
+        drop(ledger);
+        let ledger = Ledger::open(&dir.path().join("l")).unwrap();
+        let (seq, reason) = verify(&ledger).payload_failure.unwrap();
+        assert_eq!(seq, dropped_id);
         assert!(reason.contains("missing from the id index"), "{reason}");
         // Discarded by that verify, rebuilt by the next.
+        assert!(verify(&ledger).is_ok());
+
+        ledger.with_index(|_, _| Ok(())).unwrap();
+        let terms_name = ledger.log.derived_names(b"ix/t").unwrap()[0].clone();
+        let sealed = ledger.log.derived_get(&terms_name).unwrap().unwrap();
+        let mut term_map = decode_terms(unseal(&terms_name, &sealed).unwrap()).unwrap();
+        let (term, seqs) = term_map.iter_mut().next().unwrap();
+        let term = String::from_utf8_lossy(term).into_owned();
+        let dropped_seq = seqs.remove(0);
+        let sealed = seal(&terms_name, encode_terms(&term_map));
+        ledger
+            .log
+            .derived_apply(vec![(terms_name.clone(), Some(sealed))])
+            .unwrap();
+        let (seq, reason) = verify(&ledger).payload_failure.unwrap();
+        assert_eq!(seq, dropped_seq);
+        assert!(reason.contains(&term), "{reason}");
         assert!(verify(&ledger).is_ok());
     }
 }

@@ -1,0 +1,228 @@
+//! The bytes of the index's derived records (format.md §4.6): the meta
+//! record, id buckets and term buckets, each sealed with a checksum.
+
+use std::collections::BTreeMap;
+
+use docket_log::Hash;
+
+/// Bumped when the records change shape; an index of another version is
+/// rebuilt.
+pub(crate) const VERSION: u32 = 2;
+/// Buckets of each kind, and the bytes of their presence bitmaps.
+pub(crate) const BUCKETS: usize = 4096;
+const BITMAP_LEN: usize = BUCKETS / 8;
+const META_LEN: usize = 4 + 8 + 32 + 2 * BITMAP_LEN;
+const CHECK_LEN: usize = 8;
+
+/// What the meta record says: entries covered, the hash of the last one,
+/// and which buckets of each kind exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub covered: u64,
+    pub tie: Hash,
+    /// Bit `b` set: id bucket `b` is stored.
+    pub ids: Vec<u8>,
+    /// Bit `b` set: term bucket `b` is stored.
+    pub terms: Vec<u8>,
+}
+
+impl Meta {
+    /// An index of nothing.
+    pub(crate) fn empty() -> Meta {
+        Meta {
+            covered: 0,
+            tie: [0u8; 32],
+            ids: vec![0u8; BITMAP_LEN],
+            terms: vec![0u8; BITMAP_LEN],
+        }
+    }
+}
+
+/// Whether bit `bucket` of `bitmap` is set.
+pub(crate) fn has(bitmap: &[u8], bucket: u16) -> bool {
+    let b = usize::from(bucket);
+    bitmap
+        .get(b / 8)
+        .is_some_and(|byte| byte & (1 << (b % 8)) != 0)
+}
+
+/// Sets bit `bucket` of `bitmap`.
+pub(crate) fn set(bitmap: &mut [u8], bucket: u16) {
+    let b = usize::from(bucket);
+    if let Some(byte) = bitmap.get_mut(b / 8) {
+        *byte |= 1 << (b % 8);
+    }
+}
+
+/// `payload` followed by the first 8 bytes of `BLAKE3(name ‖ payload)`: a
+/// bucket damaged in place, or stored under another name, is refused.
+pub(crate) fn seal(name: &[u8], payload: Vec<u8>) -> Vec<u8> {
+    let check = checksum(name, &payload);
+    let mut sealed = payload;
+    sealed.extend_from_slice(&check);
+    sealed
+}
+
+/// The payload of a sealed record, if its checksum holds.
+pub(crate) fn unseal<'a>(name: &[u8], sealed: &'a [u8]) -> Option<&'a [u8]> {
+    let split = sealed.len().checked_sub(CHECK_LEN)?;
+    let (payload, check) = sealed.split_at(split);
+    (checksum(name, payload) == check).then_some(payload)
+}
+
+fn checksum(name: &[u8], payload: &[u8]) -> [u8; CHECK_LEN] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(name.len() as u64).to_le_bytes());
+    hasher.update(name);
+    hasher.update(payload);
+    let mut out = [0u8; CHECK_LEN];
+    out.copy_from_slice(&hasher.finalize().as_bytes()[..CHECK_LEN]);
+    out
+}
+
+pub(crate) fn encode_meta(meta: &Meta) -> Vec<u8> {
+    let mut out = Vec::with_capacity(META_LEN);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&meta.covered.to_le_bytes());
+    out.extend_from_slice(&meta.tie);
+    out.extend_from_slice(&meta.ids);
+    out.extend_from_slice(&meta.terms);
+    out
+}
+
+pub(crate) fn parse_meta(bytes: &[u8]) -> Option<Meta> {
+    if bytes.len() != META_LEN || bytes[..4] != VERSION.to_le_bytes() {
+        return None;
+    }
+    let covered = u64::from_le_bytes(bytes[4..12].try_into().ok()?);
+    let tie: Hash = bytes[12..44].try_into().ok()?;
+    Some(Meta {
+        covered,
+        tie,
+        ids: bytes[44..44 + BITMAP_LEN].to_vec(),
+        terms: bytes[44 + BITMAP_LEN..].to_vec(),
+    })
+}
+
+pub(crate) fn encode_ids(ids: &[(u64, u64)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ids.len() * 16);
+    for (hash, seq) in ids {
+        out.extend_from_slice(&hash.to_le_bytes());
+        out.extend_from_slice(&seq.to_le_bytes());
+    }
+    out
+}
+
+pub(crate) fn decode_ids(bytes: &[u8]) -> Option<Vec<(u64, u64)>> {
+    if !bytes.len().is_multiple_of(16) {
+        return None;
+    }
+    bytes
+        .chunks_exact(16)
+        .map(|record| {
+            let hash = u64::from_le_bytes(record[..8].try_into().ok()?);
+            let seq = u64::from_le_bytes(record[8..].try_into().ok()?);
+            Some((hash, seq))
+        })
+        .collect()
+}
+
+pub(crate) fn encode_terms(terms: &BTreeMap<Vec<u8>, Vec<u64>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (term, seqs) in terms {
+        // Terms are slugs (at most a few hundred bytes); longer ones would
+        // not round-trip, so they are cut rather than corrupting the bucket.
+        let term = &term[..term.len().min(usize::from(u16::MAX))];
+        out.extend_from_slice(&(term.len() as u16).to_le_bytes());
+        out.extend_from_slice(term);
+        out.extend_from_slice(&(seqs.len() as u32).to_le_bytes());
+        let mut previous = 0u64;
+        for &seq in seqs {
+            write_leb128(&mut out, seq.wrapping_sub(previous));
+            previous = seq;
+        }
+    }
+    out
+}
+
+pub(crate) fn decode_terms(mut bytes: &[u8]) -> Option<BTreeMap<Vec<u8>, Vec<u64>>> {
+    let mut terms = BTreeMap::new();
+    while !bytes.is_empty() {
+        let len = usize::from(u16::from_le_bytes(bytes.get(..2)?.try_into().ok()?));
+        let term = bytes.get(2..2 + len)?.to_vec();
+        bytes = &bytes[2 + len..];
+        let count = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        bytes = &bytes[4..];
+        // Each delta takes at least one byte: a damaged count cannot make
+        // this allocate more than the bucket's size.
+        let mut seqs = Vec::with_capacity(count.min(bytes.len()));
+        let mut previous = 0u64;
+        for _ in 0..count {
+            let (delta, used) = read_leb128(bytes)?;
+            bytes = &bytes[used..];
+            previous = previous.wrapping_add(delta);
+            seqs.push(previous);
+        }
+        terms.insert(term, seqs);
+    }
+    Some(terms)
+}
+
+fn write_leb128(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn read_leb128(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, &byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_round_trip() {
+        let mut terms = BTreeMap::new();
+        terms.insert(b"d:x".to_vec(), vec![0, 1, 300, 70_000, u64::MAX / 3]);
+        terms.insert(b"k:".to_vec(), vec![5]);
+        assert_eq!(decode_terms(&encode_terms(&terms)), Some(terms));
+        let ids = vec![(1, 2), (u64::MAX, 7)];
+        assert_eq!(decode_ids(&encode_ids(&ids)), Some(ids));
+        let mut meta = Meta::empty();
+        meta.covered = 12;
+        meta.tie = [9u8; 32];
+        set(&mut meta.ids, 4095);
+        set(&mut meta.terms, 7);
+        assert!(has(&meta.ids, 4095) && !has(&meta.ids, 7) && has(&meta.terms, 7));
+        assert_eq!(parse_meta(&encode_meta(&meta)), Some(meta));
+    }
+
+    #[test]
+    fn damaged_buckets_are_refused_not_misread() {
+        let mut terms = BTreeMap::new();
+        terms.insert(b"d:x".to_vec(), vec![1, 2, 3]);
+        let bytes = encode_terms(&terms);
+        for cut in 1..bytes.len() {
+            assert_ne!(decode_terms(&bytes[..cut]), Some(terms.clone()));
+        }
+        assert_eq!(decode_ids(&[0u8; 15]), None);
+        assert_eq!(parse_meta(&[0u8; 43]), None);
+        let sealed = seal(b"ix/t\x00\x01", bytes.clone());
+        assert_eq!(unseal(b"ix/t\x00\x01", &sealed), Some(&bytes[..]));
+        assert_eq!(unseal(b"ix/t\x00\x02", &sealed), None, "another bucket's");
+        let mut flipped = sealed.clone();
+        flipped[0] ^= 1;
+        assert_eq!(unseal(b"ix/t\x00\x01", &flipped), None);
+    }
+}
