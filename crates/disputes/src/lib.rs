@@ -58,7 +58,6 @@
 
 mod apply;
 mod dispute;
-mod slug_map;
 mod status;
 mod summary;
 
@@ -68,7 +67,7 @@ mod tests;
 use bincode::{Decode, Encode};
 use docket_model::Anomaly;
 
-use crate::slug_map::SlugMap;
+use docket_model::SlugMap;
 
 pub use dispute::{
     Appeal, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
@@ -130,7 +129,7 @@ impl Disputes {
 
 impl<'a> IntoIterator for &'a Disputes {
     type Item = &'a Dispute;
-    type IntoIter = slug_map::Values<'a, Dispute>;
+    type IntoIter = docket_model::slug_map::Values<'a, Dispute>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.disputes.values()

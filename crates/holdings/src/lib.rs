@@ -78,7 +78,6 @@
 
 mod apply;
 mod entity;
-mod slug_map;
 
 #[cfg(test)]
 mod tests;
@@ -88,7 +87,7 @@ use docket_model::{Anomaly, Effective, Projection, Slug, Text};
 
 pub use entity::{Entity, NameSpell, ParentCause, ParentSpell};
 
-use crate::slug_map::SlugMap;
+use docket_model::SlugMap;
 
 /// The corporate structure of a ledger over time.
 ///

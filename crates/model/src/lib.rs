@@ -34,6 +34,7 @@ mod keys;
 pub mod limits;
 mod path;
 mod projection;
+pub mod slug_map;
 mod time;
 mod vocab;
 
@@ -54,5 +55,6 @@ pub use event::{
 pub use ids::{Digest, EventId, Slug, Text};
 pub use keys::{PublicKey, Signature};
 pub use projection::{Anomaly, Projection};
+pub use slug_map::SlugMap;
 pub use time::Effective;
 pub use vocab::{Category, DismissalReason, Kind, Nature, Outcome, Role};

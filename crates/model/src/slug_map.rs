@@ -1,27 +1,27 @@
-//! [`SlugMap`]: values by slug, found by hash and listed in slug order.
+//! [`SlugMap`]: values by slug, found by hash and listed in slug order, for
+//! the projections.
 //!
 //! A `BTreeMap<Slug, _>` compares strings at every level of every lookup,
-//! and replay looks a dispute up for nearly every event; a hash lookup
-//! compares once. The slug order that iteration, equality and the stored
-//! bytes need is kept beside it, touched only when a dispute is added.
-//!
-//! docket-holdings keeps its own copy of this file: the projections depend
-//! on docket-model alone, never on each other.
+//! and replay looks a dispute or an entity up several times per event; a
+//! hash lookup compares once. The slug order that iteration, equality and
+//! the stored bytes need is kept beside it, touched only when a value is
+//! added. It lives here because the projections depend on docket-model
+//! alone, never on each other.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
+use crate::Slug;
 use bincode::de::{BorrowDecoder, Decoder};
 use bincode::enc::Encoder;
 use bincode::error::{DecodeError, EncodeError};
 use bincode::{BorrowDecode, Decode, Encode};
-use docket_model::Slug;
 
 /// Values by slug. Equality, iteration, `Debug` and the bincode encoding
 /// are those of a `BTreeMap<Slug, T>` with the same entries.
 #[derive(Clone)]
-pub(crate) struct SlugMap<T> {
+pub struct SlugMap<T> {
     /// The values, in the order they were added.
     values: Vec<T>,
     /// Where each slug's value is in `values`.
@@ -42,7 +42,7 @@ impl<T> Default for SlugMap<T> {
 
 impl<T> SlugMap<T> {
     /// The value of `slug`, if any.
-    pub(crate) fn get<Q: Hash + Eq + ?Sized>(&self, slug: &Q) -> Option<&T>
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, slug: &Q) -> Option<&T>
     where
         Slug: Borrow<Q>,
     {
@@ -50,7 +50,7 @@ impl<T> SlugMap<T> {
     }
 
     /// The value of `slug`, if any, to change.
-    pub(crate) fn get_mut<Q: Hash + Eq + ?Sized>(&mut self, slug: &Q) -> Option<&mut T>
+    pub fn get_mut<Q: Hash + Eq + ?Sized>(&mut self, slug: &Q) -> Option<&mut T>
     where
         Slug: Borrow<Q>,
     {
@@ -60,7 +60,7 @@ impl<T> SlugMap<T> {
     }
 
     /// Whether `slug` has a value.
-    pub(crate) fn contains_key<Q: Hash + Eq + ?Sized>(&self, slug: &Q) -> bool
+    pub fn contains_key<Q: Hash + Eq + ?Sized>(&self, slug: &Q) -> bool
     where
         Slug: Borrow<Q>,
     {
@@ -68,7 +68,7 @@ impl<T> SlugMap<T> {
     }
 
     /// Sets the value of `slug`, replacing any value it had.
-    pub(crate) fn insert(&mut self, slug: Slug, value: T) {
+    pub fn insert(&mut self, slug: Slug, value: T) {
         if let Some(old) = self.get_mut(&slug) {
             *old = value;
             return;
@@ -80,17 +80,17 @@ impl<T> SlugMap<T> {
     }
 
     /// How many slugs have a value.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.values.len()
     }
 
     /// Whether no slug has a value.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
     /// The values, in slug order.
-    pub(crate) fn values(&self) -> Values<'_, T> {
+    pub fn values(&self) -> Values<'_, T> {
         Values {
             sorted: self.sorted.values(),
             values: &self.values,
