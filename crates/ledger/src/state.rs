@@ -313,22 +313,12 @@ impl Ledger {
     /// shows no ultimate parents, and following acquirers and buyers from
     /// party to party reached most of a large corporate graph.
     pub fn dispute(&self, id: &str, query: &TimeQuery) -> Result<Option<DisputeView>, ReadError> {
-        let start = vec![(Family::Dispute, id.to_string())];
-        let (replayed, entries_read) = self.replay_around(query, start, |events| {
+        self.dispute_reading(id, query, |events| {
             let own = events.iter().filter(|(_, event)| !is_structural(event));
             own.flat_map(|(_, event)| event.entities())
                 .map(|slug| (Family::Structure, slug.to_string()))
                 .collect()
-        })?;
-        let Some(dispute) = replayed.projections.disputes.get(id).cloned() else {
-            return Ok(None);
-        };
-        Ok(Some(DisputeView {
-            dispute,
-            projections: replayed.projections,
-            revisions: replayed.revisions,
-            entries_read,
-        }))
+        })
     }
 
     /// One dispute with its parties' whole corporate families (the old
@@ -339,9 +329,18 @@ impl Ledger {
         id: &str,
         query: &TimeQuery,
     ) -> Result<Option<DisputeView>, ReadError> {
+        self.dispute_reading(id, query, structure_of_those_named)
+    }
+
+    /// One dispute, reading what `expand` asks for around its entries.
+    fn dispute_reading(
+        &self,
+        id: &str,
+        query: &TimeQuery,
+        expand: impl Fn(&[(u64, Event)]) -> Vec<(Family, String)>,
+    ) -> Result<Option<DisputeView>, ReadError> {
         let start = vec![(Family::Dispute, id.to_string())];
-        let (replayed, entries_read) =
-            self.replay_around(query, start, structure_of_those_named)?;
+        let (replayed, entries_read) = self.replay_around(query, start, expand)?;
         let Some(dispute) = replayed.projections.disputes.get(id).cloned() else {
             return Ok(None);
         };
