@@ -265,6 +265,14 @@ impl Ledger {
 }
 
 impl Ledger {
+    /// Writes the index's pending postings, if it can (derived data: what
+    /// is not written stays pending, or is indexed again from the entries
+    /// by the next process).
+    pub(crate) fn flush_index(&self) {
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = index.flush(&self.log);
+    }
+
     /// Adds just-appended entries to the index; `flush_now` writes it back
     /// (an import flushes only now and then, and at its end).
     pub(crate) fn index_appended(

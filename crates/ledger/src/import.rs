@@ -317,7 +317,7 @@ impl Ledger {
         }
         // Derived data: what cannot be written now stays pending in memory,
         // and the next open indexes those entries from the log.
-        let _ = self.with_index(|index, log| index.flush(log));
+        self.flush_index();
         if let Some(v) = validated
             && self.head().size == start_size + appended
         {

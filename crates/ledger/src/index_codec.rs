@@ -117,14 +117,16 @@ pub(crate) fn decode_ids(bytes: &[u8]) -> Option<Vec<(u64, u64)>> {
     if !bytes.len().is_multiple_of(16) {
         return None;
     }
-    bytes
+    let ids: Vec<(u64, u64)> = bytes
         .chunks_exact(16)
         .map(|record| {
             let hash = u64::from_le_bytes(record[..8].try_into().ok()?);
             let seq = u64::from_le_bytes(record[8..].try_into().ok()?);
             Some((hash, seq))
         })
-        .collect()
+        .collect::<Option<_>>()?;
+    // Lookups binary-search the records: out of order, they would miss.
+    ids.windows(2).all(|pair| pair[0] < pair[1]).then_some(ids)
 }
 
 pub(crate) fn encode_terms(terms: &BTreeMap<Vec<u8>, Vec<u64>>) -> Vec<u8> {
@@ -157,11 +159,22 @@ pub(crate) fn decode_terms(mut bytes: &[u8]) -> Option<BTreeMap<Vec<u8>, Vec<u64
         // this allocate more than the bucket's size.
         let mut seqs = Vec::with_capacity(count.min(bytes.len()));
         let mut previous = 0u64;
-        for _ in 0..count {
+        for i in 0..count {
             let (delta, used) = read_leb128(bytes)?;
             bytes = &bytes[used..];
-            previous = previous.wrapping_add(delta);
+            // Seqs ascend strictly: only the first may be 0 more than "none".
+            if i > 0 && delta == 0 {
+                return None;
+            }
+            previous = previous.checked_add(delta)?;
             seqs.push(previous);
+        }
+        // Terms ascend strictly: a repeated or misplaced one is damage.
+        if terms
+            .last_key_value()
+            .is_some_and(|(last, _)| *last >= term)
+        {
+            return None;
         }
         terms.insert(term, seqs);
     }
@@ -195,6 +208,11 @@ mod tests {
     fn buckets_round_trip() {
         let mut terms = BTreeMap::new();
         terms.insert(b"d:x".to_vec(), vec![0, 1, 300, 70_000, u64::MAX / 3]);
+        assert_eq!(
+            decode_ids(&encode_ids(&[(2, 1), (1, 2)])),
+            None,
+            "out of order"
+        );
         terms.insert(b"k:".to_vec(), vec![5]);
         assert_eq!(decode_terms(&encode_terms(&terms)), Some(terms));
         let ids = vec![(1, 2), (u64::MAX, 7)];

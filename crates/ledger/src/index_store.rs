@@ -96,6 +96,8 @@ pub(crate) struct IdFindings {
 /// postings of entries indexed since the last flush.
 pub(crate) struct IndexStore {
     loaded: bool,
+    /// A reset failed: the stored index is not to be trusted.
+    must_reset: bool,
     /// What is stored: entries covered, their tie, which buckets exist.
     stored: Meta,
     /// Entries `0..covered` are indexed (stored or pending).
@@ -116,6 +118,7 @@ impl Default for IndexStore {
     fn default() -> Self {
         IndexStore {
             loaded: false,
+            must_reset: false,
             stored: Meta::empty(),
             covered: 0,
             tie: [0u8; 32],
@@ -133,6 +136,9 @@ impl IndexStore {
     /// use, rebuilds it if it belongs to another history, and indexes the
     /// entries appended since it was flushed.
     pub(crate) fn ensure(&mut self, log: &Log) -> Result<(), ReadError> {
+        if self.must_reset {
+            self.reset(log)?;
+        }
         if !self.loaded {
             self.load(log)?;
         }
@@ -140,26 +146,31 @@ impl IndexStore {
         if self.covered > head.size {
             self.reset(log)?;
         }
-        let caught_up = self.covered < head.size;
-        while self.covered < head.size {
-            let seq = self.covered;
-            let Some(entry) = log.get(seq)? else { break };
-            match Event::decode(&entry.payload) {
-                Ok(event) => {
-                    let related = self.related(log, &event)?;
-                    let terms = terms_for(&event, &related);
-                    self.add(seq, entry.hash(), event.id.as_ref(), &terms);
+        // A flush that finds a damaged bucket resets the index; the second
+        // round rebuilds it from the entries (with no buckets left, that
+        // flush cannot meet damage again).
+        for _ in 0..2 {
+            let caught_up = self.covered < head.size;
+            while self.covered < head.size {
+                let seq = self.covered;
+                let Some(entry) = log.get(seq)? else { break };
+                match Event::decode(&entry.payload) {
+                    Ok(event) => {
+                        let related = self.related(log, &event)?;
+                        let terms = terms_for(&event, &related);
+                        self.add(seq, entry.hash(), event.id.as_ref(), &terms);
+                    }
+                    // Not an event (only a damaged or forged log holds
+                    // one): nothing to index. Reading it fails wherever it
+                    // matters, and `verify` names it.
+                    Err(_) => self.add(seq, entry.hash(), None, &[]),
                 }
-                // Not an event (only a damaged or forged log holds one):
-                // nothing to index. Reading it fails wherever it matters,
-                // and `verify` names it.
-                Err(_) => self.add(seq, entry.hash(), None, &[]),
             }
-        }
-        if caught_up {
             // Derived data: if it cannot be written now, the postings stay
             // pending (and are consulted) until a later flush succeeds.
-            let _ = self.flush(log);
+            if !caught_up || self.flush(log).is_ok() || self.covered == head.size {
+                break;
+            }
         }
         Ok(())
     }
@@ -170,7 +181,7 @@ impl IndexStore {
     fn load(&mut self, log: &Log) -> Result<(), ReadError> {
         let meta = log.derived_get(META)?.and_then(|bytes| parse_meta(&bytes));
         let tied = match &meta {
-            Some(m) if m.covered == 0 => true,
+            Some(m) if m.covered == 0 => *m == Meta::empty(),
             Some(m) if m.covered <= log.head().size => {
                 log.get(m.covered - 1)?.map(|e| e.hash()) == Some(m.tie)
             }
@@ -195,11 +206,21 @@ impl IndexStore {
     /// from the entries. Fails (changing nothing in memory) if they cannot
     /// be removed, since a rebuild must not merge into what is left.
     pub(crate) fn reset(&mut self, log: &Log) -> Result<(), ReadError> {
-        let stale = log.derived_names(PREFIX)?;
-        log.derived_apply(stale.into_iter().map(|name| (name, None)).collect())
-            .map_err(|e| ReadError::Index {
-                message: e.to_string(),
-            })?;
+        let removed = log
+            .derived_names(PREFIX)
+            .map_err(ReadError::from)
+            .and_then(|stale| {
+                log.derived_apply(stale.into_iter().map(|name| (name, None)).collect())
+                    .map_err(|e| ReadError::Index {
+                        message: e.to_string(),
+                    })
+            });
+        if let Err(e) = removed {
+            // The index is known to be wrong: no lookup may use it until a
+            // reset succeeds.
+            self.must_reset = true;
+            return Err(e);
+        }
         *self = IndexStore {
             loaded: true,
             ..IndexStore::default()
@@ -394,13 +415,15 @@ impl IndexStore {
         Ok(seqs)
     }
 
-    /// Compares the term postings with `expected` (every term and the seqs
-    /// that should be under it, as recomputed from the entries): the first
-    /// difference, as the seq concerned and the term.
+    /// Compares the term postings of entries below `below` with `expected`
+    /// (every term and the seqs that should be under it, as recomputed from
+    /// those entries): the first difference, as the seq concerned and the
+    /// term.
     pub(crate) fn check_terms(
         &mut self,
         log: &Log,
         expected: &HashMap<Vec<u8>, Vec<u64>>,
+        below: u64,
     ) -> Result<Option<(u64, String)>, ReadError> {
         let mut expected_by_bucket: HashMap<u16, TermRefs> = HashMap::new();
         for (term, seqs) in expected {
@@ -409,34 +432,46 @@ impl IndexStore {
                 .or_default()
                 .push((term, seqs));
         }
+        let mut pending_by_bucket: HashMap<u16, TermRefs> = HashMap::new();
+        for (term, seqs) in &self.pending_terms {
+            pending_by_bucket
+                .entry(term_bucket(term))
+                .or_default()
+                .push((term, seqs));
+        }
         let mut first: Option<(u64, String)> = None;
         for bucket in 0..BUCKETS as u16 {
             let mut listed = self.load_term_bucket(log, bucket)?;
-            for (term, seqs) in &self.pending_terms {
-                if term_bucket(term) == bucket {
-                    listed.entry(term.clone()).or_default().extend(seqs);
-                }
+            for (term, seqs) in pending_by_bucket.remove(&bucket).unwrap_or_default() {
+                listed.entry(term.clone()).or_default().extend(seqs);
             }
             let mut want: TermMap = TermMap::new();
             for (term, seqs) in expected_by_bucket.remove(&bucket).unwrap_or_default() {
                 want.insert(term.clone(), seqs.clone());
             }
             for term in listed.keys().chain(want.keys()) {
-                let (mut a, mut b) = (
-                    listed.get(term).cloned().unwrap_or_default(),
-                    want.get(term).cloned().unwrap_or_default(),
-                );
-                a.sort_unstable();
-                b.sort_unstable();
+                // Entries appended since the caller read the log (another
+                // thread's) are not the caller's to judge.
+                let sorted = |seqs: Option<&Vec<u64>>| {
+                    let mut seqs: Vec<u64> = seqs
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|&seq| seq < below)
+                        .collect();
+                    seqs.sort_unstable();
+                    seqs
+                };
+                let (a, b) = (sorted(listed.get(term)), sorted(want.get(term)));
                 if a == b {
                     continue;
                 }
                 let differs = a
                     .iter()
-                    .filter(|s| b.binary_search(s).is_err())
-                    .chain(b.iter().filter(|s| a.binary_search(s).is_err()))
-                    .min()
-                    .copied()
+                    .zip(&b)
+                    .find(|(x, y)| x != y)
+                    .map(|(x, y)| *x.min(y))
+                    .or_else(|| a.get(b.len()).or_else(|| b.get(a.len())).copied())
                     .unwrap_or(0);
                 if first.as_ref().is_none_or(|(seq, _)| differs < *seq) {
                     first = Some((differs, String::from_utf8_lossy(term).into_owned()));
@@ -454,7 +489,16 @@ impl IndexStore {
         if !self.loaded || (self.covered == self.stored.covered && self.pending_postings == 0) {
             return Ok(());
         }
-        let (changes, id_buckets, meta) = self.changes(log)?;
+        let (changes, id_buckets, meta) = match self.changes(log) {
+            Ok(planned) => planned,
+            Err(damage @ ReadError::Index { .. }) => {
+                // A damaged bucket would stop every flush from now on (and
+                // pending postings would grow without end): start over.
+                self.reset(log)?;
+                return Err(damage);
+            }
+            Err(e) => return Err(e),
+        };
         log.derived_apply(changes).map_err(|e| ReadError::Index {
             message: e.to_string(),
         })?;

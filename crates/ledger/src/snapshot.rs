@@ -176,23 +176,26 @@ impl Ledger {
     /// `None` when there is no usable snapshot for the current head.
     pub fn snapshot_matches_log(&self) -> Result<Option<bool>, ReadError> {
         let head = self.head();
-        self.snapshot_matches(|| self.replay_prefix(head.size, None))
+        self.snapshot_matches(head, || self.replay_prefix(head.size, None))
     }
 
-    /// [`Ledger::snapshot_matches_log`] for a caller that has every entry's
-    /// event in hand already (`verify` decoded them all).
+    /// [`Ledger::snapshot_matches_log`] for a caller that has in hand the
+    /// event of every entry up to `head` (`verify` decoded them all). A
+    /// snapshot of another head (another thread appended since) is not
+    /// compared.
     pub(crate) fn snapshot_matches_events(
         &self,
+        head: Head,
         events: Vec<(u64, docket_model::Event)>,
     ) -> Result<Option<bool>, ReadError> {
-        self.snapshot_matches(|| Ok(crate::replay::replay(events, None)))
+        self.snapshot_matches(head, || Ok(crate::replay::replay(events, None)))
     }
 
     fn snapshot_matches(
         &self,
+        head: Head,
         fresh: impl FnOnce() -> Result<crate::replay::Replayed, ReadError>,
     ) -> Result<Option<bool>, ReadError> {
-        let head = self.head();
         // The stored snapshot is compared as bytes: encoding the fresh state
         // costs less than decoding the stored one (the encoding is
         // canonical, so equal bytes mean equal states).

@@ -219,3 +219,26 @@ fn postings_that_cannot_be_written_are_not_lost() {
     assert_eq!(view.entity.name.as_str(), "Beta");
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
 }
+
+#[test]
+fn verify_beside_appending_threads_finds_nothing_wrong() {
+    let (_dir, ledger) = fresh();
+    let ledger = Arc::new(ledger);
+    let writer = {
+        let ledger = Arc::clone(&ledger);
+        std::thread::spawn(move || {
+            for i in 0..150 {
+                let event = entity(&format!("e{i}"), &format!("E {i}"));
+                ledger
+                    .append_json(&event, &AppendOptions::default())
+                    .unwrap();
+            }
+        })
+    };
+    for _ in 0..20 {
+        let report = ledger.verify(&mut |_, _| {});
+        assert!(report.is_ok(), "{report:?}");
+    }
+    writer.join().unwrap();
+    assert!(ledger.verify(&mut |_, _| {}).is_ok());
+}

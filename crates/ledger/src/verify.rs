@@ -199,7 +199,7 @@ impl Ledger {
         }
         let mut snapshot_matches = None;
         if derived && chain.is_ok() && payload_failure.is_none() && signature_failure.is_none() {
-            match self.snapshot_matches_events(events) {
+            match self.snapshot_matches_events(chain.stored_head, events) {
                 Ok(matches) => snapshot_matches = matches,
                 Err(e) => payload_failure = Some((payloads_checked, e.to_string())),
             }
@@ -277,7 +277,8 @@ impl Ledger {
                 expected.entry(term).or_default().push(*seq);
             }
         }
-        match self.with_index(|index, log| index.check_terms(log, &expected)) {
+        let below = events.last().map_or(0, |(seq, _)| seq + 1);
+        match self.with_index(|index, log| index.check_terms(log, &expected, below)) {
             Ok(None) => None,
             Ok(Some((seq, term))) => {
                 let _ = self.discard_index();
