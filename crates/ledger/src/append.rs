@@ -239,6 +239,7 @@ impl Ledger {
                 validated.max_instant,
                 validated.projections,
                 validated.revisions,
+                validated.lag,
             );
         }
         // The log returns the new entries in batch order, which is the order

@@ -322,7 +322,13 @@ impl Ledger {
             && self.head().size == start_size + appended
         {
             // What was validated is now exactly what the ledger holds.
-            self.remember_state(self.head(), v.max_instant, v.projections, v.revisions);
+            self.remember_state(
+                self.head(),
+                v.max_instant,
+                v.projections,
+                v.revisions,
+                v.lag,
+            );
         }
         Ok(ImportReport {
             verbatim: false,

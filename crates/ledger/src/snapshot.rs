@@ -58,11 +58,31 @@ struct Tie {
     head: Hash,
 }
 
-/// A snapshot held in memory, and whether the stored one is older.
+/// A snapshot held in memory, and how the stored one relates to it.
 pub(crate) struct Cached {
     snapshot: Snapshot,
+    /// Whether the stored snapshot is not this one.
     dirty: bool,
+    /// How many entries the stored snapshot is behind this one, when it can
+    /// catch up over all of them (they are dated after everything it holds
+    /// and none is a revision); `None` when it cannot, or nothing is known.
+    lag: Option<u64>,
 }
+
+impl Cached {
+    /// Whether to write this snapshot out: rewriting a snapshot of a large
+    /// ledger costs about a second at a million events, while catching a
+    /// stored one up over a few thousand later entries costs milliseconds.
+    /// So a snapshot only a little ahead of a stored one that can catch up
+    /// stays in memory, and one-event appends from the command line do not
+    /// each rewrite it.
+    fn worth_saving(&self) -> bool {
+        self.dirty && self.lag.is_none_or(|lag| lag > LAZY_LAG)
+    }
+}
+
+/// See [`Cached::worth_saving`].
+const LAZY_LAG: u64 = 4096;
 
 /// The snapshot file is zstd-compressed at the fastest level: it shrinks
 /// about four times (dispute histories repeat slugs and phrases), which
@@ -102,6 +122,7 @@ impl Ledger {
         max_instant: i64,
         projections: Projections,
         revisions: Vec<Revision>,
+        lag: Option<u64>,
     ) {
         let snapshot = Snapshot {
             version: SNAPSHOT_VERSION,
@@ -114,16 +135,25 @@ impl Ledger {
         };
         *self.cached() = Some(Cached {
             snapshot,
-            dirty: true,
+            dirty: lag != Some(0),
+            lag,
         });
     }
 
-    /// Writes the in-memory state back as the stored snapshot, if newer.
+    /// How far the stored snapshot is behind the cached state, if it can
+    /// catch up (see [`Cached::lag`]).
+    pub(crate) fn cached_lag(&self) -> Option<u64> {
+        self.cached().as_ref().and_then(|c| c.lag)
+    }
+
+    /// Writes the in-memory state back as the stored snapshot, if it is
+    /// worth it (see [`Cached::worth_saving`]).
     pub(crate) fn store_cached_snapshot(&self) {
         let mut cached = self.cached();
-        if let Some(cached) = cached.as_mut().filter(|c| c.dirty) {
+        if let Some(cached) = cached.as_mut().filter(|c| c.worth_saving()) {
             self.save_snapshot(&cached.snapshot);
             cached.dirty = false;
+            cached.lag = Some(0);
         }
     }
 
@@ -196,23 +226,37 @@ impl Ledger {
         head: Head,
         fresh: impl FnOnce() -> Result<crate::replay::Replayed, ReadError>,
     ) -> Result<Option<bool>, ReadError> {
-        // The stored snapshot is compared as bytes: encoding the fresh state
-        // costs less than decoding the stored one (the encoding is
-        // canonical, so equal bytes mean equal states).
-        let stored = self.stored_snapshot_bytes().filter(|bytes| {
-            bincode::decode_from_slice::<Tie, _>(bytes, config()).is_ok_and(|(tie, _)| {
-                tie.version == SNAPSHOT_VERSION
-                    && tie.build == BUILD
-                    && tie.size == head.size
-                    && tie.head == head.hash
-            })
-        });
+        // A stored snapshot of this head is compared as bytes: encoding the
+        // fresh state costs less than decoding the stored one (the encoding
+        // is canonical, so equal bytes mean equal states). One that is
+        // behind (appends leave it so for a while, see `Cached`) is what
+        // queries would catch up from: it is caught up and compared.
+        let mut stored = None;
+        let mut caught_up = None;
+        if let Some(bytes) = self.stored_snapshot_bytes() {
+            let tie = bincode::decode_from_slice::<Tie, _>(&bytes, config())
+                .ok()
+                .map(|(tie, _)| tie)
+                .filter(|tie| tie.version == SNAPSHOT_VERSION && tie.build == BUILD);
+            match tie {
+                Some(tie) if tie.size == head.size && tie.head == head.hash => stored = Some(bytes),
+                Some(tie) if tie.size < head.size => {
+                    let decoded = bincode::decode_from_slice::<Snapshot, _>(&bytes, config());
+                    if let Ok((mut snapshot, _)) = decoded
+                        && self.catch_up(&mut snapshot, head)?
+                    {
+                        caught_up = Some(snapshot);
+                    }
+                }
+                _ => {}
+            }
+        }
         let cached = self
             .cached()
             .as_ref()
             .map(|c| c.snapshot.clone())
             .filter(|s| s.size == head.size && s.head == head.hash);
-        if stored.is_none() && cached.is_none() {
+        if stored.is_none() && cached.is_none() && caught_up.is_none() {
             return Ok(None);
         }
         let fresh = fresh()?;
@@ -228,12 +272,14 @@ impl Ledger {
         let stored_matches = stored.is_none_or(|bytes| {
             bincode::encode_to_vec(&fresh, config()).is_ok_and(|encoded| encoded == bytes)
         });
-        let cached_matches = cached.is_none_or(|s| {
+        let same = |s: Snapshot| {
             s.max_instant == fresh.max_instant
                 && s.projections == fresh.projections
                 && s.revisions == fresh.revisions
-        });
-        Ok(Some(stored_matches && cached_matches))
+        };
+        let cached_matches = cached.is_none_or(same);
+        let caught_up_matches = caught_up.is_none_or(same);
+        Ok(Some(stored_matches && cached_matches && caught_up_matches))
     }
 
     /// The state of everything recorded, through the snapshot. With
@@ -258,12 +304,19 @@ impl Ledger {
         if let Some((mut snapshot, from_cache)) = self.load_snapshot() {
             if snapshot.size == head.size && snapshot.head == head.hash {
                 if !from_cache {
-                    self.keep(&snapshot, false);
+                    self.keep(&snapshot, Some(0), false);
                 }
                 return Ok(state(snapshot, StateSource::Snapshot));
             }
+            let behind = head.size.saturating_sub(snapshot.size);
+            // The stored snapshot was this far behind the one caught up.
+            let base = if from_cache {
+                self.cached_lag()
+            } else {
+                Some(0)
+            };
             if self.catch_up(&mut snapshot, head)? {
-                self.keep(&snapshot, persist);
+                self.keep(&snapshot, base.map(|lag| lag + behind), persist);
                 return Ok(state(snapshot, StateSource::Incremental));
             }
         }
@@ -277,23 +330,20 @@ impl Ledger {
             projections: Arc::new(replayed.projections),
             revisions: Arc::new(replayed.revisions),
         };
-        self.keep(&snapshot, persist);
+        self.keep(&snapshot, None, persist);
         Ok(state(snapshot, StateSource::Replay))
     }
 
-    /// Keeps `snapshot` in memory; `changed` says the stored one is older.
-    fn keep(&self, snapshot: &Snapshot, changed: bool) {
-        let mut cached = self.cached();
-        let dirty = changed
-            || cached
-                .as_ref()
-                .is_some_and(|c| c.dirty && c.snapshot.size == snapshot.size);
-        *cached = Some(Cached {
+    /// Keeps `snapshot` in memory. `lag` is how far the stored snapshot is
+    /// behind it (see [`Cached::lag`]); with `persist`, it is written out
+    /// now if that is worth it, rather than only on drop.
+    fn keep(&self, snapshot: &Snapshot, lag: Option<u64>, persist: bool) {
+        *self.cached() = Some(Cached {
             snapshot: snapshot.clone(),
-            dirty,
+            dirty: lag != Some(0),
+            lag,
         });
-        drop(cached);
-        if changed {
+        if persist {
             // Queries from the command line are one per process: store now
             // rather than only on drop, so a crash loses nothing derived.
             self.store_cached_snapshot();

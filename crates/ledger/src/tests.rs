@@ -242,3 +242,47 @@ fn verify_beside_appending_threads_finds_nothing_wrong() {
     writer.join().unwrap();
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
 }
+
+#[test]
+fn a_forged_snapshot_behind_the_head_still_fails_verify() {
+    let (dir, ledger) = fresh();
+    let path = dir.path().join("t.ledger");
+    for (slug, name) in [("acme", "Acme"), ("beta", "Beta")] {
+        ledger
+            .append_json(&entity(slug, name), &AppendOptions::default())
+            .unwrap();
+    }
+    // A snapshot tied to the head but holding only the first event.
+    let first = ledger.replay_prefix(1, None).unwrap();
+    ledger.forget_cached_state();
+    ledger.remember_state(
+        ledger.head(),
+        first.max_instant,
+        first.projections,
+        first.revisions,
+        None,
+    );
+    ledger.store_cached_snapshot();
+    // One more entry: the stored snapshot is now behind, and would be
+    // caught up rather than rewritten.
+    let later =
+        r#"{"kind":"entity.registered","effective":"2021-01-01","entity":"gamma","name":"Gamma"}"#;
+    ledger
+        .append_json(later, &AppendOptions::default())
+        .unwrap();
+    drop(ledger);
+    let ledger = Ledger::open(&path).unwrap();
+    let report = ledger.verify(&mut |_, _| {});
+    assert_eq!(report.snapshot_matches, Some(false), "{report:?}");
+    // Discarded: rebuilt honestly by the next query.
+    assert_eq!(
+        ledger
+            .state(&crate::TimeQuery::default())
+            .unwrap()
+            .projections
+            .holdings
+            .len(),
+        3
+    );
+    assert!(ledger.verify(&mut |_, _| {}).is_ok());
+}

@@ -23,6 +23,9 @@ pub(crate) struct Validated {
     pub projections: Projections,
     pub max_instant: i64,
     pub revisions: Vec<Revision>,
+    /// How far the stored snapshot is behind this state, if it can catch
+    /// up (see `snapshot::Cached`).
+    pub lag: Option<u64>,
 }
 
 /// Anomalies are compared by where they are and what kind of event they
@@ -58,6 +61,7 @@ impl Ledger {
             // it is extended in place, not copied; it is cached again once
             // the append lands (a refused append costs the next query a
             // catch-up from the stored snapshot).
+            let lag = self.cached_lag().map(|lag| lag + new.len() as u64);
             self.forget_cached_state();
             let mut projections = Arc::unwrap_or_clone(current.projections);
             let mut max_instant = current.max_instant;
@@ -74,6 +78,7 @@ impl Ledger {
                 projections,
                 max_instant,
                 revisions: Arc::unwrap_or_clone(current.revisions),
+                lag,
             }
         } else {
             let before = current.anomalies();
@@ -99,6 +104,7 @@ impl Ledger {
                 projections: replayed.projections,
                 max_instant: replayed.max_instant,
                 revisions: replayed.revisions,
+                lag: None,
             }
         };
         match added.into_iter().min_by_key(|a| a.seq) {
