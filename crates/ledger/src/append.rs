@@ -164,11 +164,11 @@ impl Ledger {
                 ));
                 continue;
             }
-            if let Some(seq) = self.seq_of(&id)? {
+            if let Some(stored) = self.get_by_id(&id)? {
+                let seq = stored.entry.header.seq;
                 // Signatures aside: the same event signed differently, or
                 // not at all, is still the same event.
-                let stored = self.get(seq)?.and_then(|stored| stored.event.encode().ok());
-                if stored.as_ref() != Some(&content) {
+                if stored.event.encode().ok().as_ref() != Some(&content) {
                     return Err(AppendError::IdConflict {
                         id,
                         existing: format!("entry {seq}"),

@@ -150,16 +150,12 @@ impl KeyState {
         event: &Event,
         signature: Option<&Signature>,
     ) -> Result<(), String> {
-        if seq == 0
-            && let Body::KeyAuthorized(k) = &event.body
-            && k.role == Role::Admin
-        {
-            usable_key(&k.key).map_err(|e| e.to_string())?;
-            self.requires = true;
-            self.active.insert(k.key, Role::Admin);
-            return Ok(());
-        }
-        if let Some(signature) = signature
+        // Entry 0's admin key is the root of trust: `authorize` takes it as
+        // it is, signed or not.
+        let root =
+            seq == 0 && matches!(&event.body, Body::KeyAuthorized(k) if k.role == Role::Admin);
+        if !root
+            && let Some(signature) = signature
             && !signature_is_valid(event, signature)
         {
             return Err(format!(
