@@ -99,10 +99,11 @@
 //! per signature. Lengths are checked against [`MAX_PAYLOAD`], which bounds
 //! the whole payload (signature included), before anything is allocated.
 
-use bincode::de::Decoder;
+use bincode::de::{Decoder, read::Reader};
 use bincode::enc::{Encoder, write::Writer};
 use bincode::error::{DecodeError as BinDecodeError, EncodeError as BinEncodeError};
 use bincode::{Decode, Encode};
+use compact_str::CompactString;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -156,8 +157,32 @@ fn invalid(message: impl std::fmt::Display) -> BinDecodeError {
     BinDecodeError::OtherString(message.to_string())
 }
 
+/// Reads a bincode `String` (a u64 length, then UTF-8 bytes) without a heap
+/// allocation when it fits inline, and with the same limits and errors as
+/// bincode's own `String::decode`.
+fn decode_compact<D: Decoder>(decoder: &mut D) -> Result<CompactString, BinDecodeError> {
+    const INLINE: usize = 24;
+    let len = u64::decode(decoder)?;
+    let len = usize::try_from(len).map_err(|_| BinDecodeError::OutsideUsizeRange(len))?;
+    decoder.claim_container_read::<u8>(len)?;
+    if len <= INLINE {
+        let mut buffer = [0u8; INLINE];
+        let bytes = &mut buffer[..len];
+        decoder.reader().read(bytes)?;
+        CompactString::from_utf8(bytes).map_err(|inner| BinDecodeError::Utf8 { inner })
+    } else {
+        let mut bytes = vec![0u8; len];
+        decoder.reader().read(&mut bytes)?;
+        String::from_utf8(bytes)
+            .map(CompactString::from)
+            .map_err(|e| BinDecodeError::Utf8 {
+                inner: e.utf8_error(),
+            })
+    }
+}
+
 /// Encode/Decode for the validated string newtypes: a bincode `String`,
-/// validated by the type's constructor on the way in.
+/// validated by the type's own check on the way in.
 macro_rules! string_codec {
     ($($ty:ident),*) => {$(
         impl Encode for $ty {
@@ -167,7 +192,7 @@ macro_rules! string_codec {
         }
         impl<Ctx> Decode<Ctx> for $ty {
             fn decode<D: Decoder<Context = Ctx>>(decoder: &mut D) -> Result<Self, BinDecodeError> {
-                $ty::new(String::decode(decoder)?).map_err(invalid)
+                $ty::from_compact(decode_compact(decoder)?).map_err(invalid)
             }
         }
         bincode::impl_borrow_decode!($ty);

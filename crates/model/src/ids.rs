@@ -4,10 +4,17 @@
 //! A value of these types always satisfies its rules: the only ways to make
 //! one are `new` (and the `FromStr`/`TryFrom` forms of it), the JSON parser
 //! and the binary decoder, and all of them run the same check.
+//!
+//! The strings are [`CompactString`]s: most slugs, ids and short texts fit
+//! in the 24 bytes a `String` takes anyway, so decoding, cloning and
+//! dropping them costs no allocation. A replay of a large ledger makes and
+//! drops many millions of them.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
+
+use compact_str::CompactString;
 
 use crate::error::{ValueError, preview};
 use crate::limits;
@@ -23,7 +30,20 @@ macro_rules! string_newtype {
 
             /// The value as an owned `String`.
             pub fn into_string(self) -> String {
-                self.0
+                self.0.into_string()
+            }
+
+            /// Validates and wraps a string made by the decoder.
+            pub(crate) fn from_compact(s: CompactString) -> Result<Self, ValueError> {
+                Self::check(&s)?;
+                Ok(Self(s))
+            }
+
+            /// Validates and wraps a slug, id or text.
+            pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
+                let s = s.into();
+                Self::check(&s)?;
+                Ok(Self(CompactString::from(s)))
             }
         }
 
@@ -68,7 +88,7 @@ macro_rules! string_newtype {
 
         impl From<$name> for String {
             fn from(v: $name) -> String {
-                v.0
+                v.0.into_string()
             }
         }
     };
@@ -108,22 +128,19 @@ fn check_chars(
 /// at most [`limits::MAX_SLUG`] characters. Examples: `nokia`, `amazon.com`,
 /// `ded-1-23-cv-01236`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Slug(String);
+pub struct Slug(CompactString);
 
 impl Slug {
-    /// Validates and wraps a slug.
-    pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
-        let s = s.into();
+    fn check(s: &str) -> Result<(), ValueError> {
         check_chars(
-            &s,
+            s,
             "slug",
             limits::MAX_SLUG,
             "slugs are lowercase [a-z0-9][a-z0-9.-]*",
             |at, c| {
                 c.is_ascii_lowercase() || c.is_ascii_digit() || (at > 0 && matches!(c, '.' | '-'))
             },
-        )?;
-        Ok(Self(s))
+        )
     }
 }
 string_newtype!(Slug);
@@ -133,20 +150,17 @@ string_newtype!(Slug);
 /// `d:` followed by 32 lowercase hex digits (see
 /// [`Event::derived_id`](crate::Event::derived_id)).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EventId(String);
+pub struct EventId(CompactString);
 
 impl EventId {
-    /// Validates and wraps an event id.
-    pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
-        let s = s.into();
+    fn check(s: &str) -> Result<(), ValueError> {
         check_chars(
-            &s,
+            s,
             "event id",
             limits::MAX_EVENT_ID,
             "event ids are [A-Za-z0-9._:-]",
             |_, c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'),
-        )?;
-        Ok(Self(s))
+        )
     }
 }
 string_newtype!(EventId);
@@ -154,8 +168,8 @@ string_newtype!(EventId);
 impl EventId {
     /// Wraps a string already known to follow the rules (a derived id).
     pub(crate) fn from_trusted(s: String) -> Self {
-        debug_assert!(Self::new(s.as_str()).is_ok());
-        Self(s)
+        debug_assert!(Self::check(&s).is_ok());
+        Self(CompactString::from(s))
     }
 }
 
@@ -169,12 +183,10 @@ impl EventId {
 /// (names, titles, numbers) refuse newline and tab too; those per-field
 /// rules are checked by [`Event::check`](crate::Event::check).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(String);
+pub struct Text(CompactString);
 
 impl Text {
-    /// Validates and wraps a text.
-    pub fn new(s: impl Into<String>) -> Result<Self, ValueError> {
-        let s = s.into();
+    fn check(s: &str) -> Result<(), ValueError> {
         if s.is_empty() {
             return Err(ValueError::Empty { what: "text" });
         }
@@ -198,7 +210,7 @@ impl Text {
         if s.trim().is_empty() {
             return Err(ValueError::Blank { what: "text" });
         }
-        Ok(Self(s))
+        Ok(())
     }
 
     /// The length in characters (what the limits count).
