@@ -12,7 +12,7 @@ use docket_model::{Anomaly, Event, Slug};
 use docket_relations::{Partnership, View};
 
 use crate::index::{Family, slug_term};
-use crate::replay::{Projections, Replayed, Revision, replay};
+use crate::replay::{Projections, Replayed, Revision, replay, replay_parts};
 use crate::{Ledger, ReadError, TimeQuery};
 
 /// How a state was obtained; reported so that users and benchmarks can see
@@ -152,13 +152,16 @@ impl Ledger {
         visible: u64,
         as_of: Option<i64>,
     ) -> Result<Replayed, ReadError> {
-        Ok(replay(self.decode_range(0..visible)?, as_of))
+        Ok(replay_parts(self.decode_parts(0..visible)?, as_of))
     }
 
-    /// The events of entries `seqs`, in seq order. A long range is read and
-    /// decoded in parts on several threads: decoding is a third of a
-    /// replay, and the parts need nothing from each other.
-    pub(crate) fn decode_range(&self, seqs: Range<u64>) -> Result<Vec<(u64, Event)>, ReadError> {
+    /// The events of entries `seqs`, in seq order, in consecutive parts. A
+    /// long range is read and decoded in parts on several threads: decoding
+    /// is a third of a replay, and the parts need nothing from each other.
+    pub(crate) fn decode_parts(
+        &self,
+        seqs: Range<u64>,
+    ) -> Result<Vec<Vec<(u64, Event)>>, ReadError> {
         const PARALLEL_FROM: u64 = 65_536;
         let end = seqs.end.min(self.head().size);
         let len = end.saturating_sub(seqs.start);
@@ -179,7 +182,7 @@ impl Ledger {
             Ok(events)
         };
         if threads < 2 || len < PARALLEL_FROM {
-            return decode_part(seqs.start..end);
+            return Ok(vec![decode_part(seqs.start..end)?]);
         }
         // Parts end on chunk boundaries (64 entries), so no chunk is read twice.
         let step = (len / threads).div_ceil(64) * 64;
@@ -199,11 +202,7 @@ impl Ledger {
                 .map(|(handle, part)| handle.join().unwrap_or_else(|_| decode_part(part.clone())))
                 .collect()
         });
-        let mut events = Vec::with_capacity(len as usize);
-        for part in decoded {
-            events.extend(part?);
-        }
-        Ok(events)
+        decoded.into_iter().collect()
     }
 
     /// Adds to `seqs` the targets of the revisions among them, recursively:

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use docket_model::{Anomaly, Event, EventId, Kind};
 
-use crate::replay::{Projections, Revision, replay};
+use crate::replay::{Projections, Revision, replay_parts};
 use crate::{AppendError, Ledger, TimeQuery};
 
 /// The state of everything recorded once the new events are in, worked out
@@ -82,9 +82,9 @@ impl Ledger {
             }
         } else {
             let before = current.anomalies();
-            let mut events = self.decode_range(0..current.head.size)?;
-            events.extend(new);
-            let replayed = replay(events, None);
+            let mut parts = self.decode_parts(0..current.head.size)?;
+            parts.push(new);
+            let replayed = replay_parts(parts, None);
             let mut known = count(before);
             added = replayed
                 .projections
