@@ -18,6 +18,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// docket makes and drops millions of small values when it replays,
+/// imports or verifies a large ledger; glibc's allocator spends a third of
+/// a replay consolidating and unlinking free chunks, mimalloc a few per
+/// cent (docs/benchmarks.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

@@ -15,6 +15,11 @@ use docket_bench::harness::{RunOptions, run};
 use docket_bench::phases::{self, Workload};
 use docket_bench::{baselines, generate, report};
 
+/// The allocator the `docket` binary uses, so that the phases measure
+/// what a user of the command line gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "docket-bench",
