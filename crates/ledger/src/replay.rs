@@ -362,79 +362,103 @@ pub(crate) struct Replayed {
     pub max_instant: i64,
 }
 
+/// A run of consecutive entries with their events, in seq order. Replay
+/// takes each event out once it has applied it.
+pub(crate) type Part = Vec<(u64, Option<Event>)>;
+
 /// Folds `entries` (seq order, all visible) into projections as of `as_of`.
 pub(crate) fn replay(
     entries: impl IntoIterator<Item = (u64, Event)>,
     as_of: Option<i64>,
 ) -> Replayed {
-    // Collected in place (a `Vec` argument keeps its buffer).
-    replay_parts(vec![entries.into_iter().collect()], as_of)
+    let part = entries
+        .into_iter()
+        .map(|(seq, event)| (seq, Some(event)))
+        .collect();
+    replay_parts(vec![part], as_of)
 }
 
 /// [`replay`] of entries that come in parts (each in seq order, the parts
 /// one after another), as several decoding threads return them. The parts
 /// are never joined into one vector: events are large, and moving a
-/// million of them into fresh memory costs a fifth of a replay.
-pub(crate) fn replay_parts(parts: Vec<Vec<(u64, Event)>>, as_of: Option<i64>) -> Replayed {
-    let all: Vec<(u64, &Event)> = parts
-        .iter()
-        .flatten()
-        .map(|(seq, event)| (*seq, event))
-        .collect();
-    let meta: Vec<(u64, &Event)> = all
-        .iter()
-        .copied()
-        .filter(|(_, event)| event.kind().is_meta())
-        .collect();
-    let resolution = resolve_refs(&meta);
-    let targets = Targets::new(resolution.by_target());
-    // Sort small keys, not events. A key is (instant, seq, position in
-    // `all`, slot), where the slot is `PLAIN` or the index of a corrected
-    // copy in `corrected`. The position makes keys unique, so an unstable
-    // sort gives the order a stable sort by (instant, seq) would.
+/// million of them into fresh memory costs a fifth of a replay. Each event
+/// is dropped as soon as it is applied, so the memory it held can be
+/// reused by the projections it is folded into.
+pub(crate) fn replay_parts(
+    mut parts: Vec<Vec<(u64, Option<Event>)>>,
+    as_of: Option<i64>,
+) -> Replayed {
+    // Sort small keys, not events. A key is (instant, seq, part, position
+    // in the part, slot), where the slot is `PLAIN` or the index of a
+    // corrected copy in `corrected`. A seq appears in one key at most, so
+    // sorting by (instant, seq) alone gives the replay order.
     const PLAIN: usize = usize::MAX;
     let mut corrected: Vec<Event> = Vec::new();
-    let mut order: Vec<(i64, u64, usize, usize)> = Vec::with_capacity(all.len());
-    for (i, &(seq, event)) in all.iter().enumerate() {
-        let kind = event.kind();
-        // Revisions were resolved above. Key events are about who may
-        // write, not about the world: projections ignore them, and they
-        // must not move the latest valid time (the root key is dated the
-        // day a ledger is made).
-        if kind.is_meta() || kind.is_key() {
-            continue;
-        }
-        let Some(revised) = revise(&targets, event) else {
-            continue;
-        };
-        let (instant, slot) = match revised {
-            Some(c) => {
-                let instant = c.effective.instant_micros();
-                corrected.push(c);
-                (instant, corrected.len() - 1)
+    let mut order: Vec<(i64, u64, u32, u32, usize)> =
+        Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    let revisions = {
+        let meta: Vec<(u64, &Event)> = parts
+            .iter()
+            .flatten()
+            .filter_map(|(seq, event)| Some((*seq, event.as_ref()?)))
+            .filter(|(_, event)| event.kind().is_meta())
+            .collect();
+        let resolution = resolve_refs(&meta);
+        let targets = Targets::new(resolution.by_target());
+        for (p, part) in parts.iter().enumerate() {
+            for (j, (seq, event)) in part.iter().enumerate() {
+                let Some(event) = event else { continue };
+                let kind = event.kind();
+                // Revisions were resolved above. Key events are about who
+                // may write, not about the world: projections ignore them,
+                // and they must not move the latest valid time (the root
+                // key is dated the day a ledger is made).
+                if kind.is_meta() || kind.is_key() {
+                    continue;
+                }
+                let Some(revised) = revise(&targets, event) else {
+                    continue;
+                };
+                let (instant, slot) = match revised {
+                    Some(c) => {
+                        let instant = c.effective.instant_micros();
+                        corrected.push(c);
+                        (instant, corrected.len() - 1)
+                    }
+                    None => (event.effective.instant_micros(), PLAIN),
+                };
+                if as_of.is_none_or(|limit| instant <= limit) {
+                    // Parts and positions fit in u32: a part holds at most
+                    // the entries of one ledger read.
+                    order.push((instant, *seq, p as u32, j as u32, slot));
+                }
             }
-            None => (event.effective.instant_micros(), PLAIN),
-        };
-        if as_of.is_none_or(|limit| instant <= limit) {
-            order.push((instant, seq, i, slot));
         }
-    }
-    order.sort_unstable();
+        drop(targets);
+        resolution.revisions
+    };
+    order.sort_unstable_by_key(|&(instant, seq, ..)| (instant, seq));
     let mut replayed = Replayed {
         max_instant: i64::MIN,
         ..Replayed::default()
     };
-    for &(instant, seq, i, slot) in &order {
-        let event = if slot == PLAIN {
-            all.get(i).map(|&(_, event)| event)
+    for &(instant, seq, p, j, slot) in &order {
+        if slot == PLAIN {
+            let taken = parts
+                .get_mut(p as usize)
+                .and_then(|part| part.get_mut(j as usize))
+                .and_then(|(_, event)| event.take());
+            let Some(event) = taken else { continue };
+            replayed.projections.apply(seq, &event);
         } else {
-            corrected.get(slot)
-        };
-        let Some(event) = event else { continue };
-        replayed.projections.apply(seq, event);
+            let Some(event) = corrected.get(slot) else {
+                continue;
+            };
+            replayed.projections.apply(seq, event);
+        }
         replayed.max_instant = replayed.max_instant.max(instant);
     }
-    replayed.revisions = resolution.revisions;
+    replayed.revisions = revisions;
     replayed
 }
 

@@ -216,9 +216,9 @@ impl Ledger {
     pub(crate) fn snapshot_matches_events(
         &self,
         head: Head,
-        events: Vec<(u64, docket_model::Event)>,
+        events: crate::replay::Part,
     ) -> Result<Option<bool>, ReadError> {
-        self.snapshot_matches(head, || Ok(crate::replay::replay(events, None)))
+        self.snapshot_matches(head, || Ok(crate::replay::replay_parts(vec![events], None)))
     }
 
     fn snapshot_matches(

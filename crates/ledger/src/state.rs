@@ -12,7 +12,7 @@ use docket_model::{Anomaly, Event, Slug};
 use docket_relations::{Partnership, View};
 
 use crate::index::{Family, slug_term};
-use crate::replay::{Projections, Replayed, Revision, replay, replay_parts};
+use crate::replay::{Part, Projections, Replayed, Revision, replay, replay_parts};
 use crate::{Ledger, ReadError, TimeQuery};
 
 /// How a state was obtained; reported so that users and benchmarks can see
@@ -158,17 +158,14 @@ impl Ledger {
     /// The events of entries `seqs`, in seq order, in consecutive parts. A
     /// long range is read and decoded in parts on several threads: decoding
     /// is a third of a replay, and the parts need nothing from each other.
-    pub(crate) fn decode_parts(
-        &self,
-        seqs: Range<u64>,
-    ) -> Result<Vec<Vec<(u64, Event)>>, ReadError> {
+    pub(crate) fn decode_parts(&self, seqs: Range<u64>) -> Result<Vec<Part>, ReadError> {
         const PARALLEL_FROM: u64 = 65_536;
         let end = seqs.end.min(self.head().size);
         let len = end.saturating_sub(seqs.start);
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8) as u64;
-        let decode_part = |part: Range<u64>| -> Result<Vec<(u64, Event)>, ReadError> {
+        let decode_part = |part: Range<u64>| -> Result<Part, ReadError> {
             let mut events = Vec::with_capacity((part.end - part.start) as usize);
             for entry in self.log.range(part) {
                 let entry = entry?;
@@ -177,7 +174,7 @@ impl Ledger {
                     seq,
                     message: e.to_string(),
                 })?;
-                events.push((seq, event));
+                events.push((seq, Some(event)));
             }
             Ok(events)
         };
@@ -190,7 +187,7 @@ impl Ledger {
             .map(|i| (seqs.start + i * step).min(end)..(seqs.start + (i + 1) * step).min(end))
             .filter(|part| !part.is_empty())
             .collect();
-        let decoded: Vec<Result<Vec<(u64, Event)>, ReadError>> = std::thread::scope(|scope| {
+        let decoded: Vec<Result<Part, ReadError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = parts
                 .iter()
                 .map(|part| scope.spawn(|| decode_part(part.clone())))

@@ -83,7 +83,11 @@ impl Ledger {
         } else {
             let before = current.anomalies();
             let mut parts = self.decode_parts(0..current.head.size)?;
-            parts.push(new);
+            parts.push(
+                new.into_iter()
+                    .map(|(seq, event)| (seq, Some(event)))
+                    .collect(),
+            );
             let replayed = replay_parts(parts, None);
             let mut known = count(before);
             added = replayed

@@ -23,6 +23,7 @@ use docket_model::{Event, EventId, Signature};
 use crate::Ledger;
 use crate::index::{revision_chain, terms_for};
 use crate::keys::{KeyState, signature_is_valid};
+use crate::replay::Part;
 
 /// What a full verification found.
 #[derive(Debug, Clone)]
@@ -90,7 +91,7 @@ struct PayloadWalk {
     keys: KeyState,
     /// Every entry's event, for the replay the snapshot is compared with
     /// (kept only if `keep_events`).
-    events: Vec<(u64, Event)>,
+    events: Part,
     keep_events: bool,
     payload_failure: Option<(u64, String)>,
     payloads_checked: u64,
@@ -139,7 +140,7 @@ impl PayloadWalk {
             return;
         }
         if self.keep_events {
-            self.events.push((seq, event.clone()));
+            self.events.push((seq, Some(event.clone())));
         }
         self.payloads_checked += 1;
     }
@@ -224,17 +225,17 @@ impl Ledger {
     /// hold the same id, and the term postings must be what the entries
     /// call for: the first entry (by seq) for which one fails, with the
     /// reason. An index that disagrees with the entries is discarded.
-    fn check_index(&self, events: &[(u64, Event)]) -> Option<(u64, String)> {
+    fn check_index(&self, events: &[(u64, Option<Event>)]) -> Option<(u64, String)> {
         let ids = events
             .iter()
-            .filter_map(|(seq, event)| Some((*seq, event.id.as_ref()?)));
+            .filter_map(|(seq, event)| Some((*seq, event.as_ref()?.id.as_ref()?)));
         let findings = match self.with_index(|index, log| index.check_ids(log, ids.clone())) {
             Ok(findings) => findings,
             Err(e) => return Some((0, format!("reading the id index: {e}"))),
         };
         let id_at = |seq: u64| {
             let at = events.binary_search_by_key(&seq, |(s, _)| *s).ok()?;
-            events[at].1.id.as_ref()
+            events[at].1.as_ref()?.id.as_ref()
         };
         if !findings.missing.is_empty() {
             // Derived data that disagrees with the log: reported, and
@@ -263,18 +264,23 @@ impl Ledger {
     /// event's terms are recomputed (revisions through their targets, looked
     /// up among the events in hand) and compared with the stored index. An
     /// index that disagrees is discarded.
-    fn check_terms(&self, events: &[(u64, Event)]) -> Option<(u64, String)> {
+    fn check_terms(&self, events: &[(u64, Option<Event>)]) -> Option<(u64, String)> {
+        let present = || {
+            events
+                .iter()
+                .filter_map(|(seq, event)| Some((*seq, event.as_ref()?)))
+        };
         let mut by_id: HashMap<&EventId, &Event> = HashMap::with_capacity(events.len());
-        for (_, event) in events {
+        for (_, event) in present() {
             if let Some(id) = &event.id {
                 by_id.entry(id).or_insert(event);
             }
         }
         let mut expected: HashMap<Vec<u8>, Vec<u64>> = HashMap::new();
-        for (seq, event) in events {
+        for (seq, event) in present() {
             let related = revision_chain(event, |id| by_id.get(id).map(|e| (*e).clone()));
             for term in terms_for(event, &related) {
-                expected.entry(term).or_default().push(*seq);
+                expected.entry(term).or_default().push(seq);
             }
         }
         let below = events.last().map_or(0, |(seq, _)| seq + 1);
