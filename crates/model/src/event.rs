@@ -36,8 +36,10 @@ pub enum Body {
     EntityRegistered(EntityRegistered),
     /// `entity.renamed`
     EntityRenamed(EntityRenamed),
-    /// `dispute.filed`
-    DisputeFiled(DisputeFiled),
+    /// `dispute.filed`, boxed: a filing is three times the size of any
+    /// other body, and one event in a dozen; unboxed, it would make every
+    /// event in memory that large.
+    DisputeFiled(Box<DisputeFiled>),
     /// `dispute.entry`
     DisputeEntry(DisputeEntry),
     /// `dispute.ruling`
@@ -511,7 +513,7 @@ mod tests {
     }
 
     fn filed() -> Body {
-        Body::DisputeFiled(DisputeFiled {
+        Body::DisputeFiled(Box::new(DisputeFiled {
             dispute: slug("nokia-v-amazon-ded"),
             title: Text::new("Nokia v. Amazon").unwrap(),
             forum: Forum {
@@ -525,7 +527,7 @@ mod tests {
             claims: vec![],
             accused: vec![],
             responds_to: Some(slug("earlier")),
-        })
+        }))
     }
 
     #[test]

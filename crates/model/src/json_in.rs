@@ -360,7 +360,7 @@ fn body(kind: Kind, o: &Obj<'_>) -> Parsed<Body> {
             entity: o.req("entity", slug)?,
             name: o.req("name", text)?,
         }),
-        Kind::DisputeFiled => Body::DisputeFiled(DisputeFiled {
+        Kind::DisputeFiled => Body::DisputeFiled(Box::new(DisputeFiled {
             dispute: o.req("dispute", slug)?,
             title: o.req("title", text)?,
             forum: o.req("forum", forum)?,
@@ -370,7 +370,7 @@ fn body(kind: Kind, o: &Obj<'_>) -> Parsed<Body> {
             claims: o.list("claims", claim)?,
             accused: o.list("accused", text)?,
             responds_to: o.opt("responds_to", slug)?,
-        }),
+        })),
         Kind::DisputeEntry => Body::DisputeEntry(DisputeEntry {
             dispute: o.req("dispute", slug)?,
             description: o.req("description", text)?,

@@ -182,7 +182,7 @@ pub fn body(kind: Kind) -> BoxedStrategy<Body> {
             .prop_map(
                 |((d, title, forum, nature), (sides, cut), (claims, accused))| {
                     let cut = 1 + cut.index(sides.len() - 1);
-                    Body::DisputeFiled(DisputeFiled {
+                    Body::DisputeFiled(Box::new(DisputeFiled {
                         dispute: d[0].clone(),
                         title,
                         forum,
@@ -192,7 +192,7 @@ pub fn body(kind: Kind) -> BoxedStrategy<Body> {
                         claims,
                         accused,
                         responds_to: d.get(1).cloned(),
-                    })
+                    }))
                 },
             )
             .boxed(),

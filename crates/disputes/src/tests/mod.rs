@@ -63,7 +63,7 @@ pub(crate) fn filed_body(id: &str, responds_to: Option<&str>) -> DisputeFiled {
 }
 
 pub(crate) fn filed(id: &str, date: &str) -> Event {
-    event(date, Body::DisputeFiled(filed_body(id, None)))
+    event(date, Body::DisputeFiled(Box::new(filed_body(id, None))))
 }
 
 pub(crate) fn entry(id: &str, date: &str, number: Option<&str>, description: &str) -> Event {

@@ -39,7 +39,7 @@ fn history(ops: &[Op]) -> Vec<Event> {
                 0 => {
                     let other = POOL[usize::from(extra) % POOL.len()];
                     let responds = (extra % 3 == 0 && other != id).then_some(other);
-                    event(&on, Body::DisputeFiled(filed_body(id, responds)))
+                    event(&on, Body::DisputeFiled(Box::new(filed_body(id, responds))))
                 }
                 1 => entry(id, &on, Some("7"), "Motion"),
                 2 => ruling(id, &on, Outcome::Infringement, Some("nokia")),

@@ -48,7 +48,7 @@ fn filing_an_existing_id_is_an_anomaly_and_keeps_the_first() {
     let state = run(&[
         filed("d", "2024-01-01"),
         stayed("d", "2024-01-02", None),
-        event("2024-01-03", Body::DisputeFiled(second)),
+        event("2024-01-03", Body::DisputeFiled(Box::new(second))),
     ]);
     let d = state.get("d").unwrap();
     assert_eq!(d.title.as_str(), "Title of d");
@@ -68,7 +68,7 @@ fn filing_an_existing_id_is_an_anomaly_and_keeps_the_first() {
 fn responding_to_an_unknown_dispute_is_an_anomaly_but_the_filing_applies() {
     let counter = event(
         "2024-02-01",
-        Body::DisputeFiled(filed_body("b", Some("ghost"))),
+        Body::DisputeFiled(Box::new(filed_body("b", Some("ghost")))),
     );
     let state = run(&[filed("a", "2024-01-01"), counter]);
     let b = state.get("b").unwrap();
@@ -90,7 +90,7 @@ fn responding_to_an_unknown_dispute_is_an_anomaly_but_the_filing_applies() {
         a.reason
     );
 
-    let known = event("2024-02-01", Body::DisputeFiled(filed_body("b", Some("a"))));
+    let known = event("2024-02-01", Body::DisputeFiled(Box::new(filed_body("b", Some("a")))));
     let state = run(&[filed("a", "2024-01-01"), known]);
     assert!(state.anomalies().is_empty());
     assert_eq!(state.get("b").unwrap().responds_to, Some(slug("a")));

@@ -31,7 +31,7 @@ fn biggest_filing() -> Event {
         effective: Effective::parse("2024-07-24T09:30:00.123456+01:00").unwrap(),
         sources: (0..MAX_SOURCES).map(source).collect(),
         note: Some(t(0, MAX_PROSE)),
-        body: Body::DisputeFiled(DisputeFiled {
+        body: Body::DisputeFiled(Box::new(DisputeFiled {
             dispute: slug(0),
             title: t(0, MAX_TITLE),
             forum: Forum {
@@ -50,7 +50,7 @@ fn biggest_filing() -> Event {
                 .collect(),
             accused: (0..MAX_ACCUSED).map(|i| t(i, MAX_PRODUCT)).collect(),
             responds_to: Some(slug(2)),
-        }),
+        })),
     }
 }
 

@@ -42,7 +42,7 @@ pub(crate) fn filed(
 ) -> Event {
     event(
         effective,
-        Body::DisputeFiled(DisputeFiled {
+        Body::DisputeFiled(Box::new(DisputeFiled {
             dispute: slug(dispute),
             title: Text::new(format!("{dispute} title")).unwrap(),
             forum: Forum {
@@ -56,7 +56,7 @@ pub(crate) fn filed(
             claims: vec![],
             accused: vec![],
             responds_to: responds_to.map(slug),
-        }),
+        })),
     )
 }
 
