@@ -68,6 +68,7 @@ pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     let compressed = uses_compression(path);
+    let mut retried_unlocked = false;
     loop {
         let config = sled::Config::new()
             .path(path)
@@ -78,6 +79,13 @@ pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
             Err(source) => source,
         };
         if !lock_is_held(path) {
+            // The handle that held the lock may have let it go between the
+            // failed open and the probe: one more try tells that apart
+            // from a database that does not open for another reason.
+            if !retried_unlocked {
+                retried_unlocked = true;
+                continue;
+            }
             return Err(OpenError::Storage {
                 path: path.to_path_buf(),
                 source,
