@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use docket_log::{Head, NewEntry};
 use docket_model::{Event, Kind};
@@ -23,6 +24,7 @@ use docket_model::{Event, Kind};
 use crate::append::check_reference;
 use crate::entries::{self, ENTRIES_FORMAT};
 use crate::index::{revision_chain, terms_for};
+use crate::snapshot::{EncodedState, worth_saving};
 use crate::{AppendError, AppendOptions, ImportError, Ledger};
 
 /// Settings for an import.
@@ -282,6 +284,71 @@ impl Ledger {
         }
         // Store in atomic, durable batches. A batch that fails leaves the
         // ones before it in place; importing the file again resumes.
+        let validated = validated.map(|v| {
+            let (projections, revisions) = (Arc::new(v.projections), Arc::new(v.revisions));
+            (v.max_instant, projections, revisions, v.lag)
+        });
+        let (stored, encoded) = std::thread::scope(|scope| {
+            // Storing keeps one core busy; the other compresses the state
+            // for the snapshot the ledger would otherwise write when closed.
+            let encoding = validated
+                .as_ref()
+                .filter(|(.., lag)| worth_saving(*lag))
+                .map(|(max_instant, projections, revisions, _)| {
+                    scope.spawn(|| EncodedState::new(*max_instant, projections, revisions))
+                });
+            let stored = self.store_batches(path, plans, options, bytes_total, progress);
+            let encoded = encoding.and_then(|handle| handle.join().ok().flatten());
+            (stored, encoded)
+        });
+        let appended = stored?;
+        // Derived data: what cannot be written now stays pending in memory,
+        // and the next open indexes those entries from the log.
+        self.flush_index();
+        if let Some((max_instant, projections, revisions, lag)) = validated
+            && self.head().size == start_size + appended
+        {
+            // What was validated is now exactly what the ledger holds.
+            match encoded {
+                Some(encoded) => self.remember_encoded_state(
+                    self.head(),
+                    max_instant,
+                    projections,
+                    revisions,
+                    &encoded,
+                ),
+                None => self.remember_state(
+                    self.head(),
+                    max_instant,
+                    Arc::unwrap_or_clone(projections),
+                    Arc::unwrap_or_clone(revisions),
+                    lag,
+                ),
+            }
+        }
+        Ok(ImportReport {
+            verbatim: false,
+            read,
+            appended,
+            unchanged: read - appended,
+            head: self.head(),
+        })
+    }
+
+    /// Appends the planned entries in atomic, durable batches; the number
+    /// appended.
+    fn store_batches(
+        &self,
+        path: &Path,
+        plans: Vec<Plan>,
+        options: &ImportOptions,
+        bytes_total: u64,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<u64, ImportError> {
+        let storage = |error: AppendError| ImportError::Storage {
+            path: path.to_path_buf(),
+            error,
+        };
         let batch_size = options.batch_size.max(1);
         let mut appended = 0u64;
         let mut plans = plans.into_iter();
@@ -315,28 +382,7 @@ impl Ledger {
                 committed_size: self.head().size,
             });
         }
-        // Derived data: what cannot be written now stays pending in memory,
-        // and the next open indexes those entries from the log.
-        self.flush_index();
-        if let Some(v) = validated
-            && self.head().size == start_size + appended
-        {
-            // What was validated is now exactly what the ledger holds.
-            self.remember_state(
-                self.head(),
-                v.max_instant,
-                v.projections,
-                v.revisions,
-                v.lag,
-            );
-        }
-        Ok(ImportReport {
-            verbatim: false,
-            read,
-            appended,
-            unchanged: read - appended,
-            head: self.head(),
-        })
+        Ok(appended)
     }
 }
 

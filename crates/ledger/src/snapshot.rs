@@ -77,7 +77,42 @@ impl Cached {
     /// stays in memory, and one-event appends from the command line do not
     /// each rewrite it.
     fn worth_saving(&self) -> bool {
-        self.dirty && self.lag.is_none_or(|lag| lag > LAZY_LAG)
+        self.dirty && worth_saving(self.lag)
+    }
+}
+
+/// Whether a state whose stored snapshot is `lag` entries behind (`None`:
+/// cannot catch up) should be written out; see [`Cached::worth_saving`].
+pub(crate) fn worth_saving(lag: Option<u64>) -> bool {
+    lag.is_none_or(|lag| lag > LAZY_LAG)
+}
+
+/// A snapshot's state (everything after its [`Tie`]), encoded and
+/// compressed into one zstd frame. It is made apart from the tie so that an
+/// import can compress it on the other core while it stores the entries
+/// whose head the tie names. The file is the tie's frame followed by this
+/// one; zstd reads consecutive frames as one stream.
+pub(crate) struct EncodedState(Vec<u8>);
+
+impl EncodedState {
+    /// Encodes and compresses as it goes, so that the uncompressed encoding
+    /// (several times larger) is never held whole.
+    pub(crate) fn new(
+        max_instant: i64,
+        projections: &Projections,
+        revisions: &[Revision],
+    ) -> Option<EncodedState> {
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).ok()?;
+        // The fields of `Snapshot` after the tie, in order: bincode encodes
+        // a tuple as its parts one after another, an `Arc` as what it holds
+        // and a slice as a `Vec`.
+        bincode::encode_into_std_write(
+            (max_instant, projections, revisions),
+            &mut encoder,
+            config(),
+        )
+        .ok()?;
+        encoder.finish().ok().map(EncodedState)
     }
 }
 
@@ -140,6 +175,32 @@ impl Ledger {
         });
     }
 
+    /// [`Ledger::remember_state`] for a state whose encoding is in hand:
+    /// it is stored now, as the snapshot of `head`.
+    pub(crate) fn remember_encoded_state(
+        &self,
+        head: Head,
+        max_instant: i64,
+        projections: Arc<Projections>,
+        revisions: Arc<Vec<Revision>>,
+        encoded: &EncodedState,
+    ) {
+        let stored = self.write_snapshot(head.size, head.hash, encoded);
+        *self.cached() = Some(Cached {
+            snapshot: Snapshot {
+                version: SNAPSHOT_VERSION,
+                build: BUILD.to_string(),
+                size: head.size,
+                head: head.hash,
+                max_instant,
+                projections,
+                revisions,
+            },
+            dirty: !stored,
+            lag: stored.then_some(0),
+        });
+    }
+
     /// How far the stored snapshot is behind the cached state, if it can
     /// catch up (see [`Cached::lag`]).
     pub(crate) fn cached_lag(&self) -> Option<u64> {
@@ -181,12 +242,29 @@ impl Ledger {
     }
 
     fn save_snapshot(&self, snapshot: &Snapshot) {
-        // Derived data: failing to store it only costs a replay next time.
-        let encoded = bincode::encode_to_vec(snapshot, config()).ok();
-        if let Some(bytes) = encoded.and_then(|bytes| zstd::encode_all(&bytes[..], ZSTD_LEVEL).ok())
-        {
-            let _ = self.log.put_derived_file(SNAPSHOT_NAME, &bytes);
+        let encoded = EncodedState::new(
+            snapshot.max_instant,
+            &snapshot.projections,
+            &snapshot.revisions,
+        );
+        if let Some(encoded) = encoded {
+            self.write_snapshot(snapshot.size, snapshot.head, &encoded);
         }
+    }
+
+    /// Stores `state` as the snapshot of the head `(size, head)`; says
+    /// whether it was. Derived data: failing to store it only costs a
+    /// replay next time.
+    fn write_snapshot(&self, size: u64, head: Hash, state: &EncodedState) -> bool {
+        let tie = (SNAPSHOT_VERSION, BUILD, size, head);
+        let Some(mut bytes) = bincode::encode_to_vec(tie, config())
+            .ok()
+            .and_then(|tie| zstd::encode_all(&tie[..], ZSTD_LEVEL).ok())
+        else {
+            return false;
+        };
+        bytes.extend_from_slice(&state.0);
+        self.log.put_derived_file(SNAPSHOT_NAME, &bytes).is_ok()
     }
 
     /// Forgets the in-memory state without touching the stored snapshot,

@@ -90,7 +90,10 @@ fn responding_to_an_unknown_dispute_is_an_anomaly_but_the_filing_applies() {
         a.reason
     );
 
-    let known = event("2024-02-01", Body::DisputeFiled(Box::new(filed_body("b", Some("a")))));
+    let known = event(
+        "2024-02-01",
+        Body::DisputeFiled(Box::new(filed_body("b", Some("a")))),
+    );
     let state = run(&[filed("a", "2024-01-01"), known]);
     assert!(state.anomalies().is_empty());
     assert_eq!(state.get("b").unwrap().responds_to, Some(slug("a")));
