@@ -102,11 +102,11 @@ struct PayloadWalk {
 impl PayloadWalk {
     /// Takes entry `seq` (in seq order). After a payload failure the
     /// remaining entries are not looked at.
-    fn accept(&mut self, seq: u64, decoded: &Result<Decoded, String>) {
+    fn accept(&mut self, seq: u64, slot: &mut Result<Decoded, String>) {
         if self.payload_failure.is_some() {
             return;
         }
-        let decoded = match decoded {
+        let decoded = match &*slot {
             Ok(decoded) => decoded,
             Err(reason) => {
                 self.payload_failure = Some((seq, reason.clone()));
@@ -139,10 +139,13 @@ impl PayloadWalk {
             self.payload_failure = Some((seq, "stored event has no id".to_string()));
             return;
         }
-        if self.keep_events {
-            self.events.push((seq, Some(event.clone())));
-        }
         self.payloads_checked += 1;
+        if self.keep_events {
+            // Taken, not copied; the worker drops the empty error left.
+            if let Ok(decoded) = std::mem::replace(slot, Err(String::new())) {
+                self.events.push((seq, Some(decoded.event)));
+            }
+        }
     }
 }
 

@@ -137,7 +137,7 @@ pub(crate) fn walk_chunks<T: Send>(
     workers: usize,
     expected_chunks: u64,
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
-    each: &mut dyn FnMut(&HashedChunk<T>) -> Option<Symptom>,
+    each: &mut dyn FnMut(&mut HashedChunk<T>) -> Option<Symptom>,
 ) -> Option<Symptom> {
     let mut scan = db.scan_prefix([CHUNK_PREFIX]);
     let mut end = None;
@@ -211,7 +211,8 @@ pub(crate) fn walk_chunks<T: Send>(
                 return end;
             };
             received += 1;
-            for hashed in &batch {
+            let mut batch = batch;
+            for hashed in &mut batch {
                 if let Some(symptom) = each(hashed) {
                     return Some(symptom);
                 }
@@ -229,7 +230,7 @@ fn walk_here<T>(
     scan: &mut sled::Iter,
     end: &mut Option<Symptom>,
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
-    each: &mut dyn FnMut(&HashedChunk<T>) -> Option<Symptom>,
+    each: &mut dyn FnMut(&mut HashedChunk<T>) -> Option<Symptom>,
 ) -> Option<Symptom> {
     let mut hasher = entry_hasher();
     loop {
@@ -238,7 +239,7 @@ fn walk_here<T>(
             return end.take();
         }
         for (chunk, value) in batch {
-            if let Some(symptom) = each(&hash_chunk(chunk, &value, &mut hasher, inspect)) {
+            if let Some(symptom) = each(&mut hash_chunk(chunk, &value, &mut hasher, inspect)) {
                 return Some(symptom);
             }
         }

@@ -289,7 +289,7 @@ impl Log {
     /// the read methods, but an append from it would wait forever: appends
     /// wait while verification runs.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> VerifyReport {
-        self.verify_with(progress, &|_, _| (), &mut |_, &()| {})
+        self.verify_with(progress, &|_, _| (), &mut |_, _| {})
     }
 
     /// [`Log::verify`], which also hands every payload to the caller in
@@ -303,15 +303,16 @@ impl Log {
     /// seq order, the seq and the result of `inspect` of every entry that
     /// passed the chain checks (those counted in
     /// [`VerifyReport::entries_checked`]), just before the progress call
-    /// of its chunk; the results are dropped afterwards, on the thread
-    /// that made them, and those of entries past the first damage unseen.
+    /// of its chunk. It may take a result out (leaving a cheap value in
+    /// its place); what is left is dropped afterwards, on the thread that
+    /// made it, and the results of entries past the first damage unseen.
     /// The log still never interprets a payload: what `inspect` does with
     /// the bytes is the caller's business.
     pub fn verify_with<T: Send>(
         &self,
         progress: &mut dyn FnMut(u64, u64),
         inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
-        accept: &mut dyn FnMut(u64, &T),
+        accept: &mut dyn FnMut(u64, &mut T),
     ) -> VerifyReport {
         self.verify_on(default_workers(), progress, inspect, accept)
     }
@@ -322,7 +323,7 @@ impl Log {
         workers: usize,
         progress: &mut dyn FnMut(u64, u64),
         inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
-        accept: &mut dyn FnMut(u64, &T),
+        accept: &mut dyn FnMut(u64, &mut T),
     ) -> VerifyReport {
         let writer = self.writer();
         let cached = self.head();
@@ -387,9 +388,9 @@ impl Walk {
     /// with `self` describing everything before it.
     fn chunk<T>(
         &mut self,
-        hashed: &HashedChunk<T>,
+        hashed: &mut HashedChunk<T>,
         nodes: &mut NodeCheck<'_>,
-        accept: &mut dyn FnMut(u64, &T),
+        accept: &mut dyn FnMut(u64, &mut T),
     ) -> Option<Symptom> {
         let HashedChunk {
             chunk,
@@ -401,7 +402,9 @@ impl Walk {
         let chunk = *chunk;
         let first = self.seq;
         let mut symptom = None;
-        for (slot, ((frame, hash), inspected)) in entries.iter().zip(inspected).enumerate() {
+        for (slot, ((frame, hash), inspected)) in
+            entries.iter().zip(inspected.iter_mut()).enumerate()
+        {
             let at = Loc {
                 chunk,
                 offset: frame.offset,

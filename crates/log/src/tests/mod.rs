@@ -52,7 +52,7 @@ pub(crate) fn verified(log: &Log) -> VerifyReport {
                     last = done;
                 },
                 &|seq, payload| (seq, payload.to_vec()),
-                &mut |seq, inspected| accepted.push((seq, inspected.clone())),
+                &mut |seq, inspected| accepted.push((seq, std::mem::take(inspected))),
             );
             assert_eq!(accepted.len() as u64, report.entries_checked);
             for (i, (seq, (field, payload))) in accepted.iter().enumerate() {

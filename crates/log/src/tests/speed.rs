@@ -33,7 +33,7 @@ fn speed_of_append_and_verify() {
     let verified = started.elapsed();
     assert!(report.is_ok());
     let started = Instant::now();
-    let report = log.verify_on(0, &mut |_, _| {}, &|_, _| (), &mut |_, &()| {});
+    let report = log.verify_on(0, &mut |_, _| {}, &|_, _| (), &mut |_, _| {});
     let sequential = started.elapsed();
     assert!(report.is_ok());
     let started = Instant::now();
