@@ -138,6 +138,59 @@ fn decompress(compressed: &[u8]) -> Option<Vec<u8>> {
     (bytes.len() <= SNAPSHOT_LIMIT).then_some(bytes)
 }
 
+/// A reader of the stored snapshot's decompressed bytes, at most
+/// [`SNAPSHOT_LIMIT`] of them.
+fn stored_reader(compressed: &[u8]) -> Option<impl std::io::BufRead + '_> {
+    use std::io::Read;
+    let decoder = zstd::stream::read::Decoder::new(compressed).ok()?;
+    let limited = decoder.take(SNAPSHOT_LIMIT as u64);
+    Some(std::io::BufReader::with_capacity(1 << 16, limited))
+}
+
+/// The rest of a stored snapshot whose tie has been read from `reader`.
+fn read_state(tie: Tie, mut reader: impl std::io::Read) -> Option<Snapshot> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).ok()?;
+    type State = (i64, Projections, Vec<Revision>);
+    let ((max_instant, projections, revisions), read): (State, usize) =
+        bincode::decode_from_slice(&bytes, config()).ok()?;
+    (read == bytes.len()).then(|| Snapshot {
+        version: tie.version,
+        build: tie.build,
+        size: tie.size,
+        head: tie.head,
+        max_instant,
+        projections: Arc::new(projections),
+        revisions: Arc::new(revisions),
+    })
+}
+
+/// Whether encoding `value` gives exactly the bytes `expected` holds,
+/// compared as they are written, without the encoding or the expected
+/// bytes held whole.
+fn encodes_as(value: impl Encode, expected: impl std::io::BufRead) -> bool {
+    /// Compares in place, in the reader's buffer.
+    struct Compare<R>(R);
+    impl<R: std::io::BufRead> bincode::enc::write::Writer for Compare<R> {
+        fn write(&mut self, mut bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+            let differs = || bincode::error::EncodeError::Other("differs");
+            while !bytes.is_empty() {
+                let available = self.0.fill_buf().map_err(|_| differs())?;
+                let n = available.len().min(bytes.len());
+                if n == 0 || available[..n] != bytes[..n] {
+                    return Err(differs());
+                }
+                self.0.consume(n);
+                bytes = &bytes[n..];
+            }
+            Ok(())
+        }
+    }
+    let mut compare = Compare(expected);
+    bincode::encode_into_writer(value, &mut compare, config()).is_ok()
+        && compare.0.fill_buf().is_ok_and(|rest| rest.is_empty())
+}
+
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<SNAPSHOT_LIMIT>()
 }
@@ -309,18 +362,21 @@ impl Ledger {
         // is canonical, so equal bytes mean equal states). One that is
         // behind (appends leave it so for a while, see `Cached`) is what
         // queries would catch up from: it is caught up and compared.
+        // The stored bytes are read as a stream and compared as the fresh
+        // state is encoded: neither is ever held whole.
+        let compressed = self.log.derived_file(SNAPSHOT_NAME).ok().flatten();
         let mut stored = None;
         let mut caught_up = None;
-        if let Some(bytes) = self.stored_snapshot_bytes() {
-            let tie = bincode::decode_from_slice::<Tie, _>(&bytes, config())
+        if let Some(mut reader) = compressed.as_deref().and_then(stored_reader) {
+            let tie = bincode::decode_from_std_read::<Tie, _, _>(&mut reader, config())
                 .ok()
-                .map(|(tie, _)| tie)
                 .filter(|tie| tie.version == SNAPSHOT_VERSION && tie.build == BUILD);
             match tie {
-                Some(tie) if tie.size == head.size && tie.head == head.hash => stored = Some(bytes),
+                Some(tie) if tie.size == head.size && tie.head == head.hash => {
+                    stored = Some(reader);
+                }
                 Some(tie) if tie.size < head.size => {
-                    let decoded = bincode::decode_from_slice::<Snapshot, _>(&bytes, config());
-                    if let Ok((mut snapshot, _)) = decoded
+                    if let Some(mut snapshot) = read_state(tie, reader)
                         && self.catch_up(&mut snapshot, head)?
                     {
                         caught_up = Some(snapshot);
@@ -347,8 +403,10 @@ impl Ledger {
             projections: Arc::new(fresh.projections),
             revisions: Arc::new(fresh.revisions),
         };
-        let stored_matches = stored.is_none_or(|bytes| {
-            bincode::encode_to_vec(&fresh, config()).is_ok_and(|encoded| encoded == bytes)
+        // The ties are equal (checked above), so the states are compared.
+        let stored_matches = stored.is_none_or(|reader| {
+            let state = (fresh.max_instant, &*fresh.projections, &*fresh.revisions);
+            encodes_as(state, reader)
         });
         let same = |s: Snapshot| {
             s.max_instant == fresh.max_instant
@@ -465,5 +523,38 @@ impl Ledger {
         snapshot.size = head.size;
         snapshot.head = head.hash;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{config, encodes_as};
+
+    #[test]
+    fn the_comparison_as_encoded_sees_any_difference_in_length_or_content() {
+        let value = (7i64, vec![1u32, 300, 70_000], String::from("state"));
+        let bytes = bincode::encode_to_vec(&value, config()).unwrap();
+        // A reader that hands out one byte at a time crosses buffer ends
+        // inside every value written.
+        let one_by_one = |b: &[u8]| {
+            std::io::BufReader::with_capacity(
+                1,
+                b.to_vec()
+                    .into_iter()
+                    .collect::<std::collections::VecDeque<u8>>(),
+            )
+        };
+        assert!(encodes_as(&value, &bytes[..]));
+        assert!(encodes_as(&value, one_by_one(&bytes)));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(!encodes_as(&value, &longer[..]));
+        assert!(!encodes_as(&value, &bytes[..bytes.len() - 1]));
+        assert!(!encodes_as(&value, one_by_one(&bytes[..bytes.len() - 1])));
+        for at in 0..bytes.len() {
+            let mut changed = bytes.clone();
+            changed[at] ^= 1;
+            assert!(!encodes_as(&value, &changed[..]), "byte {at}");
+        }
     }
 }
