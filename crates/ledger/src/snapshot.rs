@@ -536,14 +536,8 @@ mod tests {
         let bytes = bincode::encode_to_vec(&value, config()).unwrap();
         // A reader that hands out one byte at a time crosses buffer ends
         // inside every value written.
-        let one_by_one = |b: &[u8]| {
-            std::io::BufReader::with_capacity(
-                1,
-                b.to_vec()
-                    .into_iter()
-                    .collect::<std::collections::VecDeque<u8>>(),
-            )
-        };
+        let one_by_one =
+            |b: &[u8]| std::io::BufReader::with_capacity(1, std::io::Cursor::new(b.to_vec()));
         assert!(encodes_as(&value, &bytes[..]));
         assert!(encodes_as(&value, one_by_one(&bytes)));
         let mut longer = bytes.clone();
