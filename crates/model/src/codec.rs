@@ -433,6 +433,42 @@ impl Writer for VecWriter {
     }
 }
 
+/// Compares what is written with the bytes it should reproduce, as it is
+/// written: the canonical-form check of every decode, without building a
+/// second copy of the payload.
+struct CompareWriter<'a>(&'a [u8]);
+
+impl Writer for CompareWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), BinEncodeError> {
+        match self.0.split_at_checked(bytes.len()) {
+            Some((head, rest)) if head == bytes => {
+                self.0 = rest;
+                Ok(())
+            }
+            _ => Err(BinEncodeError::Other("not the bytes decoded")),
+        }
+    }
+}
+
+/// Whether `event` (with `signature`) encodes to exactly `bytes`.
+pub(crate) fn encodes_to(event: &Event, signature: Option<&Signature>, bytes: &[u8]) -> bool {
+    let version = match signature {
+        None => FORMAT_VERSION,
+        Some(_) => SIGNED_FORMAT_VERSION,
+    };
+    let mut compare = CompareWriter(bytes);
+    if write_payload(version, event, true, &mut compare).is_err() {
+        return false;
+    }
+    let rest = compare.0;
+    match signature {
+        None => rest.is_empty(),
+        Some(signature) => rest
+            .strip_prefix(signature.key.as_bytes().as_slice())
+            .is_some_and(|tail| tail == signature.bytes.as_slice()),
+    }
+}
+
 struct HashWriter<'a>(&'a mut blake3::Hasher);
 
 impl Writer for HashWriter<'_> {
@@ -582,9 +618,10 @@ impl Event {
             }
         };
         event.check()?;
-        match to_vec(&event, signature.as_ref()) {
-            Ok(again) if again == bytes => Ok((event, signature)),
-            _ => Err(DecodeError::NotCanonical),
+        if encodes_to(&event, signature.as_ref(), bytes) {
+            Ok((event, signature))
+        } else {
+            Err(DecodeError::NotCanonical)
         }
     }
 }

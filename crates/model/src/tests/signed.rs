@@ -27,6 +27,35 @@ fn canonical_or_error(bytes: &[u8]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
+    #![proptest_config(Config::with_cases(64))]
+
+    /// The canonical-form check behind every decode: the event encodes to
+    /// exactly its bytes, and to nothing shorter, longer or different by
+    /// one byte, with or without its signature.
+    #[test]
+    fn the_canonical_check_compares_every_byte(e in testing::event(), s in testing::signature()) {
+        use crate::codec::encodes_to;
+        let (unsigned, signed) = both(&e, &s);
+        prop_assert!(encodes_to(&e, None, &unsigned));
+        prop_assert!(encodes_to(&e, Some(&s), &signed));
+        prop_assert!(!encodes_to(&e, Some(&s), &unsigned));
+        prop_assert!(!encodes_to(&e, None, &signed));
+        for bytes in [&unsigned, &signed] {
+            let signature = (bytes == &signed).then_some(&s);
+            prop_assert!(!encodes_to(&e, signature, &bytes[..bytes.len() - 1]));
+            let mut longer = bytes.clone();
+            longer.push(0);
+            prop_assert!(!encodes_to(&e, signature, &longer));
+            for at in (0..bytes.len()).step_by(7) {
+                let mut changed = bytes.clone();
+                changed[at] ^= 0x20;
+                prop_assert!(!encodes_to(&e, signature, &changed), "byte {}", at);
+            }
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(Config::with_cases(512))]
 
     #[test]
