@@ -165,8 +165,26 @@ impl<T: Encode> Encode for SlugMap<T> {
 }
 
 impl<Ctx, T: Decode<Ctx>> Decode<Ctx> for SlugMap<T> {
+    /// Reads what `BTreeMap<Slug, T>::decode` reads, with the same result
+    /// (a repeated slug keeps its last value), straight into the map: going
+    /// through a `BTreeMap` moved every value twice.
     fn decode<D: Decoder<Context = Ctx>>(decoder: &mut D) -> Result<Self, DecodeError> {
-        Ok(BTreeMap::<Slug, T>::decode(decoder)?.into_iter().collect())
+        let len = u64::decode(decoder)?;
+        let len = usize::try_from(len).map_err(|_| DecodeError::OutsideUsizeRange(len))?;
+        decoder.claim_container_read::<(Slug, T)>(len)?;
+        let mut map = SlugMap::default();
+        // The claim bounds `len` by the decoder's limit, not by the bytes
+        // there are: reserve no more than a modest start.
+        map.values.reserve(len.min(1 << 16));
+        for _ in 0..len {
+            // As bincode's own containers do: each element claims its own
+            // bytes as it is read.
+            decoder.unclaim_bytes_read(std::mem::size_of::<(Slug, T)>());
+            let slug = Slug::decode(decoder)?;
+            let value = T::decode(decoder)?;
+            map.insert(slug, value);
+        }
+        Ok(map)
     }
 }
 
@@ -212,5 +230,27 @@ mod tests {
         let reversed: SlugMap<u32> = tree.into_iter().rev().collect();
         assert_eq!(reversed, map, "equality does not depend on insertion order");
         assert!(reversed.values().copied().eq([5, 4, 1, 3]));
+    }
+
+    #[test]
+    fn decodes_any_bytes_as_a_btree_map_does() {
+        let config = bincode::config::standard().with_limit::<1024>();
+        // Out of order and repeated slugs, which no encoder writes; a
+        // length past the bytes; a length past the limit.
+        let pairs = vec![(slug("m"), 1u32), (slug("a"), 2), (slug("m"), 3)];
+        let written = bincode::encode_to_vec(&pairs, config).unwrap();
+        let as_tree = bincode::decode_from_slice::<BTreeMap<Slug, u32>, _>(&written, config);
+        let as_map = bincode::decode_from_slice::<SlugMap<u32>, _>(&written, config);
+        let (tree, read) = as_tree.unwrap();
+        assert_eq!(as_map.unwrap(), (tree.into_iter().collect(), read));
+        for bad in [
+            &written[..written.len() - 1],
+            &[200u8, 0, 0, 0, 0][..],
+            &[252, 0, 0, 0, 1][..],
+        ] {
+            let as_tree = bincode::decode_from_slice::<BTreeMap<Slug, u32>, _>(bad, config);
+            let as_map = bincode::decode_from_slice::<SlugMap<u32>, _>(bad, config);
+            assert!(as_tree.is_err() && as_map.is_err(), "{bad:?}");
+        }
     }
 }
