@@ -21,7 +21,7 @@ use clap::Parser;
 /// docket makes and drops millions of small values when it replays,
 /// imports or verifies a large ledger; glibc's allocator spends a third of
 /// a replay consolidating and unlinking free chunks, mimalloc a few per
-/// cent (docs/benchmarks.md, "Allocator").
+/// cent (docs/benchmarks.md, "What changed this round").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
