@@ -124,8 +124,8 @@ const LAZY_LAG: u64 = 4096;
 /// keeps the ledger's size on disk within twice its payload bytes.
 const ZSTD_LEVEL: i32 = 1;
 
-/// The snapshot file's bytes, decompressed; `None` if they are not a zstd
-/// frame or would grow past [`SNAPSHOT_LIMIT`] (a damaged file is rebuilt,
+/// The snapshot file's bytes, decompressed; `None` if they are not zstd
+/// frames or would grow past [`SNAPSHOT_LIMIT`] (a damaged file is rebuilt,
 /// not trusted to say how much memory to take).
 fn decompress(compressed: &[u8]) -> Option<Vec<u8>> {
     use std::io::Read;
@@ -138,19 +138,27 @@ fn decompress(compressed: &[u8]) -> Option<Vec<u8>> {
     (bytes.len() <= SNAPSHOT_LIMIT).then_some(bytes)
 }
 
-/// A reader of the stored snapshot's decompressed bytes, at most
-/// [`SNAPSHOT_LIMIT`] of them.
-fn stored_reader(compressed: &[u8]) -> Option<impl std::io::BufRead + '_> {
+/// A reader of the stored snapshot's decompressed bytes: at most one byte
+/// more than [`SNAPSHOT_LIMIT`], so that a stream past the limit is seen.
+type StoredReader<'a> = std::io::BufReader<
+    std::io::Take<zstd::stream::read::Decoder<'a, std::io::BufReader<&'a [u8]>>>,
+>;
+
+fn stored_reader(compressed: &[u8]) -> Option<StoredReader<'_>> {
     use std::io::Read;
     let decoder = zstd::stream::read::Decoder::new(compressed).ok()?;
-    let limited = decoder.take(SNAPSHOT_LIMIT as u64);
+    let limited = decoder.take(SNAPSHOT_LIMIT as u64 + 1);
     Some(std::io::BufReader::with_capacity(1 << 16, limited))
 }
 
 /// The rest of a stored snapshot whose tie has been read from `reader`.
-fn read_state(tie: Tie, mut reader: impl std::io::Read) -> Option<Snapshot> {
+fn read_state(tie: Tie, mut reader: StoredReader<'_>) -> Option<Snapshot> {
+    use std::io::Read;
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes).ok()?;
+    if reader.get_ref().limit() == 0 {
+        return None;
+    }
     type State = (i64, Projections, Vec<Revision>);
     let ((max_instant, projections, revisions), read): (State, usize) =
         bincode::decode_from_slice(&bytes, config()).ok()?;
@@ -165,11 +173,34 @@ fn read_state(tie: Tie, mut reader: impl std::io::Read) -> Option<Snapshot> {
     })
 }
 
-/// Whether encoding `value` gives exactly the bytes `expected` holds,
-/// compared as they are written, without the encoding or the expected
-/// bytes held whole.
+/// How the rest of a stored snapshot compares with an encoding.
+#[derive(Debug, PartialEq)]
+enum Comparison {
+    Same,
+    Differs,
+    /// It does not decompress to its end, or is larger than
+    /// [`SNAPSHOT_LIMIT`]: damaged derived data, ignored like a snapshot
+    /// that does not decode, whatever came before the damage.
+    Unreadable,
+}
+
+/// Compares the encoding of `value` with the rest of `stored` as it is
+/// written, without either held whole; then reads `stored` to its end, to
+/// tell a damaged file from one that differs.
+fn compare_rest(value: impl Encode, mut stored: StoredReader<'_>) -> Comparison {
+    let encoded = encodes_as(value, &mut stored);
+    match std::io::copy(&mut stored, &mut std::io::sink()) {
+        Err(_) => Comparison::Unreadable,
+        Ok(_) if stored.get_ref().limit() == 0 => Comparison::Unreadable,
+        Ok(0) if encoded => Comparison::Same,
+        Ok(_) => Comparison::Differs,
+    }
+}
+
+/// Whether encoding `value` gives exactly the next bytes of `expected`,
+/// compared in `expected`'s buffer as they are written. Reads no further
+/// than the first difference, or than the encoding's end.
 fn encodes_as(value: impl Encode, expected: impl std::io::BufRead) -> bool {
-    /// Compares in place, in the reader's buffer.
     struct Compare<R>(R);
     impl<R: std::io::BufRead> bincode::enc::write::Writer for Compare<R> {
         fn write(&mut self, mut bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
@@ -186,9 +217,7 @@ fn encodes_as(value: impl Encode, expected: impl std::io::BufRead) -> bool {
             Ok(())
         }
     }
-    let mut compare = Compare(expected);
-    bincode::encode_into_writer(value, &mut compare, config()).is_ok()
-        && compare.0.fill_buf().is_ok_and(|rest| rest.is_empty())
+    bincode::encode_into_writer(value, &mut Compare(expected), config()).is_ok()
 }
 
 fn config() -> impl bincode::config::Config {
@@ -404,18 +433,24 @@ impl Ledger {
             revisions: Arc::new(fresh.revisions),
         };
         // The ties are equal (checked above), so the states are compared.
-        let stored_matches = stored.is_none_or(|reader| {
+        let stored_matches = stored.and_then(|reader| {
             let state = (fresh.max_instant, &*fresh.projections, &*fresh.revisions);
-            encodes_as(state, reader)
+            match compare_rest(state, reader) {
+                Comparison::Same => Some(true),
+                Comparison::Differs => Some(false),
+                Comparison::Unreadable => None,
+            }
         });
         let same = |s: Snapshot| {
             s.max_instant == fresh.max_instant
                 && s.projections == fresh.projections
                 && s.revisions == fresh.revisions
         };
-        let cached_matches = cached.is_none_or(same);
-        let caught_up_matches = caught_up.is_none_or(same);
-        Ok(Some(stored_matches && cached_matches && caught_up_matches))
+        let verdicts = [stored_matches, cached.map(same), caught_up.map(same)];
+        if verdicts.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        Ok(Some(verdicts.into_iter().flatten().all(|matches| matches)))
     }
 
     /// The state of everything recorded, through the snapshot. With
@@ -528,10 +563,10 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
-    use super::{config, encodes_as};
+    use super::{Comparison, compare_rest, config, encodes_as, stored_reader};
 
     #[test]
-    fn the_comparison_as_encoded_sees_any_difference_in_length_or_content() {
+    fn the_comparison_as_encoded_sees_any_difference() {
         let value = (7i64, vec![1u32, 300, 70_000], String::from("state"));
         let bytes = bincode::encode_to_vec(&value, config()).unwrap();
         // A reader that hands out one byte at a time crosses buffer ends
@@ -540,9 +575,6 @@ mod tests {
             |b: &[u8]| std::io::BufReader::with_capacity(1, std::io::Cursor::new(b.to_vec()));
         assert!(encodes_as(&value, &bytes[..]));
         assert!(encodes_as(&value, one_by_one(&bytes)));
-        let mut longer = bytes.clone();
-        longer.push(0);
-        assert!(!encodes_as(&value, &longer[..]));
         assert!(!encodes_as(&value, &bytes[..bytes.len() - 1]));
         assert!(!encodes_as(&value, one_by_one(&bytes[..bytes.len() - 1])));
         for at in 0..bytes.len() {
@@ -550,5 +582,23 @@ mod tests {
             changed[at] ^= 1;
             assert!(!encodes_as(&value, &changed[..]), "byte {at}");
         }
+
+        // The rest of a stored file: the same, longer, different, or not
+        // a whole zstd stream (damaged, so ignored rather than a mismatch).
+        let compare = |stored: &[u8]| {
+            let compressed = zstd::encode_all(stored, 1).unwrap();
+            compare_rest(&value, stored_reader(&compressed).unwrap())
+        };
+        assert_eq!(compare(&bytes), Comparison::Same);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(compare(&longer), Comparison::Differs);
+        assert_eq!(compare(&bytes[1..]), Comparison::Differs);
+        let compressed = zstd::encode_all(&bytes[..], 1).unwrap();
+        let truncated = &compressed[..compressed.len() - 3];
+        assert_eq!(
+            compare_rest(&value, stored_reader(truncated).unwrap()),
+            Comparison::Unreadable
+        );
     }
 }

@@ -286,3 +286,60 @@ fn a_forged_snapshot_behind_the_head_still_fails_verify() {
     );
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
 }
+
+#[test]
+fn an_import_stores_the_snapshot_of_what_it_stored() {
+    let (dir, ledger) = fresh();
+    let path = dir.path().join("t.ledger");
+    let file = dir.path().join("events.ndjson");
+    let lines = [entity("acme", "Acme"), entity("beta", "Beta")];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    ledger
+        .import(&file, &ImportOptions::default(), &mut |_| {})
+        .unwrap();
+    // Written by the import itself (encoded on the second thread), not
+    // left for the drop, and tied to the head the entries made.
+    assert!(ledger.log.derived_file("snapshot").unwrap().is_some());
+    assert_eq!(ledger.snapshot_matches_log().unwrap(), Some(true));
+    ledger.forget_cached_state();
+    let state = ledger.state(&crate::TimeQuery::default()).unwrap();
+    assert_eq!(state.source, crate::StateSource::Snapshot);
+    assert_eq!(state.projections.holdings.len(), 2);
+    drop(ledger);
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(ledger.verify(&mut |_, _| {}).snapshot_matches, Some(true));
+}
+
+#[test]
+fn a_damaged_snapshot_file_is_ignored_by_verify_and_rebuilt() {
+    let (dir, ledger) = fresh();
+    let path = dir.path().join("t.ledger");
+    for (slug, name) in [("acme", "Acme"), ("beta", "Beta")] {
+        ledger
+            .append_json(&entity(slug, name), &AppendOptions::default())
+            .unwrap();
+    }
+    // A snapshot of this very head, so that verify compares it as bytes.
+    let all = ledger.replay_prefix(ledger.head().size, None).unwrap();
+    ledger.forget_cached_state();
+    ledger.remember_state(
+        ledger.head(),
+        all.max_instant,
+        all.projections,
+        all.revisions,
+        None,
+    );
+    ledger.store_cached_snapshot();
+    assert_eq!(ledger.verify(&mut |_, _| {}).snapshot_matches, Some(true));
+    drop(ledger);
+    let snapshot = path.join("derived").join("snapshot");
+    let stored = std::fs::read(&snapshot).unwrap();
+    // Cut inside the state's frame, after the tie's: the tie still reads.
+    std::fs::write(&snapshot, &stored[..stored.len() - 3]).unwrap();
+    let ledger = Ledger::open(&path).unwrap();
+    let report = ledger.verify(&mut |_, _| {});
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.snapshot_matches, None);
+    let state = ledger.state(&crate::TimeQuery::default()).unwrap();
+    assert_eq!(state.projections.holdings.len(), 2);
+}
