@@ -384,17 +384,15 @@ pub(crate) fn replay(
 /// million of them into fresh memory costs a fifth of a replay. Each event
 /// is dropped as soon as it is applied, so the memory it held can be
 /// reused by the projections it is folded into.
-pub(crate) fn replay_parts(
-    mut parts: Vec<Vec<(u64, Option<Event>)>>,
-    as_of: Option<i64>,
-) -> Replayed {
+pub(crate) fn replay_parts(mut parts: Vec<Part>, as_of: Option<i64>) -> Replayed {
     // Sort small keys, not events. A key is (instant, seq, part, position
     // in the part, slot), where the slot is `PLAIN` or the index of a
-    // corrected copy in `corrected`. A seq appears in one key at most, so
-    // sorting by (instant, seq) alone gives the replay order.
+    // corrected copy in `corrected`. The part and position make keys
+    // unique even if seqs repeat (`project` takes seqs from its caller),
+    // so the order is fixed and each event is applied once.
     const PLAIN: usize = usize::MAX;
     let mut corrected: Vec<Event> = Vec::new();
-    let mut order: Vec<(i64, u64, u32, u32, usize)> =
+    let mut order: Vec<(i64, u64, usize, usize, usize)> =
         Vec::with_capacity(parts.iter().map(Vec::len).sum());
     let revisions = {
         let meta: Vec<(u64, &Event)> = parts
@@ -428,16 +426,14 @@ pub(crate) fn replay_parts(
                     None => (event.effective.instant_micros(), PLAIN),
                 };
                 if as_of.is_none_or(|limit| instant <= limit) {
-                    // Parts and positions fit in u32: a part holds at most
-                    // the entries of one ledger read.
-                    order.push((instant, *seq, p as u32, j as u32, slot));
+                    order.push((instant, *seq, p, j, slot));
                 }
             }
         }
         drop(targets);
         resolution.revisions
     };
-    order.sort_unstable_by_key(|&(instant, seq, ..)| (instant, seq));
+    order.sort_unstable();
     let mut replayed = Replayed {
         max_instant: i64::MIN,
         ..Replayed::default()
@@ -445,8 +441,8 @@ pub(crate) fn replay_parts(
     for &(instant, seq, p, j, slot) in &order {
         if slot == PLAIN {
             let taken = parts
-                .get_mut(p as usize)
-                .and_then(|part| part.get_mut(j as usize))
+                .get_mut(p)
+                .and_then(|part| part.get_mut(j))
                 .and_then(|(_, event)| event.take());
             let Some(event) = taken else { continue };
             replayed.projections.apply(seq, &event);
