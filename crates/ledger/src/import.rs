@@ -282,8 +282,6 @@ impl Ledger {
         if let Some(refusal) = refused_signature {
             return Err(refusal);
         }
-        // Store in atomic, durable batches. A batch that fails leaves the
-        // ones before it in place; importing the file again resumes.
         let validated = validated.map(|v| {
             let (projections, revisions) = (Arc::new(v.projections), Arc::new(v.revisions));
             (v.max_instant, projections, revisions, v.lag)
@@ -336,7 +334,8 @@ impl Ledger {
     }
 
     /// Appends the planned entries in atomic, durable batches; the number
-    /// appended.
+    /// appended. A batch that fails leaves the ones before it in place;
+    /// importing the file again resumes.
     fn store_batches(
         &self,
         path: &Path,
