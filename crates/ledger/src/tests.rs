@@ -243,26 +243,33 @@ fn verify_beside_appending_threads_finds_nothing_wrong() {
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
 }
 
-#[test]
-fn a_forged_snapshot_behind_the_head_still_fails_verify() {
+/// A ledger of two registrations whose stored snapshot is tied to its
+/// head but holds the state of its first `holding` entries.
+fn two_entities_with_snapshot_of(holding: u64) -> (tempfile::TempDir, Ledger) {
     let (dir, ledger) = fresh();
-    let path = dir.path().join("t.ledger");
     for (slug, name) in [("acme", "Acme"), ("beta", "Beta")] {
         ledger
             .append_json(&entity(slug, name), &AppendOptions::default())
             .unwrap();
     }
-    // A snapshot tied to the head but holding only the first event.
-    let first = ledger.replay_prefix(1, None).unwrap();
+    let state = ledger.replay_prefix(holding, None).unwrap();
     ledger.forget_cached_state();
     ledger.remember_state(
         ledger.head(),
-        first.max_instant,
-        first.projections,
-        first.revisions,
+        state.max_instant,
+        state.projections,
+        state.revisions,
         None,
     );
     ledger.store_cached_snapshot();
+    (dir, ledger)
+}
+
+#[test]
+fn a_forged_snapshot_behind_the_head_still_fails_verify() {
+    // A snapshot tied to the head but holding only the first event.
+    let (dir, ledger) = two_entities_with_snapshot_of(1);
+    let path = dir.path().join("t.ledger");
     // One more entry: the stored snapshot is now behind, and would be
     // caught up rather than rewritten.
     let later =
@@ -312,24 +319,9 @@ fn an_import_stores_the_snapshot_of_what_it_stored() {
 
 #[test]
 fn a_damaged_snapshot_file_is_ignored_by_verify_and_rebuilt() {
-    let (dir, ledger) = fresh();
-    let path = dir.path().join("t.ledger");
-    for (slug, name) in [("acme", "Acme"), ("beta", "Beta")] {
-        ledger
-            .append_json(&entity(slug, name), &AppendOptions::default())
-            .unwrap();
-    }
     // A snapshot of this very head, so that verify compares it as bytes.
-    let all = ledger.replay_prefix(ledger.head().size, None).unwrap();
-    ledger.forget_cached_state();
-    ledger.remember_state(
-        ledger.head(),
-        all.max_instant,
-        all.projections,
-        all.revisions,
-        None,
-    );
-    ledger.store_cached_snapshot();
+    let (dir, ledger) = two_entities_with_snapshot_of(2);
+    let path = dir.path().join("t.ledger");
     assert_eq!(ledger.verify(&mut |_, _| {}).snapshot_matches, Some(true));
     drop(ledger);
     let snapshot = path.join("derived").join("snapshot");
