@@ -535,17 +535,20 @@ impl Ledger {
         if !tied {
             return Ok(false);
         }
+        // Decoded without hashing each entry as `Ledger::events` does: the
+        // tie above is all that a catch-up needs of the chain.
+        let decoded = self.decode_parts(snapshot.size..head.size)?;
         let mut new = Vec::new();
-        for stored in self.events(snapshot.size..head.size) {
-            let stored = stored?;
-            if stored.event.kind().is_key() {
+        for (seq, event) in decoded.into_iter().flatten() {
+            let Some(event) = event else { continue };
+            if event.kind().is_key() {
                 continue;
             }
-            let instant = stored.event.effective.instant_micros();
-            if stored.event.kind().is_meta() || instant < snapshot.max_instant {
+            let instant = event.effective.instant_micros();
+            if event.kind().is_meta() || instant < snapshot.max_instant {
                 return Ok(false);
             }
-            new.push((instant, stored.entry.header.seq, stored.event));
+            new.push((instant, seq, event));
         }
         // None is earlier than what was applied, so applying them in
         // (effective, seq) order after the old ones is exactly replay order.
