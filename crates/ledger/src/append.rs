@@ -177,20 +177,11 @@ impl Ledger {
                 statuses.push((id, Some(EventStatus::Unchanged { seq })));
                 continue;
             }
-            let mut lookup_failed = None;
-            let related = revision_chain(&event, |target| match fresh_by_id.get(target) {
-                Some(&index) => Some(fresh[index].event.clone()),
-                None => match self.get_by_id(target) {
-                    Ok(found) => found.map(|stored| stored.event),
-                    Err(e) => {
-                        lookup_failed = Some(e);
-                        None
-                    }
-                },
-            });
-            if let Some(e) = lookup_failed {
-                return Err(e.into());
-            }
+            let related = self.revision_chain_among(&event, |target| {
+                fresh_by_id
+                    .get(target)
+                    .map(|&index| fresh[index].event.clone())
+            })?;
             check_reference(&event, &id, |_| Ok(related.first().map(Event::kind)))?;
             fresh_by_id.insert(id.clone(), fresh.len());
             statuses.push((id.clone(), None));
@@ -266,6 +257,30 @@ impl Ledger {
 }
 
 impl Ledger {
+    /// The events `event` revises, down its chain (see
+    /// [`revision_chain`]): each looked up first among events not stored
+    /// yet (`unstored`), then in the ledger.
+    pub(crate) fn revision_chain_among(
+        &self,
+        event: &Event,
+        unstored: impl Fn(&EventId) -> Option<Event>,
+    ) -> Result<Vec<Event>, crate::ReadError> {
+        let mut lookup_failed = None;
+        let chain = revision_chain(event, |target| {
+            unstored(target).or_else(|| match self.get_by_id(target) {
+                Ok(found) => found.map(|stored| stored.event),
+                Err(e) => {
+                    lookup_failed = Some(e);
+                    None
+                }
+            })
+        });
+        match lookup_failed {
+            Some(e) => Err(e),
+            None => Ok(chain),
+        }
+    }
+
     /// Writes the index's pending postings, if it can (derived data: what
     /// is not written stays pending, or is indexed again from the entries
     /// by the next process).

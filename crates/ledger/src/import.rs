@@ -23,7 +23,7 @@ use docket_model::{Event, Kind};
 
 use crate::append::check_reference;
 use crate::entries::{self, ENTRIES_FORMAT};
-use crate::index::{revision_chain, terms_for};
+use crate::index::terms_for;
 use crate::snapshot::{EncodedState, worth_saving};
 use crate::{AppendError, AppendOptions, ImportError, Ledger};
 
@@ -191,22 +191,14 @@ impl Ledger {
                 }
             })
             .map_err(|e| rejected(line, e))?;
-            let mut lookup_failed = None;
-            let related = revision_chain(&event, |target| {
-                match seen.get(&digest16(target.as_str().as_bytes())) {
-                    Some(Seen { new: Some(at), .. }) => Some(new_events[*at].1.clone()),
-                    _ => match self.get_by_id(target) {
-                        Ok(found) => found.map(|s| s.event),
-                        Err(e) => {
-                            lookup_failed = Some(e);
-                            None
-                        }
-                    },
-                }
-            });
-            if let Some(e) = lookup_failed {
-                return Err(rejected(line, e.into()));
-            }
+            let related = self
+                .revision_chain_among(&event, |target| {
+                    match seen.get(&digest16(target.as_str().as_bytes())) {
+                        Some(Seen { new: Some(at), .. }) => Some(new_events[*at].1.clone()),
+                        _ => None,
+                    }
+                })
+                .map_err(|e| rejected(line, e.into()))?;
             let new = stored.is_none().then_some(new_events.len());
             seen.insert(
                 key,

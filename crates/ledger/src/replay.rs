@@ -43,6 +43,14 @@ impl Projections {
     /// Every anomaly, in seq order: the projections' own, and references
     /// to entities that were not registered when they were named.
     pub fn anomalies(&self) -> Vec<Anomaly> {
+        let mut all: Vec<Anomaly> = self.own_anomalies().cloned().collect();
+        all.extend(self.unregistered_references());
+        all.sort_by_key(|a| a.seq);
+        all
+    }
+
+    /// The three projections' own anomalies, unsorted.
+    fn own_anomalies(&self) -> impl Iterator<Item = &Anomaly> {
         // A second filing of one dispute id upsets both docket-disputes and
         // docket-relations; report it once, from the former.
         let relations = self
@@ -50,17 +58,11 @@ impl Projections {
             .anomalies()
             .iter()
             .filter(|a| a.kind != Kind::DisputeFiled);
-        let mut all: Vec<Anomaly> = self
-            .disputes
+        self.disputes
             .anomalies()
             .iter()
             .chain(self.holdings.anomalies())
             .chain(relations)
-            .cloned()
-            .collect();
-        all.extend(self.unregistered_references());
-        all.sort_by_key(|a| a.seq);
-        all
     }
 
     /// The anomalies on entries `first` and later, given the events stored
@@ -73,16 +75,7 @@ impl Projections {
         new: impl IntoIterator<Item = &'a Event>,
     ) -> Vec<Anomaly> {
         let mut found: Vec<Anomaly> = self
-            .disputes
-            .anomalies()
-            .iter()
-            .chain(self.holdings.anomalies())
-            .chain(
-                self.relations
-                    .anomalies()
-                    .iter()
-                    .filter(|a| a.kind != Kind::DisputeFiled),
-            )
+            .own_anomalies()
             .filter(|a| a.seq >= first)
             .cloned()
             .collect();
