@@ -283,6 +283,11 @@ impl Ledger {
         });
     }
 
+    /// Whether a state is held in memory.
+    pub(crate) fn has_cached_state(&self) -> bool {
+        self.cached().is_some()
+    }
+
     /// How far the stored snapshot is behind the cached state, if it can
     /// catch up (see [`Cached::lag`]).
     pub(crate) fn cached_lag(&self) -> Option<u64> {

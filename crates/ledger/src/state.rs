@@ -202,27 +202,82 @@ impl Ledger {
         decoded.into_iter().collect()
     }
 
-    /// Adds to `seqs` the targets of the revisions among them, recursively:
-    /// a correction that moved an event into a dispute is indexed under
-    /// that dispute, but the event it corrects is not.
+    /// Adds to `seqs` the targets of the revisions among them, recursively,
+    /// and every other revision of those targets: a correction that moved
+    /// an event into a dispute is indexed under that dispute, but neither
+    /// the event it corrects nor a later correction that moved it on
+    /// elsewhere is.
     pub(crate) fn close_over_targets(
         &self,
         seqs: &mut BTreeSet<u64>,
         visible: u64,
     ) -> Result<(), ReadError> {
         let mut pending: Vec<u64> = seqs.iter().copied().collect();
+        let mut targets: HashSet<u64> = HashSet::new();
+        // The events at the bottom of the revision chains reached.
+        let mut roots: Vec<Event> = Vec::new();
         while let Some(seq) = pending.pop() {
             let Some(stored) = self.get(seq)? else {
                 continue;
             };
             let Some(target) = stored.event.body.target() else {
+                if targets.contains(&seq) {
+                    roots.push(stored.event);
+                }
                 continue;
             };
             if let Some(target_seq) = self.seq_of(target)?
                 && target_seq < visible
                 && seqs.insert(target_seq)
             {
+                targets.insert(target_seq);
                 pending.push(target_seq);
+            }
+        }
+        for root in roots {
+            self.add_revisions_of(&root, seqs, visible)?;
+        }
+        Ok(())
+    }
+
+    /// Adds to `seqs` every visible revision whose chain ends at `root`.
+    /// Each is indexed under every term of `root` (format.md §4.6), so one
+    /// term's postings hold them all: the narrowest is read.
+    fn add_revisions_of(
+        &self,
+        root: &Event,
+        seqs: &mut BTreeSet<u64>,
+        visible: u64,
+    ) -> Result<(), ReadError> {
+        let Some(id) = root.id.clone() else {
+            return Ok(());
+        };
+        let rank = |term: &Vec<u8>| match term.get(..2) {
+            Some(b"d:") => 0,
+            Some(b"p:") => 1,
+            Some(b"s:") => 2,
+            _ => 3,
+        };
+        let Some(term) = crate::index::terms_for(root, &[])
+            .into_iter()
+            .min_by_key(rank)
+        else {
+            return Ok(());
+        };
+        let postings = self.with_index(|index, log| index.postings(log, &term))?;
+        // Targets come before their revisions, so one pass in seq order
+        // meets every revision after what it revises.
+        let mut chain: HashSet<docket_model::EventId> = HashSet::from([id]);
+        for seq in postings.into_iter().filter(|&seq| seq < visible) {
+            let Some(stored) = self.get(seq)? else {
+                continue;
+            };
+            let event = stored.event;
+            if let (Some(target), Some(id)) = (event.body.target(), event.id.clone())
+                && chain.contains(target)
+            {
+                chain.insert(id);
+                seqs.insert(seq);
             }
         }
         Ok(())

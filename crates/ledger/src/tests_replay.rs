@@ -296,3 +296,152 @@ fn anomalies_name_their_entry_and_spare_the_rest() {
     assert_eq!(dispute.closed.as_ref().unwrap().to_string(), "2021-03-01");
     assert_eq!(state.projections.holdings.len(), 2);
 }
+
+/// Events that only move dispute `d` along, one of each kind, on `day`.
+fn moves_of(d: &str, day: u16) -> Vec<Event> {
+    let when = date(day);
+    [
+        r#""kind":"dispute.entry","description":"Order""#.to_string(),
+        r#""kind":"dispute.ruling","outcome":"infringement""#.to_string(),
+        r#""kind":"dispute.stayed""#.to_string(),
+        r#""kind":"dispute.resumed""#.to_string(),
+        r#""kind":"dispute.appealed""#.to_string(),
+        r#""kind":"dispute.judgment""#.to_string(),
+        r#""kind":"dispute.dismissed""#.to_string(),
+    ]
+    .iter()
+    .map(|body| {
+        let line = format!(r#"{{"effective":"{when}","dispute":"{d}",{body}}}"#);
+        Event::from_json(&line).unwrap().with_derived_id()
+    })
+    .collect()
+}
+
+/// Corrections that move the `k`-th earlier ruling or judgment (counting
+/// round) to dispute `c` on `day`: the case where a dispute's history
+/// holds an event first recorded in another.
+fn corrections(steps: &[Step], fixes: &[(usize, usize, u16)]) -> Vec<Event> {
+    let movable: Vec<(usize, u8)> = (0..steps.len())
+        .map(|i| (i, steps[i].0 % 12))
+        .filter(|(_, op)| matches!(op, 2 | 6))
+        .collect();
+    let mut out = Vec::new();
+    for (n, &(k, c, day)) in fixes.iter().enumerate() {
+        let Some(&(k, op)) = movable.get(k % movable.len().max(1)) else {
+            continue;
+        };
+        let body = if op == 2 {
+            r#""kind":"dispute.ruling","outcome":"infringement""#
+        } else {
+            r#""kind":"dispute.judgment""#
+        };
+        let line = format!(
+            r#"{{"id":"fix{n}","kind":"correction","effective":"2025-01-01","target":"ev{k}","reason":"r","replacement":{{"effective":"{}","dispute":"{}",{body}}}}}"#,
+            date(day),
+            DISPUTES[c % 3]
+        );
+        out.push(Event::from_json(&line).unwrap());
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Checking events that move one dispute along against that dispute's
+    /// own history gives the verdict, and the message, that a check
+    /// against the whole history gives.
+    #[test]
+    fn one_dispute_checks_agree_with_whole_history_checks(
+        steps in steps(),
+        fixes in proptest::collection::vec((0usize..40, 0usize..3, 0u16..1500), 0..6),
+        days in proptest::collection::vec(0u16..1500, 1..3),
+    ) {
+        let mut events = history(&steps);
+        events.extend(corrections(&steps, &fixes));
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger_with(&dir, "one-dispute");
+        append_each(&ledger, &events, None);
+        // The one-dispute view reads the same way, and must agree too.
+        let whole = ledger.state(&TimeQuery::default()).unwrap();
+        for d in DISPUTES {
+            let view = ledger.dispute(d, &TimeQuery::default()).unwrap().map(|v| v.dispute);
+            prop_assert_eq!(view.as_ref(), whole.projections.disputes.get(d), "dispute {}", d);
+        }
+        let next = ledger.head().size;
+        for (day, d) in days.iter().flat_map(|&day| DISPUTES.iter().map(move |d| (day, *d))) {
+            let moves = moves_of(d, day);
+            // Each move alone, and two together (a stay and its end, a
+            // judgment and its appeal).
+            let mut batches: Vec<Vec<Event>> = moves.iter().map(|m| vec![m.clone()]).collect();
+            batches.push(vec![moves[2].clone(), moves[3].clone()]);
+            batches.push(vec![moves[5].clone(), moves[4].clone()]);
+            for batch in batches {
+                let new: Vec<(u64, Event)> = (next..).zip(batch).collect();
+                let narrow = ledger.validate_within_dispute(&new);
+                let whole = ledger.validate(new.clone()).map(|_| ());
+                match (narrow, whole) {
+                    (Ok(true), Ok(())) => {}
+                    (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => prop_assert!(false, "{:?}: one dispute {:?}, whole history {:?}", new, a, b),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_append_about_one_dispute_reads_only_that_dispute() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("narrow");
+    let lines = [
+        r#"{"id":"ra","kind":"entity.registered","effective":"2020-01-01","entity":"acme","name":"Acme"}"#,
+        r#"{"id":"rb","kind":"entity.registered","effective":"2020-01-01","entity":"beta","name":"Beta"}"#,
+        r#"{"id":"f0","kind":"dispute.filed","effective":"2021-01-01","dispute":"d0","title":"T","forum":{"court":"ded"},"nature":"patent","plaintiffs":["acme"],"defendants":["beta"]}"#,
+        r#"{"id":"f1","kind":"dispute.filed","effective":"2021-01-01","dispute":"d1","title":"T","forum":{"court":"ded"},"nature":"patent","plaintiffs":["beta"],"defendants":["acme"]}"#,
+        r#"{"id":"s","kind":"dispute.settled","effective":"2022-01-01","disputes":["d0","d1"]}"#,
+    ];
+    {
+        let ledger = Ledger::init(&path).unwrap();
+        for line in lines {
+            ledger.append_json(line, &AppendOptions::default()).unwrap();
+        }
+    }
+    let ledger = Ledger::open(&path).unwrap();
+    let append = |line: &str| ledger.append_json(line, &AppendOptions::default());
+    // A docket entry after the settlement is normal, and one before the
+    // settlement (backdated) too; neither loads the whole state.
+    append(r#"{"kind":"dispute.entry","effective":"2023-01-01","dispute":"d0","description":"Closing order"}"#).unwrap();
+    append(r#"{"kind":"dispute.entry","effective":"2021-06-01","dispute":"d1","description":"Answer"}"#).unwrap();
+    assert!(!ledger.has_cached_state());
+    // A ruling in a settled dispute, an entry before the filing, and a
+    // judgment backdated before the settlement (which it would upset)
+    // are refused.
+    let refused = [
+        (
+            r#"{"kind":"dispute.ruling","effective":"2023-01-01","dispute":"d0","outcome":"infringement"}"#,
+            "the dispute is settled",
+        ),
+        (
+            r#"{"kind":"dispute.entry","effective":"2020-06-01","dispute":"d0","description":"x"}"#,
+            "\"d0\" is not filed",
+        ),
+        (
+            r#"{"kind":"dispute.judgment","effective":"2021-06-01","dispute":"d1"}"#,
+            "would make entry 4",
+        ),
+    ];
+    for (line, why) in refused {
+        let error = append(line).unwrap_err().to_string();
+        assert!(error.contains(why), "{line}: {error}");
+    }
+    assert_eq!(ledger.head().size, 7);
+    assert!(
+        ledger
+            .state(&TimeQuery::default())
+            .unwrap()
+            .anomalies()
+            .is_empty()
+    );
+    assert_eq!(ledger.snapshot_matches_log().unwrap(), Some(true));
+}
