@@ -8,7 +8,7 @@ use std::sync::Arc;
 use docket_disputes::Dispute;
 use docket_holdings::Entity;
 use docket_log::Head;
-use docket_model::{Anomaly, Event, Slug};
+use docket_model::{Anomaly, Event, EventId, Slug};
 use docket_relations::{Partnership, View};
 
 use crate::index::{Family, slug_term};
@@ -214,12 +214,15 @@ impl Ledger {
     ) -> Result<(), ReadError> {
         let mut pending: Vec<u64> = seqs.iter().copied().collect();
         let mut targets: HashSet<u64> = HashSet::new();
-        // The events at the bottom of the revision chains reached.
+        // The events at the bottom of the revision chains reached, and the
+        // ids of every event in the set.
         let mut roots: Vec<Event> = Vec::new();
+        let mut ids: HashSet<EventId> = HashSet::new();
         while let Some(seq) = pending.pop() {
             let Some(stored) = self.get(seq)? else {
                 continue;
             };
+            ids.extend(stored.event.id.clone());
             let Some(target) = stored.event.body.target() else {
                 if targets.contains(&seq) {
                     roots.push(stored.event);
@@ -235,23 +238,22 @@ impl Ledger {
             }
         }
         for root in roots {
-            self.add_revisions_of(&root, seqs, visible)?;
+            self.add_revisions_of(&root, seqs, &mut ids, visible)?;
         }
         Ok(())
     }
 
-    /// Adds to `seqs` every visible revision whose chain ends at `root`.
-    /// Each is indexed under every term of `root` (format.md §4.6), so one
-    /// term's postings hold them all: the narrowest is read.
+    /// Adds to `seqs` every visible revision whose chain ends at `root`
+    /// (`ids`: those of the events in `seqs`). Each is indexed under every
+    /// term of `root` (format.md §4.6), so one term's postings hold them
+    /// all: the narrowest is read, and only its entries not in `seqs`.
     fn add_revisions_of(
         &self,
         root: &Event,
         seqs: &mut BTreeSet<u64>,
+        ids: &mut HashSet<EventId>,
         visible: u64,
     ) -> Result<(), ReadError> {
-        let Some(id) = root.id.clone() else {
-            return Ok(());
-        };
         let rank = |term: &Vec<u8>| match term.get(..2) {
             Some(b"d:") => 0,
             Some(b"p:") => 1,
@@ -267,16 +269,18 @@ impl Ledger {
         let postings = self.with_index(|index, log| index.postings(log, &term))?;
         // Targets come before their revisions, so one pass in seq order
         // meets every revision after what it revises.
-        let mut chain: HashSet<docket_model::EventId> = HashSet::from([id]);
         for seq in postings.into_iter().filter(|&seq| seq < visible) {
+            if seqs.contains(&seq) {
+                continue;
+            }
             let Some(stored) = self.get(seq)? else {
                 continue;
             };
             let event = stored.event;
             if let (Some(target), Some(id)) = (event.body.target(), event.id.clone())
-                && chain.contains(target)
+                && ids.contains(target)
             {
-                chain.insert(id);
+                ids.insert(id);
                 seqs.insert(seq);
             }
         }
