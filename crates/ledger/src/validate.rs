@@ -41,18 +41,13 @@ pub(crate) struct Validated {
 /// that was already there (a date in its reason), which is not a new one.
 type AnomalyKey = (u64, Kind);
 
-fn count(anomalies: Vec<Anomaly>) -> HashMap<AnomalyKey, usize> {
-    let mut counts = HashMap::new();
-    for a in anomalies {
-        *counts.entry((a.seq, a.kind)).or_insert(0) += 1;
-    }
-    counts
-}
-
 /// The anomalies of `after` that `before` does not have (as many of each
 /// place and kind as `after` has more).
 fn added(before: Vec<Anomaly>, after: Vec<Anomaly>) -> Vec<Anomaly> {
-    let mut known = count(before);
+    let mut known: HashMap<AnomalyKey, usize> = HashMap::new();
+    for a in before {
+        *known.entry((a.seq, a.kind)).or_insert(0) += 1;
+    }
     after
         .into_iter()
         .filter(
@@ -183,11 +178,13 @@ impl Ledger {
         let after = replay(history.into_iter().chain(new.iter().cloned()), None)
             .projections
             .anomalies();
-        let ids: Vec<(u64, Option<EventId>)> =
-            new.iter().map(|(seq, e)| (*seq, e.id.clone())).collect();
         match added(before, after).into_iter().min_by_key(|a| a.seq) {
             None => Ok(true),
-            Some(first) => Err(self.conflict(&ids, first)),
+            Some(first) => {
+                let ids: Vec<(u64, Option<EventId>)> =
+                    new.iter().map(|(seq, e)| (*seq, e.id.clone())).collect();
+                Err(self.conflict(&ids, first))
+            }
         }
     }
 
