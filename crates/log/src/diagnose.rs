@@ -49,9 +49,10 @@
 //! indistinguishable and rarer).
 
 use crate::chunk::find_signature;
+use crate::codec::{ChunkBytes, ChunkEncoding};
 use crate::entry::{Head, entry_hasher};
 use crate::header::{EntryError, HEADER_LEN, MAX_PAYLOAD_LEN, raw_prev_at, raw_seq_at};
-use crate::layout::{chunk_key, parse_chunk_key};
+use crate::layout::{chunk_key, chunk_of, parse_chunk_key};
 use crate::verify::Damage;
 use crate::{Hash, hex_bytes};
 
@@ -88,6 +89,8 @@ pub(crate) enum Symptom {
     StrayKey(Vec<u8>),
     /// A chunk record with an empty value.
     EmptyChunk(u64),
+    /// A chunk record whose value does not decode (layout 2).
+    UnreadableChunk { chunk: u64, reason: String },
     /// sled failed.
     Storage(String),
 }
@@ -101,6 +104,8 @@ enum Link {
 /// Everything the walk knew when it stopped.
 pub(crate) struct Ctx<'a> {
     pub db: &'a sled::Db,
+    /// How the log stores chunk values.
+    pub encoding: ChunkEncoding,
     /// The head record as stored.
     pub head: Head,
     /// The position where the walk stopped; entries before it passed.
@@ -167,6 +172,18 @@ impl Ctx<'_> {
                 seq: s,
                 reason: format!("its chunk {chunk} is stored empty"),
             },
+            // Entry `s` belongs in an earlier chunk than the unreadable
+            // one, which is the chunk after the last one walked: it is
+            // missing, whatever that chunk holds.
+            Symptom::UnreadableChunk { chunk, .. }
+                if chunk != chunk_of(s) && s < self.head.size =>
+            {
+                Damage::Missing { seq: s }
+            }
+            Symptom::UnreadableChunk { chunk, reason } => Damage::Malformed {
+                seq: s,
+                reason: format!("its chunk {chunk} is unreadable: {reason}"),
+            },
             Symptom::Storage(reason) => Damage::Unreadable { seq: s, reason },
         }
     }
@@ -201,15 +218,18 @@ impl Ctx<'_> {
         })
     }
 
-    fn chunk(&self, n: u64) -> Option<sled::IVec> {
-        self.db.get(chunk_key(n)).ok().flatten()
+    /// Chunk `n`, decoded; `None` if it is absent or does not decode.
+    fn chunk(&self, n: u64) -> Option<ChunkBytes> {
+        let value = self.db.get(chunk_key(n)).ok().flatten()?;
+        self.encoding.decode(value).ok()
     }
 
-    /// The first chunk stored after chunk `n`.
-    fn next_chunk(&self, n: u64) -> Option<sled::IVec> {
+    /// The first chunk stored after chunk `n`, decoded.
+    fn next_chunk(&self, n: u64) -> Option<ChunkBytes> {
         let start = chunk_key(n.checked_add(1)?);
         let (key, value) = self.db.range(start..=chunk_key(u64::MAX)).next()?.ok()?;
-        parse_chunk_key(&key).map(|_| value)
+        parse_chunk_key(&key)?;
+        self.encoding.decode(value).ok()
     }
 
     /// Whether entry `seq` (the entry being looked for, whose predecessor
@@ -223,6 +243,9 @@ impl Ctx<'_> {
             .range(chunk_key(chunk)..=chunk_key(u64::MAX))
             .filter_map(Result::ok)
             .any(|(key, value)| {
+                let Ok(value) = self.encoding.decode(value) else {
+                    return false;
+                };
                 let mut start = if parse_chunk_key(&key) == Some(chunk) {
                     from
                 } else {

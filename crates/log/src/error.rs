@@ -41,7 +41,7 @@ pub enum OpenError {
     /// `open`: the log was written with a layout this build cannot read.
     #[error(
         "ledger at {} uses storage layout {layout} with chunks of {chunk_len} entries; \
-         this build reads layout {} with chunks of {}",
+         this build reads layouts 1 to {} with chunks of {}",
         path.display(), crate::LAYOUT_VERSION, crate::CHUNK_LEN
     )]
     UnsupportedLayout {
@@ -184,6 +184,17 @@ pub enum ReadError {
         seq: u64,
         /// The decoding error.
         source: EntryError,
+    },
+    /// The chunk holding the entry cannot be decoded (a layout-2 chunk
+    /// that is not a zstd frame of entries).
+    #[error("entry {seq} in ledger at {} is unreadable: {reason}", path.display())]
+    UnreadableChunk {
+        /// The log's path.
+        path: PathBuf,
+        /// The entry requested.
+        seq: u64,
+        /// What is wrong with its chunk.
+        reason: String,
     },
     /// The position of entry `seq` holds an entry with another seq.
     #[error("position of entry {seq} in ledger at {} holds entry {found}", path.display())]

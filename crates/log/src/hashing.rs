@@ -6,8 +6,9 @@
 //! whole chunks (entry hashes, and the Merkle root of each full chunk),
 //! and run the caller's `inspect` on every payload, while the calling
 //! thread reads sled and does the cheap comparisons in order (`verify.rs`).
-//! Chunk values are hashed in place, straight from sled's buffers: nothing
-//! is copied per entry.
+//! Workers also decompress the chunk values of layout-2 logs; layout-1
+//! values are hashed in place, straight from sled's buffers. Nothing is
+//! copied per entry.
 //!
 //! Batches go to the workers round-robin and come back on one channel per
 //! worker, so the calling thread receives them in the order it read them
@@ -20,6 +21,7 @@ use std::thread;
 
 use crate::Hash;
 use crate::chunk::{Frame, frames};
+use crate::codec::ChunkEncoding;
 use crate::diagnose::Symptom;
 use crate::entry::entry_hasher;
 use crate::header::EntryError;
@@ -48,15 +50,43 @@ pub(crate) struct HashedChunk<T> {
     /// What `inspect` said of each entry in `entries`, given the seq field
     /// of its header (not yet checked) and its payload.
     pub inspected: Vec<T>,
+    /// Why the chunk value could not be decoded, if it could not (then
+    /// `entries` is empty).
+    pub unreadable: Option<String>,
 }
 
-/// Splits and hashes one chunk value. Pure: it knows nothing of the chain.
+/// Decodes, splits and hashes one chunk value. Pure: it knows nothing of
+/// the chain.
 fn hash_chunk<T>(
     chunk: u64,
-    value: &[u8],
+    value: sled::IVec,
+    encoding: ChunkEncoding,
     hasher: &mut blake3::Hasher,
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
 ) -> HashedChunk<T> {
+    // An empty value is caught as such when read; empty contents in a
+    // frame would otherwise pass as a chunk of no entries.
+    let decoded = encoding.decode(value).and_then(|value| {
+        if value.is_empty() {
+            Err("its zstd frame holds no entries".to_owned())
+        } else {
+            Ok(value)
+        }
+    });
+    let value = match decoded {
+        Ok(value) => value,
+        Err(reason) => {
+            return HashedChunk {
+                chunk,
+                entries: Vec::new(),
+                failure: None,
+                root: None,
+                inspected: Vec::new(),
+                unreadable: Some(reason),
+            };
+        }
+    };
+    let value = &*value;
     let mut entries = Vec::with_capacity(CHUNK_LEN as usize);
     let mut failure = None;
     for frame in frames(value) {
@@ -83,6 +113,7 @@ fn hash_chunk<T>(
         failure,
         root,
         inspected,
+        unreadable: None,
     }
 }
 
@@ -134,6 +165,7 @@ struct Lane<T> {
 /// handed over. `expected_chunks` only sizes the batches.
 pub(crate) fn walk_chunks<T: Send>(
     db: &sled::Db,
+    encoding: ChunkEncoding,
     workers: usize,
     expected_chunks: u64,
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
@@ -142,7 +174,7 @@ pub(crate) fn walk_chunks<T: Send>(
     let mut scan = db.scan_prefix([CHUNK_PREFIX]);
     let mut end = None;
     if workers == 0 {
-        return walk_here(&mut scan, &mut end, inspect, each);
+        return walk_here(&mut scan, &mut end, encoding, inspect, each);
     }
     // Several batches per worker even for small logs, so that every
     // worker takes part (and the tests exercise the ordering).
@@ -161,8 +193,10 @@ pub(crate) fn walk_chunks<T: Send>(
                     for Work { chunks, spent } in batches {
                         drop(spent);
                         let hashed: Vec<HashedChunk<T>> = chunks
-                            .iter()
-                            .map(|(chunk, value)| hash_chunk(*chunk, value, &mut hasher, inspect))
+                            .into_iter()
+                            .map(|(chunk, value)| {
+                                hash_chunk(chunk, value, encoding, &mut hasher, inspect)
+                            })
                             .collect();
                         if results.send(hashed).is_err() {
                             break;
@@ -180,7 +214,7 @@ pub(crate) fn walk_chunks<T: Send>(
             });
         }
         if lanes.is_empty() {
-            return walk_here(&mut scan, &mut end, inspect, each);
+            return walk_here(&mut scan, &mut end, encoding, inspect, each);
         }
         let workers = lanes.len();
         let (mut sent, mut received) = (0usize, 0usize);
@@ -229,6 +263,7 @@ pub(crate) fn walk_chunks<T: Send>(
 fn walk_here<T>(
     scan: &mut sled::Iter,
     end: &mut Option<Symptom>,
+    encoding: ChunkEncoding,
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
     each: &mut dyn FnMut(&mut HashedChunk<T>) -> Option<Symptom>,
 ) -> Option<Symptom> {
@@ -239,7 +274,8 @@ fn walk_here<T>(
             return end.take();
         }
         for (chunk, value) in batch {
-            if let Some(symptom) = each(&mut hash_chunk(chunk, &value, &mut hasher, inspect)) {
+            let mut hashed = hash_chunk(chunk, value, encoding, &mut hasher, inspect);
+            if let Some(symptom) = each(&mut hashed) {
                 return Some(symptom);
             }
         }

@@ -3,9 +3,9 @@
 //!
 //! | key                          | value |
 //! |------------------------------|-------|
-//! | `"M"` (0x4d)                 | format marker: `"docket-log"` ‖ layout version u32 BE ‖ chunk length u32 BE (18 bytes) |
+//! | `"M"` (0x4d)                 | format marker: `"docket-log"` ‖ layout version u32 BE ‖ chunk length u32 BE (18 bytes); layout 1 or 2 |
 //! | `"H"` (0x48)                 | head record: size u64 BE ‖ last hash (32) ‖ last recorded_at i64 BE (48 bytes) |
-//! | `"C"` (0x43) ‖ chunk u64 BE  | concatenated stored bytes of entries `chunk*64 .. chunk*64+63` |
+//! | `"C"` (0x43) ‖ chunk u64 BE  | concatenated stored bytes of entries `chunk*64 .. chunk*64+63`: as they are (layout 1), or one zstd frame of them (layout 2; see `codec.rs`) |
 //! | `"I"` (0x49) ‖ index key     | seq u64 BE of the entry that owns the key |
 //! | `"N"` (0x4e) ‖ level u8 ‖ index u64 BE | hash (32) of the complete perfect Merkle subtree over entries `index·2^level .. (index+1)·2^level`, for levels ≥ [`MIN_STORED_LEVEL`] only (see `nodes.rs`) |
 //!
@@ -15,14 +15,17 @@
 //! `derived.rs`);
 //! readers ignore keys with prefixes they do not know.
 
+use crate::codec::ChunkEncoding;
 use crate::entry::Head;
 
 /// Number of consecutive entries stored together in one sled value.
 pub const CHUNK_LEN: u64 = 64;
 
 /// Version of the sled key layout described in this module (independent of
-/// the entry [`crate::FORMAT_VERSION`]).
-pub const LAYOUT_VERSION: u32 = 1;
+/// the entry [`crate::FORMAT_VERSION`]) that new logs are created with.
+/// Logs of layout 1, whose chunk values are not compressed, are read and
+/// appended to in their own layout.
+pub const LAYOUT_VERSION: u32 = 2;
 
 pub(crate) const MARKER_KEY: &[u8] = b"M";
 pub(crate) const HEAD_KEY: &[u8] = b"H";
@@ -99,10 +102,11 @@ pub(crate) fn index_key(key: &[u8]) -> Vec<u8> {
     out
 }
 
-pub(crate) fn marker_value() -> [u8; MARKER_LEN] {
+/// The marker of a log whose chunks are stored with `encoding`.
+pub(crate) fn marker_value(encoding: ChunkEncoding) -> [u8; MARKER_LEN] {
     let mut out = [0u8; MARKER_LEN];
     out[..MAGIC.len()].copy_from_slice(MAGIC);
-    out[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&LAYOUT_VERSION.to_be_bytes());
+    out[MAGIC.len()..MAGIC.len() + 4].copy_from_slice(&encoding.layout().to_be_bytes());
     out[MAGIC.len() + 4..].copy_from_slice(&(CHUNK_LEN as u32).to_be_bytes());
     out
 }
@@ -110,8 +114,8 @@ pub(crate) fn marker_value() -> [u8; MARKER_LEN] {
 /// What the marker says about a database.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Marker {
-    /// The layout this build writes.
-    Supported,
+    /// A layout this build reads, and how it stores chunks.
+    Supported(ChunkEncoding),
     /// A docket log with another layout version or chunk length.
     Unsupported { layout: u32, chunk_len: u32 },
     /// Not a docket marker at all.
@@ -127,10 +131,9 @@ pub(crate) fn parse_marker(value: &[u8]) -> Marker {
     };
     let layout = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
     let chunk_len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]);
-    if layout == LAYOUT_VERSION && u64::from(chunk_len) == CHUNK_LEN {
-        Marker::Supported
-    } else {
-        Marker::Unsupported { layout, chunk_len }
+    match ChunkEncoding::of_layout(layout) {
+        Some(encoding) if u64::from(chunk_len) == CHUNK_LEN => Marker::Supported(encoding),
+        _ => Marker::Unsupported { layout, chunk_len },
     }
 }
 
@@ -189,18 +192,39 @@ mod tests {
         };
         assert_eq!(decode_head(&encode_head(&head)), Some(head));
         assert_eq!(decode_head(&[0; 47]), None);
-        assert_eq!(parse_marker(&marker_value()), Marker::Supported);
-        let mut newer = marker_value();
-        newer[13] = 2;
+        for encoding in [ChunkEncoding::Plain, ChunkEncoding::Zstd] {
+            assert_eq!(
+                parse_marker(&marker_value(encoding)),
+                Marker::Supported(encoding)
+            );
+        }
+        let mut newer = marker_value(ChunkEncoding::Zstd);
+        newer[13] = 3;
         assert_eq!(
             parse_marker(&newer),
             Marker::Unsupported {
-                layout: 2,
+                layout: 3,
                 chunk_len: 64
+            }
+        );
+        let mut longer = marker_value(ChunkEncoding::Plain);
+        longer[17] = 128;
+        assert_eq!(
+            parse_marker(&longer),
+            Marker::Unsupported {
+                layout: 1,
+                chunk_len: 128
             }
         );
         assert_eq!(parse_marker(b"docket-log"), Marker::Foreign);
         assert_eq!(parse_marker(b"something else entirely"), Marker::Foreign);
-        assert_eq!(&marker_value()[..], b"docket-log\0\0\0\x01\0\0\0\x40");
+        assert_eq!(
+            &marker_value(ChunkEncoding::Plain)[..],
+            b"docket-log\0\0\0\x01\0\0\0\x40"
+        );
+        assert_eq!(
+            &marker_value(ChunkEncoding::Zstd)[..],
+            b"docket-log\0\0\0\x02\0\0\0\x40"
+        );
     }
 }

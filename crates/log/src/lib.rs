@@ -45,6 +45,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod chunk;
+mod codec;
 mod derived;
 mod diagnose;
 mod entry;

@@ -47,11 +47,12 @@
 //! does not change: a reader computes what is not stored.
 
 use crate::chunk::frames;
+use crate::codec::ChunkEncoding;
 use crate::entry::{Appended, Head, entry_hash, entry_hasher};
 use crate::error::{AppendError, ReadError};
 use crate::layout::{
-    CHUNK_LEN, CHUNK_PREFIX, MIN_STORED_LEVEL, NODE_KEY_LEN, chunk_key, chunk_of, node_key,
-    parse_chunk_key, parse_node_key, slot_of,
+    CHUNK_LEN, CHUNK_PREFIX, MIN_STORED_LEVEL, NODE_KEY_LEN, chunk_of, node_key, parse_chunk_key,
+    parse_node_key, slot_of,
 };
 use crate::merkle::{
     Blake3Hasher, Frontier, MerkleHasher, check_consistency_sizes, consistency_path, decomposition,
@@ -220,14 +221,7 @@ impl Log {
         if count == 0 {
             return Ok(());
         }
-        let value = self
-            .db()
-            .get(chunk_key(chunk))
-            .map_err(|e| self.read_storage(e))?
-            .ok_or_else(|| ReadError::Missing {
-                path: self.path().to_path_buf(),
-                seq: first,
-            })?;
+        let value = self.load_chunk(first)?;
         let mut seq = first;
         for frame in frames(&value) {
             if seq - first == count {
@@ -410,7 +404,11 @@ pub(crate) struct Upgrade {
 /// the level-6 node of the last full chunk is absent and the entries chain
 /// correctly to exactly the head record. Everything in one batch, then
 /// flushed; nothing is written if there is nothing to do.
-pub(crate) fn upgrade(db: &sled::Db, head: &Head) -> Result<Upgrade, sled::Error> {
+pub(crate) fn upgrade(
+    db: &sled::Db,
+    encoding: ChunkEncoding,
+    head: &Head,
+) -> Result<Upgrade, sled::Error> {
     let mut batch = sled::Batch::default();
     let mut done = Upgrade::default();
     // Malformed keys in this range are left for verification to report.
@@ -426,7 +424,7 @@ pub(crate) fn upgrade(db: &sled::Db, head: &Head) -> Result<Upgrade, sled::Error
         && db
             .get(node_key(MIN_STORED_LEVEL, full_chunks - 1))?
             .is_none()
-        && let Some(nodes) = rebuilt_nodes(db, head)?
+        && let Some(nodes) = rebuilt_nodes(db, encoding, head)?
     {
         done.rebuilt = nodes.len() as u64;
         for (key, hash) in nodes {
@@ -445,7 +443,11 @@ type NodeRecord = ([u8; NODE_KEY_LEN], Hash);
 
 /// Every node of level ≥ 6 of the log, recomputed from the entries; `None`
 /// unless the entries chain correctly to exactly the head record.
-fn rebuilt_nodes(db: &sled::Db, head: &Head) -> Result<Option<Vec<NodeRecord>>, sled::Error> {
+fn rebuilt_nodes(
+    db: &sled::Db,
+    encoding: ChunkEncoding,
+    head: &Head,
+) -> Result<Option<Vec<NodeRecord>>, sled::Error> {
     let mut nodes = Vec::new();
     let mut frontier = Frontier::empty();
     let mut prev = ZERO_HASH;
@@ -454,6 +456,9 @@ fn rebuilt_nodes(db: &sled::Db, head: &Head) -> Result<Option<Vec<NodeRecord>>, 
         if parse_chunk_key(&key) != Some(chunk_of(frontier.size())) {
             return Ok(None);
         }
+        let Ok(value) = encoding.decode(value) else {
+            return Ok(None);
+        };
         for frame in frames(&value) {
             let Ok(frame) = frame else {
                 return Ok(None);

@@ -45,22 +45,24 @@ pub(crate) fn drop_legacy_derived(db: &sled::Db) -> Result<(), sled::Error> {
     Ok(())
 }
 
-/// zstd level for new logs: the fastest, since most of what it saves
-/// (repeated ids, slugs and headers) it finds at any level.
+/// zstd level for the logs that use sled's compression: the fastest, since
+/// most of what it saves (repeated ids, slugs and headers) it finds at any
+/// level.
 const COMPRESSION_LEVEL: i32 = 1;
 
 /// Whether the sled database at `path` was created with compression. sled
 /// refuses to open a database with another setting than the one it was
-/// created with, and records that setting in its `conf` file; a log
-/// written before compression was used opens without it.
-fn uses_compression(path: &Path) -> bool {
+/// created with, and records that setting in its `conf` file. Layout-1
+/// logs were created with it (except the earliest, written before it was
+/// used); a new database is created without it, because layout 2
+/// compresses its chunks itself (`codec.rs`).
+pub(crate) fn uses_compression(path: &Path) -> bool {
     // The file ends in a binary checksum: search its bytes, not its text.
     match fs::read(path.join("conf")) {
         Ok(conf) => conf
             .split(|&b| b == b'\n')
             .any(|line| line.trim_ascii() == b"use_compression: true"),
-        // A new database.
-        Err(_) => !path.join("db").exists(),
+        Err(_) => false,
     }
 }
 
@@ -104,6 +106,7 @@ pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
 #[cfg(test)]
 mod tests {
     use crate::Log;
+    use crate::codec::ChunkEncoding;
     use crate::entry::{Head, NewEntry};
     use crate::layout::{HEAD_KEY, MARKER_KEY, encode_head, marker_value};
 
@@ -119,7 +122,8 @@ mod tests {
                 .use_compression(false)
                 .open()
                 .unwrap();
-            db.insert(MARKER_KEY, &marker_value()[..]).unwrap();
+            db.insert(MARKER_KEY, &marker_value(ChunkEncoding::Plain)[..])
+                .unwrap();
             db.insert(HEAD_KEY, &encode_head(&Head::EMPTY)[..]).unwrap();
             db.insert(b"Dsnapshot", &b"an old snapshot"[..]).unwrap();
             db.flush().unwrap();
@@ -134,11 +138,14 @@ mod tests {
         assert!(log.verify(&mut |_, _| {}).is_ok());
         assert!(log.db().get(b"Dsnapshot").unwrap().is_none());
         drop(log);
-        assert_eq!(Log::open(&path).unwrap().head().size, 1);
+        let log = Log::open(&path).unwrap();
+        assert_eq!(log.head().size, 1);
+        assert_eq!(log.encoding(), ChunkEncoding::Plain);
+        drop(log);
 
         let new = dir.path().join("new");
         drop(Log::create(&new).unwrap());
-        assert!(super::uses_compression(&new));
-        assert!(Log::open(&new).is_ok());
+        assert!(!super::uses_compression(&new));
+        assert_eq!(Log::open(&new).unwrap().encoding(), ChunkEncoding::Zstd);
     }
 }

@@ -1,12 +1,68 @@
 //! Reading entries and the index.
 
 use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
 
 use crate::chunk::{Frame, frame_at};
+use crate::codec::{ChunkBytes, ChunkEncoding};
 use crate::entry::Entry;
 use crate::error::{ReadError, show_key};
-use crate::layout::{INDEX_PREFIX, chunk_key, chunk_of, decode_index_value, index_key, slot_of};
+use crate::layout::{
+    CHUNK_LEN, INDEX_PREFIX, chunk_key, chunk_of, decode_index_value, index_key, slot_of,
+};
 use crate::store::Log;
+
+/// Slots of [`ChunkCache`].
+const CACHED_CHUNKS: usize = 64;
+
+/// The largest decoded chunk [`ChunkCache`] keeps, so that it holds at
+/// most 16 MiB whatever the payloads' sizes (a chunk of typical events is
+/// 10–20 KiB; one of 64 maximal payloads, 64 MiB).
+const MAX_CACHED_CHUNK: usize = 256 * 1024;
+
+/// Full chunks of a layout-2 log recently decoded by reads, so that
+/// reading entries one by one in seq order (a dispute's, an entity's)
+/// decompresses each chunk once, not once per entry. Direct-mapped by
+/// chunk number (chunk `c` can only be in slot `c mod 64`). Only full
+/// chunks are kept: their stored value never changes (appends rewrite
+/// only the last, partial chunk), so nothing a writer does can leave a
+/// stale copy here.
+pub(crate) struct ChunkCache {
+    slots: Mutex<Vec<Option<(u64, ChunkBytes)>>>,
+}
+
+impl ChunkCache {
+    pub(crate) fn new() -> ChunkCache {
+        ChunkCache {
+            slots: Mutex::new(vec![None; CACHED_CHUNKS]),
+        }
+    }
+
+    fn slot(chunk: u64) -> usize {
+        // < CACHED_CHUNKS, so the conversion is lossless.
+        (chunk % CACHED_CHUNKS as u64) as usize
+    }
+
+    pub(crate) fn get(&self, chunk: u64) -> Option<ChunkBytes> {
+        let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        match &slots[Self::slot(chunk)] {
+            Some((cached, bytes)) if *cached == chunk => Some(bytes.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, chunk: u64, bytes: &ChunkBytes) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots[Self::slot(chunk)] = Some((chunk, bytes.clone()));
+    }
+
+    /// Forgets everything: for code that rewrites stored chunks in place
+    /// (the deliberate damage of `testing`).
+    pub(crate) fn clear(&self) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots.iter_mut().for_each(|slot| *slot = None);
+    }
+}
 
 impl Log {
     fn storage_error(&self, source: sled::Error) -> ReadError {
@@ -16,16 +72,36 @@ impl Log {
         }
     }
 
-    /// Loads the chunk holding `seq`; a missing chunk is an error because
-    /// callers only ask for seqs below the head.
-    fn load_chunk(&self, seq: u64) -> Result<sled::IVec, ReadError> {
-        self.db()
-            .get(chunk_key(chunk_of(seq)))
+    /// Loads (and decodes) the chunk holding `seq`; a missing chunk is an
+    /// error because callers only ask for seqs below the head.
+    pub(crate) fn load_chunk(&self, seq: u64) -> Result<ChunkBytes, ReadError> {
+        let chunk = chunk_of(seq);
+        // Layout-1 values are not decoded, and sled caches them itself.
+        let cacheable =
+            self.encoding() == ChunkEncoding::Zstd && chunk < self.head().size / CHUNK_LEN;
+        if cacheable && let Some(bytes) = self.chunk_cache().get(chunk) {
+            return Ok(bytes);
+        }
+        let value = self
+            .db()
+            .get(chunk_key(chunk))
             .map_err(|e| self.storage_error(e))?
             .ok_or_else(|| ReadError::Missing {
                 path: self.path().to_path_buf(),
                 seq,
-            })
+            })?;
+        let bytes = self
+            .encoding()
+            .decode(value)
+            .map_err(|reason| ReadError::UnreadableChunk {
+                path: self.path().to_path_buf(),
+                seq,
+                reason: format!("its chunk {chunk}: {reason}"),
+            })?;
+        if cacheable && bytes.len() <= MAX_CACHED_CHUNK {
+            self.chunk_cache().put(chunk, &bytes);
+        }
+        Ok(bytes)
     }
 
     /// Decodes the entry at `offset` of `chunk`, which must be entry `seq`.
@@ -121,7 +197,7 @@ pub struct Entries<'a> {
     log: &'a Log,
     next: u64,
     end: u64,
-    chunk: Option<(u64, sled::IVec)>,
+    chunk: Option<(u64, ChunkBytes)>,
     /// Offset of entry `next` in the current chunk.
     offset: usize,
 }

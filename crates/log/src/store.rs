@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::chunk::frames;
+use crate::codec::{ChunkBytes, ChunkEncoding};
 use crate::entry::{Appended, Entry, Head, NewEntry, entry_hash};
 use crate::error::{AppendError, FlushError, OpenError, show_key};
 use crate::header::{FORMAT_VERSION, HEADER_LEN, Header, MAX_PAYLOAD_LEN};
@@ -18,6 +19,7 @@ use crate::layout::{
 };
 use crate::nodes::upgrade;
 use crate::open::{DERIVED_TREE, drop_legacy_derived, open_sled};
+use crate::read::ChunkCache;
 
 /// An open docket log.
 ///
@@ -37,6 +39,10 @@ pub struct Log {
     writer: Mutex<()>,
     /// The head of the last committed append, cached.
     head: Mutex<Head>,
+    /// How this log's layout stores chunk values.
+    encoding: ChunkEncoding,
+    /// Full chunks recently decoded by reads.
+    chunk_cache: ChunkCache,
 }
 
 impl fmt::Debug for Log {
@@ -144,7 +150,7 @@ impl Log {
             });
         }
         let mut batch = sled::Batch::default();
-        batch.insert(MARKER_KEY, &marker_value()[..]);
+        batch.insert(MARKER_KEY, &marker_value(ChunkEncoding::Zstd)[..]);
         batch.insert(HEAD_KEY, &encode_head(&Head::EMPTY)[..]);
         db.apply_batch(batch).map_err(storage)?;
         let derived = db.open_tree(DERIVED_TREE).map_err(storage)?;
@@ -155,6 +161,8 @@ impl Log {
             derived,
             writer: Mutex::new(()),
             head: Mutex::new(Head::EMPTY),
+            encoding: ChunkEncoding::Zstd,
+            chunk_cache: ChunkCache::new(),
         })
     }
 
@@ -201,10 +209,10 @@ impl Log {
             path: path.to_path_buf(),
             source,
         };
-        match db.get(MARKER_KEY).map_err(storage)? {
+        let encoding = match db.get(MARKER_KEY).map_err(storage)? {
             None => return Err(not_a_log("the database has no docket format marker")),
             Some(value) => match parse_marker(&value) {
-                Marker::Supported => {}
+                Marker::Supported(encoding) => encoding,
                 Marker::Foreign => {
                     return Err(not_a_log("the database has a foreign format marker"));
                 }
@@ -216,7 +224,7 @@ impl Log {
                     });
                 }
             },
-        }
+        };
         let head = db
             .get(HEAD_KEY)
             .map_err(storage)?
@@ -226,7 +234,7 @@ impl Log {
                 reason: "the head record is missing or malformed".to_owned(),
             })?;
         // Nodes below level 6 go; a log without nodes gets them now.
-        upgrade(&db, &head).map_err(storage)?;
+        upgrade(&db, encoding, &head).map_err(storage)?;
         drop_legacy_derived(&db).map_err(storage)?;
         let derived = db.open_tree(DERIVED_TREE).map_err(storage)?;
         Ok(Log {
@@ -235,6 +243,8 @@ impl Log {
             derived,
             writer: Mutex::new(()),
             head: Mutex::new(head),
+            encoding,
+            chunk_cache: ChunkCache::new(),
         })
     }
 
@@ -383,6 +393,15 @@ impl Log {
         &self.derived
     }
 
+    /// How this log stores chunk values.
+    pub(crate) fn encoding(&self) -> ChunkEncoding {
+        self.encoding
+    }
+
+    pub(crate) fn chunk_cache(&self) -> &ChunkCache {
+        &self.chunk_cache
+    }
+
     fn full(&self) -> AppendError {
         AppendError::Full {
             path: self.path.clone(),
@@ -452,6 +471,12 @@ impl Log {
         let Some(value) = existing else {
             return Err(self.damaged(last, format!("chunk {chunk} holding it is missing")));
         };
+        let value: ChunkBytes = self.encoding.decode(value).map_err(|reason| {
+            self.damaged(
+                last,
+                format!("chunk {chunk} holding it is unreadable: {reason}"),
+            )
+        })?;
         let mut count = 0usize;
         let mut last_frame = None;
         for frame in frames(&value) {
@@ -493,6 +518,16 @@ impl Log {
         let mut buf = self.load_tail(head)?;
         let mut batch = sled::Batch::default();
         self.stage_nodes(first_seq, &buf, &staged.appended, &mut batch)?;
+        let storage = |source| AppendError::Storage {
+            path: self.path.clone(),
+            first_seq,
+            source,
+        };
+        let encode = |entries| {
+            self.encoding
+                .encode(entries)
+                .map_err(|e| storage(sled::Error::Io(e)))
+        };
         let mut chunk = chunk_of(first_seq);
         let mut slot = slot_of(first_seq) as u64;
         let mut start = 0;
@@ -501,25 +536,20 @@ impl Log {
             start = end;
             slot += 1;
             if slot == CHUNK_LEN {
-                batch.insert(&chunk_key(chunk)[..], std::mem::take(&mut buf));
+                let full = std::mem::replace(&mut buf, Vec::with_capacity(4096));
+                batch.insert(&chunk_key(chunk)[..], encode(full)?);
                 chunk += 1;
                 slot = 0;
             }
         }
         if !buf.is_empty() {
-            batch.insert(&chunk_key(chunk)[..], buf);
+            batch.insert(&chunk_key(chunk)[..], encode(buf)?);
         }
         batch.insert(HEAD_KEY, &encode_head(&staged.next)[..]);
         for (key, seq) in &staged.index {
             batch.insert(index_key(key), &seq.to_be_bytes()[..]);
         }
-        self.db
-            .apply_batch(batch)
-            .map_err(|source| AppendError::Storage {
-                path: self.path.clone(),
-                first_seq,
-                source,
-            })?;
+        self.db.apply_batch(batch).map_err(storage)?;
         *self.head.lock().unwrap_or_else(PoisonError::into_inner) = staged.next;
         self.db.flush().map_err(|source| AppendError::NotDurable {
             path: self.path.clone(),

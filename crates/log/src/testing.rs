@@ -6,12 +6,25 @@
 //! Entries are addressed by their position in storage order, which is
 //! their seq as long as the log is intact. Damage is visible at once
 //! through the same `Log`; call [`crate::Log::flush`] to persist it.
+//!
+//! Every write here empties the log's cache of decoded chunks afterwards,
+//! since these are the only writes that change a full chunk.
+//!
+//! A chunk's *contents* are its concatenated entries; its *stored value*
+//! is what sled holds (the contents themselves in layout 1, a zstd frame
+//! of them in layout 2). The functions that take or return contents
+//! decode and encode in the log's own layout, so that a test damages the
+//! entries the same way in either layout.
+
+use std::path::Path;
 
 use crate::Log;
 use crate::chunk::frames;
+use crate::codec::ChunkEncoding;
 use crate::entry::Head;
 use crate::layout::{
-    CHUNK_LEN, CHUNK_PREFIX, HEAD_KEY, NODE_PREFIX, chunk_key, encode_head, parse_chunk_key,
+    CHUNK_LEN, CHUNK_PREFIX, HEAD_KEY, MARKER_KEY, NODE_PREFIX, chunk_key, encode_head,
+    marker_value, parse_chunk_key,
 };
 
 /// The stored entries, grouped by chunk number, in storage order.
@@ -21,8 +34,8 @@ fn storage(e: sled::Error) -> String {
     e.to_string()
 }
 
-/// Every chunk value, with its chunk number, in key order.
-pub fn raw_chunks(log: &Log) -> Result<Vec<(u64, Vec<u8>)>, String> {
+/// Every chunk's stored value, with its chunk number, in key order.
+pub fn raw_chunk_values(log: &Log) -> Result<Vec<(u64, Vec<u8>)>, String> {
     let mut out = Vec::new();
     for item in log.db().scan_prefix([CHUNK_PREFIX]) {
         let (key, value) = item.map_err(storage)?;
@@ -32,25 +45,72 @@ pub fn raw_chunks(log: &Log) -> Result<Vec<(u64, Vec<u8>)>, String> {
     Ok(out)
 }
 
-/// Replaces (or creates) the value of chunk `chunk`.
-pub fn put_chunk(log: &Log, chunk: u64, bytes: &[u8]) -> Result<(), String> {
-    log.db()
-        .insert(chunk_key(chunk), bytes)
-        .map(|_| ())
-        .map_err(storage)
+/// Every chunk's contents, with its chunk number, in key order.
+pub fn raw_chunks(log: &Log) -> Result<Vec<(u64, Vec<u8>)>, String> {
+    let mut out = Vec::new();
+    for (chunk, value) in raw_chunk_values(log)? {
+        let contents = log
+            .encoding()
+            .decode(value.into())
+            .map_err(|e| format!("chunk {chunk} is already unreadable: {e}"))?;
+        out.push((chunk, contents.to_vec()));
+    }
+    Ok(out)
+}
+
+/// Replaces (or creates) chunk `chunk`, with the given contents encoded in
+/// the log's layout.
+pub fn put_chunk(log: &Log, chunk: u64, contents: &[u8]) -> Result<(), String> {
+    let value = log
+        .encoding()
+        .encode(contents.to_vec())
+        .map_err(|e| e.to_string())?;
+    put_chunk_value(log, chunk, &value)
+}
+
+/// Replaces (or creates) the stored value of chunk `chunk`, as given.
+pub fn put_chunk_value(log: &Log, chunk: u64, value: &[u8]) -> Result<(), String> {
+    let written = log.db().insert(chunk_key(chunk), value);
+    log.chunk_cache().clear();
+    written.map(|_| ()).map_err(storage)
+}
+
+/// The layout version of an open log.
+pub fn layout_of(log: &Log) -> u32 {
+    log.encoding().layout()
+}
+
+/// Creates an empty log in layout 1, as builds before layout 2 did (sled's
+/// own compression on, chunks stored as they are), and opens it.
+pub fn create_layout_1(path: &Path) -> Result<Log, String> {
+    {
+        let db = sled::Config::new()
+            .path(path)
+            .use_compression(true)
+            .compression_factor(1)
+            .open()
+            .map_err(storage)?;
+        db.insert(MARKER_KEY, &marker_value(ChunkEncoding::Plain)[..])
+            .map_err(storage)?;
+        db.insert(HEAD_KEY, &encode_head(&Head::EMPTY)[..])
+            .map_err(storage)?;
+        db.flush().map_err(storage)?;
+    }
+    Log::open(path).map_err(|e| e.to_string())
 }
 
 /// Deletes chunk `chunk`.
 pub fn remove_chunk(log: &Log, chunk: u64) -> Result<(), String> {
-    log.db()
-        .remove(chunk_key(chunk))
-        .map(|_| ())
-        .map_err(storage)
+    let removed = log.db().remove(chunk_key(chunk));
+    log.chunk_cache().clear();
+    removed.map(|_| ()).map_err(storage)
 }
 
 /// Writes any key of the underlying tree.
 pub fn put_raw(log: &Log, key: &[u8], value: &[u8]) -> Result<(), String> {
-    log.db().insert(key, value).map(|_| ()).map_err(storage)
+    let written = log.db().insert(key, value);
+    log.chunk_cache().clear();
+    written.map(|_| ()).map_err(storage)
 }
 
 /// Reads any key of the underlying tree.
@@ -66,7 +126,9 @@ pub type Record = (Vec<u8>, Vec<u8>);
 
 /// Deletes any key of the underlying tree.
 pub fn remove_raw(log: &Log, key: &[u8]) -> Result<(), String> {
-    log.db().remove(key).map(|_| ()).map_err(storage)
+    let removed = log.db().remove(key);
+    log.chunk_cache().clear();
+    removed.map(|_| ()).map_err(storage)
 }
 
 /// Every stored Merkle node record (`"N"` keys), as raw key and value, in

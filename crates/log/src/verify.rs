@@ -346,6 +346,7 @@ impl Log {
         progress(0, total);
         let symptom = walk_chunks(
             self.db(),
+            self.encoding(),
             workers,
             total / CHUNK_LEN,
             inspect,
@@ -359,6 +360,7 @@ impl Log {
         );
         let ctx = Ctx {
             db: self.db(),
+            encoding: self.encoding(),
             head: stored_head,
             seq: walk.seq,
             prev_hash: walk.hash,
@@ -398,6 +400,7 @@ impl Walk {
             failure,
             root,
             inspected,
+            unreadable,
         } = hashed;
         let chunk = *chunk;
         let first = self.seq;
@@ -443,6 +446,9 @@ impl Walk {
         if symptom.is_none() {
             let passed = usize::try_from(self.seq - first).unwrap_or(usize::MAX);
             nodes.push_chunk(entries.iter().take(passed).map(|(_, h)| h), root.as_ref());
+        }
+        if let Some(reason) = unreadable.take() {
+            return Some(Symptom::UnreadableChunk { chunk, reason });
         }
         symptom.or_else(|| {
             failure.clone().map(|(offset, error)| Symptom::Unparsable {

@@ -9,7 +9,7 @@ const ENTRY0: &str = "00010000000000000000000000060a24181e40000000000f0000000000
 const HASH0: &str = "862053684dee8515372a82777bcd95035dc861521cac4e715770447a3a5a2aac";
 const ENTRY1: &str = "00010000000000000000000100060a24181e400000000007862053684dee8515372a82777bcd95035dc861521cac4e715770447a3a5a2aac736574746c6564";
 const HASH1: &str = "0e03bae895e9486b7fec4100dbe8a08fc484ea246987f10512bd1b58ce4ef2c3";
-const MARKER: &str = "646f636b65742d6c6f670000000100000040";
+const MARKER: &str = "646f636b65742d6c6f670000000200000040";
 const HEAD: &str = "00000000000000020e03bae895e9486b7fec4100dbe8a08fc484ea246987f10512bd1b58ce4ef2c300060a24181e4000";
 const CHUNK_KEY: &str = "430000000000000000";
 const LEAF0: &str = "2b22758ac76693d5ff80b6a1274180259adc8f3a476958343d1984bcd58e87c3";
@@ -47,6 +47,11 @@ fn worked_example_matches_the_code() {
     assert_eq!(chunks[0].0, 0);
     assert_eq!(hex_bytes(&chunks[0].1), format!("{ENTRY0}{ENTRY1}"));
     assert_eq!(chunks[0].1.len(), 134);
+    // Layout 2 stores the chunk as one zstd frame (its magic number, then
+    // a header that declares the 134 bytes).
+    let stored = testing::raw_chunk_values(&log).unwrap();
+    assert_eq!(hex_bytes(&stored[0].1[..4]), "28b52ffd");
+    assert_eq!(testing::layout_of(&log), 2);
     assert_eq!(hex_bytes(&crate::layout::chunk_key(0)), CHUNK_KEY);
     let marker = testing::get_raw(&log, b"M").unwrap().unwrap();
     assert_eq!(hex_bytes(&marker), MARKER);

@@ -2,6 +2,7 @@
 
 mod adversarial;
 mod format_doc;
+mod layouts;
 mod merkle_props;
 mod merkle_store;
 mod merkle_vectors;

@@ -15,7 +15,7 @@ fn entries(range: std::ops::Range<u64>) -> Vec<NewEntry> {
 
 /// Checks every entry through `get` and `range`, the chunk layout and the
 /// chain.
-fn check_contents(log: &Log, size: u64) {
+pub(super) fn check_contents(log: &Log, size: u64) {
     assert_eq!(log.head().size, size);
     let mut prev = ZERO_HASH;
     for seq in 0..size {
@@ -343,21 +343,22 @@ fn create_and_open_errors() {
 #[test]
 fn newer_layout_and_damaged_records_are_refused_on_open() {
     let (_dir, path, log) = new_log();
-    testing::put_raw(&log, b"M", b"docket-log\0\0\0\x02\0\0\0\x40").unwrap();
+    testing::put_raw(&log, b"M", b"docket-log\0\0\0\x03\0\0\0\x40").unwrap();
     drop(log);
     let err = Log::open(&path).unwrap_err();
     assert!(
         matches!(
             err,
             OpenError::UnsupportedLayout {
-                layout: 2,
+                layout: 3,
                 chunk_len: 64,
                 ..
             }
         ),
         "{err}"
     );
-    assert!(err.to_string().contains("layout 2"), "{err}");
+    assert!(err.to_string().contains("layout 3"), "{err}");
+    assert!(err.to_string().contains("layouts 1 to 2"), "{err}");
 
     let (_dir, path, log) = new_log();
     testing::put_raw(&log, b"M", b"not a marker").unwrap();

@@ -175,7 +175,10 @@ fn stray_bytes_head_and_keys() {
     // A whole chunk beyond the head.
     let d = after(|l| testing::put_chunk(l, 9, b"more junk").unwrap());
     assert!(matches!(d, Damage::Malformed { seq: 200, .. }), "{d:?}");
-    // An empty chunk record, even beyond the last entry.
+    // An empty chunk record, even beyond the last entry: an empty value,
+    // and a value that decodes to nothing.
+    let d = after(|l| testing::put_chunk_value(l, 9, b"").unwrap());
+    assert!(matches!(d, Damage::Malformed { seq: 200, .. }), "{d:?}");
     let d = after(|l| testing::put_chunk(l, 9, b"").unwrap());
     assert!(matches!(d, Damage::Malformed { seq: 200, .. }), "{d:?}");
     // The head record.
