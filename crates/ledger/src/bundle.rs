@@ -16,7 +16,7 @@
 //! signed with Ed25519 by the checkpoint's key (the signature is stored
 //! base64 in the bundle's `manifest_signature`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -90,7 +90,7 @@ impl Ledger {
                 }
             }
         }
-        self.close_over_targets(&mut seqs, visible)?;
+        self.close_over_targets(&mut seqs, visible, &mut BTreeMap::new())?;
         let mut checkpoint = self.checkpoint(None)?;
         checkpoint.sign(key, DEFAULT_KEY_NAME);
         let mut entries = Vec::with_capacity(seqs.len());

@@ -1,7 +1,7 @@
 //! Answering questions of time: the state of everything, of one dispute or
 //! of one entity, for any [`TimeQuery`].
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -207,10 +207,15 @@ impl Ledger {
     /// an event into a dispute is indexed under that dispute, but neither
     /// the event it corrects nor a later correction that moved it on
     /// elsewhere is.
+    ///
+    /// `read` holds events already read, by seq, and receives every event
+    /// of `seqs` this reads: a caller that grows the set in rounds reads
+    /// each entry once, and finds the events of `seqs` there afterwards.
     pub(crate) fn close_over_targets(
         &self,
         seqs: &mut BTreeSet<u64>,
         visible: u64,
+        read: &mut BTreeMap<u64, Event>,
     ) -> Result<(), ReadError> {
         let mut pending: Vec<u64> = seqs.iter().copied().collect();
         let mut targets: HashSet<u64> = HashSet::new();
@@ -219,13 +224,17 @@ impl Ledger {
         let mut roots: Vec<Event> = Vec::new();
         let mut ids: HashSet<EventId> = HashSet::new();
         while let Some(seq) = pending.pop() {
-            let Some(stored) = self.get(seq)? else {
-                continue;
+            let event = match read.entry(seq) {
+                std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::btree_map::Entry::Vacant(slot) => match self.get(seq)? {
+                    Some(stored) => slot.insert(stored.event),
+                    None => continue,
+                },
             };
-            ids.extend(stored.event.id.clone());
-            let Some(target) = stored.event.body.target() else {
+            ids.extend(event.id.clone());
+            let Some(target) = event.body.target() else {
                 if targets.contains(&seq) {
-                    roots.push(stored.event);
+                    roots.push(event.clone());
                 }
                 continue;
             };
@@ -238,7 +247,7 @@ impl Ledger {
             }
         }
         for root in roots {
-            self.add_revisions_of(&root, seqs, &mut ids, visible)?;
+            self.add_revisions_of(&root, seqs, &mut ids, visible, read)?;
         }
         Ok(())
     }
@@ -253,6 +262,7 @@ impl Ledger {
         seqs: &mut BTreeSet<u64>,
         ids: &mut HashSet<EventId>,
         visible: u64,
+        read: &mut BTreeMap<u64, Event>,
     ) -> Result<(), ReadError> {
         let rank = |term: &Vec<u8>| match term.get(..2) {
             Some(b"d:") => 0,
@@ -282,6 +292,7 @@ impl Ledger {
             {
                 ids.insert(id);
                 seqs.insert(seq);
+                read.insert(seq, event);
             }
         }
         Ok(())
@@ -296,20 +307,9 @@ impl Ledger {
     ) -> Result<Vec<(u64, Event)>, ReadError> {
         let mut seqs = BTreeSet::new();
         self.collect_indexed(family, slug, visible, &mut seqs)?;
-        self.close_over_targets(&mut seqs, visible)?;
-        self.read_seqs(&seqs)
-    }
-
-    /// Reads the entries whose seqs are given (any order, duplicates
-    /// allowed) below `visible`, in seq order.
-    fn read_seqs(&self, seqs: &BTreeSet<u64>) -> Result<Vec<(u64, Event)>, ReadError> {
-        let mut events = Vec::with_capacity(seqs.len());
-        for &seq in seqs {
-            if let Some(stored) = self.get(seq)? {
-                events.push((seq, stored.event));
-            }
-        }
-        Ok(events)
+        let mut read = BTreeMap::new();
+        self.close_over_targets(&mut seqs, visible, &mut read)?;
+        Ok(read.into_iter().collect())
     }
 
     /// Adds to `seqs` every visible entry indexed under `slug`.
@@ -334,13 +334,15 @@ impl Ledger {
         &self,
         query: &TimeQuery,
         start: Vec<(Family, String)>,
-        expand: impl Fn(&[(u64, Event)]) -> Vec<(Family, String)>,
+        expand: impl Fn(&BTreeMap<u64, Event>) -> Vec<(Family, String)>,
     ) -> Result<(Replayed, u64), ReadError> {
         let visible = self.visible_size(query)?;
         let mut asked: HashSet<(Family, String)> = HashSet::new();
         let mut seqs = BTreeSet::new();
         let mut pending = start;
-        let mut events = Vec::new();
+        // Every event of `seqs`, each read once however many rounds there
+        // are.
+        let mut events = BTreeMap::new();
         loop {
             let mut grew = false;
             for (family, slug) in pending.drain(..) {
@@ -354,12 +356,14 @@ impl Ledger {
             }
             // Every round asks for at least one new slug, and there are
             // finitely many, so this ends.
-            self.close_over_targets(&mut seqs, visible)?;
-            events = self.read_seqs(&seqs)?;
+            self.close_over_targets(&mut seqs, visible, &mut events)?;
             pending = expand(&events);
         }
         let read = events.len() as u64;
-        Ok((replay(events, query.as_of), read))
+        Ok((
+            replay(events.into_iter().collect::<Vec<_>>(), query.as_of),
+            read,
+        ))
     }
 
     /// One dispute as of `query`, read through the index: its own events,
@@ -392,7 +396,7 @@ impl Ledger {
         &self,
         id: &str,
         query: &TimeQuery,
-        expand: impl Fn(&[(u64, Event)]) -> Vec<(Family, String)>,
+        expand: impl Fn(&BTreeMap<u64, Event>) -> Vec<(Family, String)>,
     ) -> Result<Option<DisputeView>, ReadError> {
         let start = vec![(Family::Dispute, id.to_string())];
         let (replayed, entries_read) = self.replay_around(query, start, expand)?;
@@ -417,7 +421,7 @@ impl Ledger {
         ];
         let (replayed, entries_read) = self.replay_around(query, start, |events| {
             let mut more = structure_of_those_named(events);
-            for (_, event) in events {
+            for event in events.values() {
                 if !is_structural(event) && event.entities().iter().any(|e| e.as_str() == id) {
                     more.extend(
                         event
@@ -467,10 +471,10 @@ impl Ledger {
 /// The structural events of every entity the given events name: enough to
 /// name them and find their groups. Following structural events only keeps
 /// the expansion within corporate families.
-fn structure_of_those_named(events: &[(u64, Event)]) -> Vec<(Family, String)> {
+fn structure_of_those_named(events: &BTreeMap<u64, Event>) -> Vec<(Family, String)> {
     events
-        .iter()
-        .flat_map(|(_, event)| event.entities())
+        .values()
+        .flat_map(|event| event.entities())
         .map(|slug| (Family::Structure, slug.to_string()))
         .collect()
 }
