@@ -24,6 +24,7 @@ use docket_model::{Event, Kind};
 use crate::append::check_reference;
 use crate::entries::{self, ENTRIES_FORMAT};
 use crate::index::terms_for;
+use crate::parse_ahead::{Parsed, parse_ahead};
 use crate::snapshot::{EncodedState, worth_saving};
 use crate::{AppendError, AppendOptions, ImportError, Ledger};
 
@@ -396,112 +397,6 @@ struct Plan {
     terms: Vec<Vec<u8>>,
     /// The unsigned encoding until signing, then what is stored.
     payload: Vec<u8>,
-}
-
-/// One line of an events file, parsed, with its derived id and payload.
-struct Parsed {
-    line: usize,
-    /// Bytes of the file read once the line is.
-    offset: u64,
-    event: Event,
-    id: docket_model::EventId,
-    /// The unsigned (version 1) encoding.
-    payload: Vec<u8>,
-}
-
-/// Lines parsed per message between the threads: enough to amortise the
-/// hand-over, few enough to keep memory flat.
-const PARSE_BLOCK: usize = 512;
-
-/// Calls `f` with every line of the events file at `path`, in order,
-/// parsed and encoded on a second thread while `f` checks the previous
-/// ones. Parsing is most of the cost of reading a line and needs nothing
-/// from the ledger. Stops at the first error `f` returns.
-fn parse_ahead(
-    path: &Path,
-    mut f: impl FnMut(Result<Parsed, ImportError>) -> Result<(), ImportError>,
-) -> Result<(), ImportError> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Result<Parsed, ImportError>>>(8);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut block = Vec::with_capacity(PARSE_BLOCK);
-            let read = for_each_line(path, |line, bytes, offset| {
-                block.push(parse_and_encode(path, line, bytes, offset));
-                if block.len() >= PARSE_BLOCK {
-                    let full = std::mem::replace(&mut block, Vec::with_capacity(PARSE_BLOCK));
-                    // A closed channel means the checker stopped at an
-                    // error, which is the one reported: stop reading too.
-                    sender.send(full).map_err(|_| ImportError::Io {
-                        path: path.to_path_buf(),
-                        error: std::io::Error::other("import stopped"),
-                    })?;
-                }
-                Ok(())
-            });
-            if !block.is_empty() {
-                let _ = sender.send(block);
-            }
-            read
-        });
-        let mut checked = Ok(());
-        'blocks: for block in &receiver {
-            for parsed in block {
-                checked = f(parsed);
-                if checked.is_err() {
-                    break 'blocks;
-                }
-            }
-        }
-        drop(receiver);
-        // The reader never panics; if it did, its lines are missing and
-        // the import must not go on as if the file had ended.
-        let read = reader.join().unwrap_or_else(|_| {
-            Err(ImportError::Io {
-                path: path.to_path_buf(),
-                error: std::io::Error::other("the reading thread failed"),
-            })
-        });
-        checked.and(read)
-    })
-}
-
-fn parse_and_encode(
-    path: &Path,
-    line: usize,
-    bytes: &[u8],
-    offset: u64,
-) -> Result<Parsed, ImportError> {
-    let rejected = |error| ImportError::Rejected {
-        path: path.to_path_buf(),
-        line,
-        error,
-    };
-    let event = parse_line(path, line, bytes)?.with_derived_id();
-    let id = event
-        .id
-        .clone()
-        .ok_or_else(|| rejected(AppendError::Empty))?;
-    let payload = event.encode().map_err(|e| {
-        rejected(AppendError::Encode {
-            id: id.clone(),
-            message: e.to_string(),
-        })
-    })?;
-    Ok(Parsed {
-        line,
-        offset,
-        event,
-        id,
-        payload,
-    })
-}
-
-fn parse_line(path: &Path, line: usize, bytes: &[u8]) -> Result<Event, ImportError> {
-    Event::from_json_bytes(bytes).map_err(|error| ImportError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        error,
-    })
 }
 
 /// What the first pass of an import read, line by line, so that the second

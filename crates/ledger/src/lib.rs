@@ -23,6 +23,7 @@ mod index_codec;
 mod index_store;
 mod input;
 mod keys;
+mod parse_ahead;
 mod proof;
 mod replay;
 mod snapshot;
