@@ -12,7 +12,7 @@
 //! appends the rest, so the ledger ends up exactly as if the first run had
 //! finished.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -27,7 +27,9 @@
 //! reading them back. Id hashes are 64 bits, so every hit is confirmed
 //! against the stored event's id.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use docket_log::{Entry, Hash, Log};
 use docket_model::{Event, EventId};

@@ -14,7 +14,7 @@
 //! replay that the snapshot is compared with uses the events this pass
 //! decoded instead of reading the log again.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::time::{Duration, Instant};
 
 use docket_log::VerifyReport;

@@ -25,7 +25,7 @@ pub struct SlugMap<T> {
     /// The values, in the order they were added.
     values: Vec<T>,
     /// Where each slug's value is in `values`.
-    positions: HashMap<Slug, usize>,
+    positions: HashMap<Slug, usize, foldhash::fast::RandomState>,
     /// The same positions, in slug order.
     sorted: BTreeMap<Slug, usize>,
 }
@@ -34,7 +34,7 @@ impl<T> Default for SlugMap<T> {
     fn default() -> Self {
         SlugMap {
             values: Vec::new(),
-            positions: HashMap::new(),
+            positions: HashMap::default(),
             sorted: BTreeMap::new(),
         }
     }
