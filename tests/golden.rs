@@ -71,3 +71,28 @@ fn the_golden_export_restores_to_the_golden_head() {
     assert_eq!(hex(&head.hash), EXPECTED_HEAD);
     run_ok(&ledger, &["verify"]);
 }
+
+/// A ledger in storage layout 1 (chunks as they are, under sled's
+/// compression), as builds before layout 2 made them, takes the golden
+/// entries to the same head, verifies, answers queries and stays layout 1.
+#[test]
+fn a_layout_1_ledger_holds_the_same_golden_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("layout-1.ledger");
+    drop(docket_log::testing::create_layout_1(&ledger).unwrap());
+    run_ok(
+        &ledger,
+        &[
+            "import",
+            repo_file("tests/golden/entries.ndjson").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(hex(&head_of(&ledger).hash), EXPECTED_HEAD);
+    run_ok(&ledger, &["verify"]);
+    let state = run_ok(&ledger, &["state"]);
+    assert!(!state.is_empty());
+    let log = docket_log::Log::open(&ledger).unwrap();
+    assert_eq!(docket_log::testing::layout_of(&log), 1);
+    let values = docket_log::testing::raw_chunk_values(&log).unwrap();
+    assert_eq!(values, docket_log::testing::raw_chunks(&log).unwrap());
+}
