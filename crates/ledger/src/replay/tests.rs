@@ -1,0 +1,82 @@
+//! The two-thread apply against one thread.
+
+use super::*;
+
+fn event(json: &str) -> Event {
+    Event::from_json_bytes(json.as_bytes())
+        .unwrap()
+        .with_derived_id()
+}
+
+/// A history long enough for the two-thread path, with every
+/// projection busy: registrations, filings, docket entries out of
+/// date order, acquisitions (some refused: cycles), partnerships.
+fn long_history() -> Vec<(u64, Event)> {
+    let mut events = Vec::new();
+    for e in 0..300 {
+        events.push(event(&format!(
+            r#"{{"kind":"entity.registered","effective":"2000-01-01","entity":"e-{e}","name":"E {e}"}}"#
+        )));
+    }
+    for d in 0..3000 {
+        let (p, q) = (d % 300, (d * 7 + 1) % 300);
+        let year = 2001 + d % 20;
+        events.push(event(&format!(
+            r#"{{"kind":"dispute.filed","effective":"{year}-02-01","dispute":"d-{d}","title":"D {d}","forum":{{"court":"ded"}},"nature":"patent","plaintiffs":["e-{p}"],"defendants":["e-{q}"]}}"#
+        )));
+    }
+    for i in 0..PARALLEL_APPLY_FROM + 4000 {
+        let d = (i * 13) % 3000;
+        let year = 2001 + (i * 7) % 24;
+        events.push(event(&format!(
+            r#"{{"kind":"dispute.entry","effective":"{year}-03-{:02}","dispute":"d-{d}","description":"Entry {i}"}}"#,
+            1 + i % 28
+        )));
+        if i % 50 == 0 {
+            let (a, t) = ((i / 50) % 300, (i / 50 * 11 + 3) % 300);
+            events.push(event(&format!(
+                r#"{{"kind":"acquisition","effective":"{year}-04-01","acquirer":"e-{a}","target":"e-{t}"}}"#
+            )));
+        }
+        if i % 70 == 0 {
+            let (a, b) = ((i / 70) % 300, (i / 70 * 5 + 2) % 300);
+            events.push(event(&format!(
+                r#"{{"kind":"partnership.formed","effective":"{year}-05-01","partnership":"x-{i}","parties":["e-{a}","e-{b}"]}}"#
+            )));
+        }
+    }
+    (0u64..).zip(events).collect()
+}
+
+#[test]
+fn two_threads_apply_what_one_would() {
+    let history = long_history();
+    assert!(history.len() >= PARALLEL_APPLY_FROM);
+    let mut sorted = history.clone();
+    sorted.sort_by_key(|(seq, event)| (event.effective.instant_micros(), *seq));
+    let mut expected = Projections::default();
+    for (seq, event) in &sorted {
+        expected.apply(*seq, event);
+    }
+    let mut events = sorted.iter().map(|(seq, event)| {
+        (
+            event.effective.instant_micros(),
+            *seq,
+            Ordered::Corrected(event),
+        )
+    });
+    let (projections, max_instant) = apply_on_two_threads(&mut events);
+    assert_eq!(projections, expected);
+    assert!(
+        !expected.anomalies().is_empty(),
+        "the history exercises anomalies too"
+    );
+    assert_eq!(
+        Some(max_instant),
+        sorted
+            .last()
+            .map(|(_, event)| event.effective.instant_micros())
+    );
+    // And replay as a whole (two threads wherever there are two cores).
+    assert_eq!(replay(history, None).projections, expected);
+}
