@@ -71,54 +71,69 @@ pub(crate) fn parse_ahead(
         for _ in 0..parsers() {
             let (input, blocks) = sync_channel::<RawBlock>(DEPTH);
             let (results, output) = sync_channel::<ParsedBlock>(DEPTH);
-            workers.push(scope.spawn(move || {
-                for raw in blocks {
-                    let parsed = raw
-                        .lines
-                        .iter()
-                        .map(|(line, at, offset)| {
-                            let bytes = raw.bytes.get(at.clone()).unwrap_or_default();
-                            parse_and_encode(path, *line, bytes, *offset)
-                        })
-                        .collect();
-                    // A closed channel means the checker stopped.
-                    if results.send(parsed).is_err() {
-                        break;
+            let spawned = std::thread::Builder::new()
+                .name("docket-parse".to_owned())
+                .spawn_scoped(scope, move || {
+                    for raw in blocks {
+                        let parsed = raw
+                            .lines
+                            .iter()
+                            .map(|(line, at, offset)| {
+                                let bytes = raw.bytes.get(at.clone()).unwrap_or_default();
+                                parse_and_encode(path, *line, bytes, *offset)
+                            })
+                            .collect();
+                        // A closed channel means the checker stopped.
+                        if results.send(parsed).is_err() {
+                            break;
+                        }
                     }
-                }
-            }));
+                });
+            // Out of threads: do with those there are.
+            let Ok(worker) = spawned else { break };
+            workers.push(worker);
             inputs.push(input);
             outputs.push(output);
         }
-        let reader = scope.spawn(move || {
-            let mut block = RawBlock::default();
-            let mut sent = 0usize;
-            let mut send = |block: RawBlock| {
-                let lane = &inputs[sent % inputs.len()];
-                sent += 1;
-                // A closed channel means the checker stopped at an error,
-                // which is the one reported: stop reading too.
-                lane.send(block).map_err(|_| ImportError::Io {
-                    path: path.to_path_buf(),
-                    error: std::io::Error::other("import stopped"),
-                })
-            };
-            let read = for_each_line(path, |line, bytes, offset| {
-                let start = block.bytes.len();
-                block.bytes.extend_from_slice(bytes);
-                block.lines.push((line, start..block.bytes.len(), offset));
-                if block.lines.len() >= PARSE_BLOCK {
-                    send(std::mem::take(&mut block))?;
+        if workers.is_empty() {
+            return parse_here(path, &mut f);
+        }
+        let reader = std::thread::Builder::new()
+            .name("docket-read".to_owned())
+            .spawn_scoped(scope, move || {
+                let mut block = RawBlock::default();
+                let mut sent = 0usize;
+                let mut send = |block: RawBlock| {
+                    let lane = &inputs[sent % inputs.len()];
+                    sent += 1;
+                    // A closed channel means the checker stopped at an error,
+                    // which is the one reported: stop reading too.
+                    lane.send(block).map_err(|_| ImportError::Io {
+                        path: path.to_path_buf(),
+                        error: std::io::Error::other("import stopped"),
+                    })
+                };
+                let read = for_each_line(path, |line, bytes, offset| {
+                    let start = block.bytes.len();
+                    block.bytes.extend_from_slice(bytes);
+                    block.lines.push((line, start..block.bytes.len(), offset));
+                    if block.lines.len() >= PARSE_BLOCK {
+                        send(std::mem::take(&mut block))?;
+                    }
+                    Ok(())
+                });
+                if !block.lines.is_empty() {
+                    let _ = send(block);
                 }
-                Ok(())
+                read
+                // Returning drops the inputs: each parser ends after its last
+                // block.
             });
-            if !block.lines.is_empty() {
-                let _ = send(block);
-            }
-            read
-            // Returning drops the inputs: each parser ends after its last
-            // block.
-        });
+        // Without a reader, the parsers see their inputs close and end.
+        let Ok(reader) = reader else {
+            drop(outputs);
+            return parse_here(path, &mut f);
+        };
         let mut checked = Ok(());
         // Block `n` went to parser `n mod parsers`, and each parser's
         // results come out in the order it took its blocks.
@@ -141,7 +156,20 @@ pub(crate) fn parse_ahead(
             .into_iter()
             .map(|worker| worker.join().map_err(|_| failed("parsing")))
             .collect::<Result<Vec<()>, ImportError>>();
-        checked.and(read).and(parsed.map(|_| ()))
+        // A parser that failed made the reader stop ("import stopped"):
+        // its own failure is the one to report.
+        checked.and(parsed.map(|_| ())).and(read)
+    })
+}
+
+/// [`parse_ahead`] on the calling thread alone, for when no thread can be
+/// started.
+fn parse_here(
+    path: &Path,
+    f: &mut impl FnMut(Result<Parsed, ImportError>) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    for_each_line(path, |line, bytes, offset| {
+        f(parse_and_encode(path, line, bytes, offset))
     })
 }
 
@@ -224,6 +252,31 @@ mod tests {
         .unwrap();
         let expected: Vec<usize> = (1..=n).filter(|line| line % 100 != 0).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn without_threads_the_same_lines_arrive() {
+        let file = file(3 * PARSE_BLOCK, &[2 * PARSE_BLOCK + 1]);
+        type Run<'a> = &'a dyn Fn(&mut dyn FnMut(usize)) -> Result<(), ImportError>;
+        let lines = |run: Run<'_>| {
+            let mut seen = Vec::new();
+            let error = run(&mut |line| seen.push(line)).unwrap_err();
+            (seen, error.to_string())
+        };
+        let parallel = lines(&|push| {
+            parse_ahead(file.path(), |parsed| {
+                push(parsed?.line);
+                Ok(())
+            })
+        });
+        let alone = lines(&|push| {
+            parse_here(file.path(), &mut |parsed: Result<Parsed, ImportError>| {
+                push(parsed?.line);
+                Ok(())
+            })
+        });
+        assert_eq!(parallel, alone);
+        assert_eq!(parallel.0.len(), 2 * PARSE_BLOCK - 10);
     }
 
     #[test]

@@ -500,17 +500,29 @@ fn apply_on_two_threads<'a>(
 ) -> (Projections, i64) {
     std::thread::scope(|scope| {
         let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<(u64, Ordered<'a>)>>(4);
-        let structure = scope.spawn(move || {
-            let mut holdings = Holdings::default();
-            let mut relations = Relations::default();
-            for batch in batches {
-                for (seq, event) in batch {
-                    holdings.apply(seq, event.event());
-                    relations.apply(seq, event.event());
+        let structure = std::thread::Builder::new()
+            .name("docket-replay".to_owned())
+            .spawn_scoped(scope, move || {
+                let mut holdings = Holdings::default();
+                let mut relations = Relations::default();
+                for batch in batches {
+                    for (seq, event) in batch {
+                        holdings.apply(seq, event.event());
+                        relations.apply(seq, event.event());
+                    }
                 }
+                (holdings, relations)
+            });
+        // Out of threads: all three here.
+        let Ok(structure) = structure else {
+            let mut projections = Projections::default();
+            let mut max_instant = i64::MIN;
+            for (instant, seq, event) in events {
+                projections.apply(seq, event.event());
+                max_instant = max_instant.max(instant);
             }
-            (holdings, relations)
-        });
+            return (projections, max_instant);
+        };
         let mut disputes = Disputes::default();
         let mut max_instant = i64::MIN;
         let mut batch = Vec::with_capacity(APPLY_BATCH);
