@@ -444,13 +444,7 @@ pub(crate) fn replay_parts(mut parts: Vec<Part>, as_of: Option<i64>) -> Replayed
     let (projections, max_instant) = if order.len() >= PARALLEL_APPLY_FROM && cores() > 1 {
         apply_on_two_threads(&mut events)
     } else {
-        let mut projections = Projections::default();
-        let mut max_instant = i64::MIN;
-        for (instant, seq, event) in events {
-            projections.apply(seq, event.event());
-            max_instant = max_instant.max(instant);
-        }
-        (projections, max_instant)
+        apply_on_one_thread(&mut events)
     };
     Replayed {
         projections,
@@ -489,6 +483,20 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Applies `events` (in order) to the three projections; the latest
+/// instant applied.
+fn apply_on_one_thread<'a>(
+    events: &mut dyn Iterator<Item = (i64, u64, Ordered<'a>)>,
+) -> (Projections, i64) {
+    let mut projections = Projections::default();
+    let mut max_instant = i64::MIN;
+    for (instant, seq, event) in events {
+        projections.apply(seq, event.event());
+        max_instant = max_instant.max(instant);
+    }
+    (projections, max_instant)
+}
+
 /// Applies `events` (in order) to docket-disputes on this thread while a
 /// second thread applies them, in the same order, to docket-holdings and
 /// docket-relations and drops them. The projections are independent of
@@ -515,13 +523,7 @@ fn apply_on_two_threads<'a>(
             });
         // Out of threads: all three here.
         let Ok(structure) = structure else {
-            let mut projections = Projections::default();
-            let mut max_instant = i64::MIN;
-            for (instant, seq, event) in events {
-                projections.apply(seq, event.event());
-                max_instant = max_instant.max(instant);
-            }
-            return (projections, max_instant);
+            return apply_on_one_thread(events);
         };
         let mut disputes = Disputes::default();
         let mut max_instant = i64::MIN;
