@@ -139,6 +139,10 @@ fn decompress(value: &[u8]) -> Result<Vec<u8>, String> {
     if declared == zstd::zstd_safe::CONTENTSIZE_UNKNOWN {
         return Err("its zstd frame does not declare its size".to_owned());
     }
+    // Empty contents would otherwise pass as a chunk of no entries.
+    if declared == 0 {
+        return Err("its zstd frame holds no entries".to_owned());
+    }
     let size = usize::try_from(declared)
         .ok()
         .filter(|&size| size <= MAX_CHUNK_BYTES)
@@ -196,6 +200,7 @@ mod tests {
             value.extend_from_slice(tail);
             assert!(decode(&value).is_err());
         }
+        assert!(decode(&empty).unwrap_err().contains("holds no entries"));
         // A skippable frame alone, and a legacy (v0.7) frame header.
         assert!(decode(&skippable).unwrap_err().contains("not a zstd frame"));
         assert!(decode(&[0x27, 0xb5, 0x2f, 0xfd, 0, 0]).is_err());

@@ -64,16 +64,7 @@ fn hash_chunk<T>(
     hasher: &mut blake3::Hasher,
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
 ) -> HashedChunk<T> {
-    // An empty value is caught as such when read; empty contents in a
-    // frame would otherwise pass as a chunk of no entries.
-    let decoded = encoding.decode(value).and_then(|value| {
-        if value.is_empty() {
-            Err("its zstd frame holds no entries".to_owned())
-        } else {
-            Ok(value)
-        }
-    });
-    let value = match decoded {
+    let value = match encoding.decode(value) {
         Ok(value) => value,
         Err(reason) => {
             return HashedChunk {
