@@ -15,7 +15,7 @@ use std::sync::Arc;
 use bincode::{Decode, Encode};
 use docket_log::{Hash, Head};
 
-use crate::replay::{Projections, Revision};
+use crate::replay::{Part, Projections, Revision};
 use crate::state::{State, StateSource};
 use crate::{Ledger, ReadError, TimeQuery};
 
@@ -381,7 +381,7 @@ impl Ledger {
     pub(crate) fn snapshot_matches_events(
         &self,
         head: Head,
-        events: crate::replay::Part,
+        events: Part,
     ) -> Result<Option<bool>, ReadError> {
         self.snapshot_matches(head, || Ok(crate::replay::replay_parts(vec![events], None)))
     }
@@ -544,7 +544,7 @@ impl Ledger {
         // tie above is all that a catch-up needs of the chain.
         let decoded = self.decode_parts(snapshot.size..head.size)?;
         let mut new = Vec::new();
-        for (seq, event) in decoded.into_iter().flatten() {
+        for (seq, event) in decoded.into_iter().flat_map(Part::into_events) {
             let Some(event) = event else { continue };
             if event.kind().is_key() {
                 continue;

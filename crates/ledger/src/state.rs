@@ -166,15 +166,16 @@ impl Ledger {
             .map_or(1, |n| n.get())
             .min(8) as u64;
         let decode_part = |part: Range<u64>| -> Result<Part, ReadError> {
-            let mut events = Vec::with_capacity((part.end - part.start) as usize);
-            for entry in self.log.range(part) {
-                let entry = entry?;
-                let seq = entry.header.seq;
-                let event = Event::decode(&entry.payload).map_err(|e| ReadError::Payload {
+            let mut events = Part::with_capacity((part.end - part.start) as usize);
+            let mut entries = self.log.range(part);
+            while let Some(entry) = entries.next_borrowed() {
+                let (header, payload) = entry?;
+                let seq = header.seq;
+                let event = Event::decode(payload).map_err(|e| ReadError::Payload {
                     seq,
                     message: e.to_string(),
                 })?;
-                events.push((seq, Some(event)));
+                events.push(seq, Some(event));
             }
             Ok(events)
         };

@@ -143,7 +143,7 @@ impl PayloadWalk {
         if self.keep_events {
             // Taken, not copied; the worker drops the empty error left.
             if let Ok(decoded) = std::mem::replace(slot, Err(String::new())) {
-                self.events.push((seq, Some(decoded.event)));
+                self.events.push(seq, Some(decoded.event));
             }
         }
     }
@@ -199,7 +199,7 @@ impl Ledger {
             ..
         } = walk;
         if derived && chain.is_ok() && payload_failure.is_none() {
-            payload_failure = self.check_index(&events);
+            payload_failure = self.check_index(events.events());
         }
         let mut snapshot_matches = None;
         if derived && chain.is_ok() && payload_failure.is_none() && signature_failure.is_none() {

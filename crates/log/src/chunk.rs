@@ -23,9 +23,12 @@ impl Frame {
 
     /// The payload bytes of this entry.
     pub fn payload<'a>(&self, chunk: &'a [u8]) -> &'a [u8] {
-        chunk
-            .get(self.offset.saturating_add(HEADER_LEN)..self.end)
-            .unwrap_or(&[])
+        chunk.get(self.payload_range()).unwrap_or(&[])
+    }
+
+    /// Where the payload is in the chunk.
+    pub fn payload_range(&self) -> std::ops::Range<usize> {
+        self.offset.saturating_add(HEADER_LEN)..self.end
     }
 }
 

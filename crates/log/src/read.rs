@@ -7,6 +7,7 @@ use crate::chunk::{Frame, frame_at};
 use crate::codec::{ChunkBytes, ChunkEncoding};
 use crate::entry::Entry;
 use crate::error::{ReadError, show_key};
+use crate::header::Header;
 use crate::layout::{
     CHUNK_LEN, INDEX_PREFIX, chunk_key, chunk_of, decode_index_value, index_key, slot_of,
 };
@@ -162,6 +163,7 @@ impl Log {
             end: seqs.end.min(size),
             chunk: None,
             offset: 0,
+            payload: 0..0,
         }
     }
 
@@ -200,27 +202,54 @@ pub struct Entries<'a> {
     chunk: Option<(u64, ChunkBytes)>,
     /// Offset of entry `next` in the current chunk.
     offset: usize,
+    /// Where the payload of the entry last stepped to is in the chunk.
+    payload: Range<usize>,
 }
 
 impl Entries<'_> {
-    fn step(&mut self) -> Result<Entry, ReadError> {
+    /// The next entry's header and payload, borrowed from the chunk this
+    /// holds: what [`Iterator::next`] gives without copying the payload, for
+    /// a caller that decodes it at once (a replay reads a million).
+    ///
+    /// After yielding an error the iterator ends.
+    pub fn next_borrowed(&mut self) -> Option<Result<(Header, &[u8]), ReadError>> {
+        if self.next >= self.end {
+            return None;
+        }
+        match self.step() {
+            Ok(header) => {
+                self.next += 1;
+                let payload = self
+                    .chunk
+                    .as_ref()
+                    .and_then(|(_, chunk)| chunk.get(self.payload.clone()))
+                    .unwrap_or(&[]);
+                Some(Ok((header, payload)))
+            }
+            Err(e) => {
+                self.next = self.end;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Moves to entry `next`: loads its chunk if needed, and leaves the
+    /// payload's place in `payload`.
+    fn step(&mut self) -> Result<Header, ReadError> {
         let seq = self.next;
         let wanted = chunk_of(seq);
         let chunk = match &self.chunk {
-            Some((number, value)) if *number == wanted => value.clone(),
+            Some((number, value)) if *number == wanted => value,
             _ => {
                 let value = self.log.load_chunk(seq)?;
                 self.offset = self.log.offset_of(&value, seq)?;
-                self.chunk = Some((wanted, value.clone()));
-                value
+                &self.chunk.insert((wanted, value)).1
             }
         };
-        let frame = self.log.frame_for(&chunk, self.offset, seq)?;
+        let frame = self.log.frame_for(chunk, self.offset, seq)?;
+        self.payload = frame.payload_range();
         self.offset = frame.end;
-        Ok(Entry {
-            header: frame.header,
-            payload: frame.payload(&chunk).to_vec(),
-        })
+        Ok(frame.header)
     }
 }
 
@@ -231,12 +260,10 @@ impl Iterator for Entries<'_> {
         if self.next >= self.end {
             return None;
         }
-        let item = self.step();
-        if item.is_ok() {
-            self.next += 1;
-        } else {
-            self.next = self.end;
-        }
+        let item = self.next_borrowed()?.map(|(header, payload)| Entry {
+            header,
+            payload: payload.to_vec(),
+        });
         Some(item)
     }
 

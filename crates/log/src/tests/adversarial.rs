@@ -36,6 +36,19 @@ fn read_everything(log: &Log) {
                 "error ends the range"
             );
         }
+        // Borrowed reads see the same entries and stop at the same error.
+        let mut borrowed = log.range(start..size + 5);
+        let mut owned = items.iter();
+        while let Some(item) = borrowed.next_borrowed() {
+            match (item, owned.next()) {
+                (Ok((header, payload)), Some(Ok(entry))) => {
+                    assert_eq!((header, payload), (entry.header, &entry.payload[..]));
+                }
+                (Err(a), Some(Err(b))) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("borrowed read gave {a:?}, owned read {b:?}"),
+            }
+        }
+        assert!(owned.next().is_none(), "borrowed reads end with owned reads");
     }
     let _ = log.index_scan(b"").count();
     let report = verified(log);
