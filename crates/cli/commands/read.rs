@@ -241,7 +241,7 @@ pub fn history_table(dispute: &docket_ledger::disputes::Dispute) -> String {
             h.effective.to_string(),
             h.seq.to_string(),
             h.status_after.as_str().to_string(),
-            h.summary.clone(),
+            h.summary().into_owned(),
         ]);
     }
     table.render()

@@ -35,7 +35,7 @@ pub fn dispute(cli: &Cli, ledger: &Ledger, args: &DisputeArgs) -> anyhow::Result
         value["history"] = json!(d.history.iter().map(|h| json!({
             "seq": h.seq, "effective": h.effective.to_string(), "kind": h.kind.as_str(),
             "event": h.event.as_ref().map(|e| e.as_str()), "status_after": h.status_after.as_str(),
-            "summary": h.summary,
+            "summary": h.summary(),
         })).collect::<Vec<_>>());
         value["revisions"] = json!(revisions_json(&view.revisions));
         value["names"] = json!(

@@ -7,7 +7,7 @@ use docket_model::{Anomaly, Body, DisputeFiled, DisputeSettled, Event, Projectio
 
 use crate::Disputes;
 use crate::dispute::{
-    Appeal, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
+    Appeal, Detail, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
 };
 use crate::status::Status;
 use crate::summary::{self, standing};
@@ -18,16 +18,12 @@ impl Projection for Disputes {
         let id = || event.id.clone();
         match &event.body {
             Body::DisputeFiled(b) => self.file(seq, event, b),
-            Body::DisputeEntry(b) => self.on_dispute(seq, event, &b.dispute, |d| {
-                d.entries.push(DocketEntry {
+            Body::DisputeEntry(b) => self.on_dispute(seq, event, &b.dispute, |_| {
+                Ok(Detail::Entry(DocketEntry {
                     number: b.number.clone(),
                     description: b.description.clone(),
                     filed_by: b.filed_by.clone(),
-                    effective: at,
-                    seq,
-                    event: id(),
-                });
-                Ok(summary::entry(b))
+                }))
             }),
             Body::DisputeRuling(b) => self.on_dispute(seq, event, &b.dispute, |d| {
                 if d.status.is_terminal() {
@@ -45,13 +41,13 @@ impl Projection for Disputes {
                     seq,
                     event: id(),
                 });
-                Ok(summary::ruling(b))
+                Ok(Detail::Summary(summary::ruling(b)))
             }),
             Body::DisputeStayed(b) => self.on_dispute(seq, event, &b.dispute, |d| match d.status {
                 Status::Open | Status::OnAppeal => {
                     d.stayed_from = Some(d.status);
                     d.status = Status::Stayed;
-                    Ok(summary::stay("stayed", b.reason.as_ref()))
+                    Ok(Detail::Summary(summary::stay("stayed", b.reason.as_ref())))
                 }
                 _ => Err(cannot(
                     "stay",
@@ -64,7 +60,7 @@ impl Projection for Disputes {
                     return Err(cannot("resume", d, "only a stayed dispute can resume"));
                 }
                 d.status = d.stayed_from.take().unwrap_or(Status::Open);
-                Ok(summary::stay("resumed", b.reason.as_ref()))
+                Ok(Detail::Summary(summary::stay("resumed", b.reason.as_ref())))
             }),
             Body::DisputeAppealed(b) => {
                 self.on_dispute(seq, event, &b.dispute, |d| match d.status {
@@ -78,7 +74,7 @@ impl Projection for Disputes {
                             seq,
                             event: id(),
                         });
-                        Ok(summary::appealed(b))
+                        Ok(Detail::Summary(summary::appealed(b)))
                     }
                     _ => Err(cannot(
                         "appeal",
@@ -99,7 +95,7 @@ impl Projection for Disputes {
                             seq,
                             event: id(),
                         });
-                        Ok(summary::judgment(b))
+                        Ok(Detail::Summary(summary::judgment(b)))
                     }
                     _ => Err(cannot(
                         "enter judgment in",
@@ -121,7 +117,7 @@ impl Projection for Disputes {
                     seq,
                     event: id(),
                 });
-                Ok(summary::dismissed(b))
+                Ok(Detail::Summary(summary::dismissed(b)))
             }),
             Body::DisputeSettled(b) => self.settle(seq, event, b),
             // Not about disputes (key events concern who may write to the
@@ -187,19 +183,19 @@ impl Disputes {
         seq: u64,
         event: &Event,
         id: &Slug,
-        change: impl FnOnce(&mut Dispute) -> Result<String, String>,
+        change: impl FnOnce(&mut Dispute) -> Result<Detail, String>,
     ) {
         // One lookup per event: this runs for nearly every event replayed.
         let reason = match self.disputes.get_mut(id) {
             Some(d) if unreachable_reason(Some(d), id, event).is_none() => match change(d) {
-                Ok(summary) => {
+                Ok(detail) => {
                     d.history.push(HistoryItem {
                         seq,
                         effective: event.effective,
                         kind: event.kind(),
                         event: event.id.clone(),
                         status_after: d.status,
-                        summary,
+                        detail,
                     });
                     return;
                 }
@@ -240,7 +236,7 @@ impl Disputes {
             kind: event.kind(),
             event: event.id.clone(),
             status_after: Status::Open,
-            summary: summary::filed(b),
+            detail: Detail::Summary(summary::filed(b)),
         });
         let dispute = Dispute {
             id: b.dispute.clone(),
@@ -263,7 +259,6 @@ impl Disputes {
             dismissals: Vec::new(),
             appeals: Vec::new(),
             settlement: None,
-            entries: Vec::with_capacity(8),
             history,
         };
         self.disputes.insert(b.dispute.clone(), dispute);
@@ -314,7 +309,7 @@ impl Disputes {
                 kind: event.kind(),
                 event: event.id.clone(),
                 status_after: Status::Settled,
-                summary: summary::settled(together_with.len(), b.terms.as_ref()),
+                detail: Detail::Summary(summary::settled(together_with.len(), b.terms.as_ref())),
             });
             d.settlement = Some(Settlement {
                 together_with,

@@ -3,12 +3,15 @@
 //! Every record carries the event's effective time, its seq and its id (when
 //! the event has one), so a reader can always go back to the source event.
 
+use std::borrow::Cow;
+
 use bincode::{Decode, Encode};
 use docket_model::{
     Claim, DismissalReason, Effective, EventId, Forum, Kind, Nature, Outcome, Slug, Text,
 };
 
 use crate::status::Status;
+use crate::summary;
 
 /// One dispute as the events so far describe it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -56,10 +59,11 @@ pub struct Dispute {
     pub appeals: Vec<Appeal>,
     /// The settlement that closed it, if any.
     pub settlement: Option<Settlement>,
-    /// Docket entries, in applied order.
-    pub entries: Vec<DocketEntry>,
     /// Every event about this dispute that was applied (anomalies are not),
-    /// in applied order.
+    /// in applied order. Docket entries are kept here only (see
+    /// [`Dispute::entries`]): they are most of a dispute's events, and
+    /// keeping each once, with its summary made when asked, is what lets
+    /// a replay fold a million events in a second.
     pub history: Vec<HistoryItem>,
 }
 
@@ -67,6 +71,14 @@ impl Dispute {
     /// Whether it is not in a terminal status (open, stayed or on appeal).
     pub fn is_active(&self) -> bool {
         !self.status.is_terminal()
+    }
+
+    /// The docket entries, in applied order, each with the history item
+    /// that holds it (its seq, time and event id).
+    pub fn entries(&self) -> impl Iterator<Item = (&HistoryItem, &DocketEntry)> {
+        self.history
+            .iter()
+            .filter_map(|item| Some((item, item.docket_entry()?)))
     }
 
     /// Whether `entity` is a plaintiff or a defendant.
@@ -154,7 +166,8 @@ pub struct Settlement {
     pub event: Option<EventId>,
 }
 
-/// A `dispute.entry`: one entry of the court's docket.
+/// A `dispute.entry`: one entry of the court's docket. Its time, seq and
+/// event id are those of the [`HistoryItem`] that holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct DocketEntry {
     /// The docket entry number, if given.
@@ -163,12 +176,6 @@ pub struct DocketEntry {
     pub description: Text,
     /// Who filed it.
     pub filed_by: Option<Slug>,
-    /// When.
-    pub effective: Effective,
-    /// The seq of the event.
-    pub seq: u64,
-    /// The id of the event.
-    pub event: Option<EventId>,
 }
 
 /// One event applied to a dispute, as a line of its history.
@@ -184,8 +191,38 @@ pub struct HistoryItem {
     pub event: Option<EventId>,
     /// The dispute's status right after it.
     pub status_after: Status,
+    /// What it did: the docket entry, or a one-line summary.
+    pub detail: Detail,
+}
+
+impl HistoryItem {
     /// One line, such as `docket entry 12: Answer filed`,
     /// `ruling: injunction for nokia-technologies`, `stayed: pending IPR` or
     /// `settled together with 3 other disputes (terms: confidential)`.
-    pub summary: String,
+    pub fn summary(&self) -> Cow<'_, str> {
+        match &self.detail {
+            Detail::Entry(entry) => {
+                Cow::Owned(summary::entry(entry.number.as_ref(), &entry.description))
+            }
+            Detail::Summary(line) => Cow::Borrowed(line),
+        }
+    }
+
+    /// The docket entry, if this is a `dispute.entry`.
+    pub fn docket_entry(&self) -> Option<&DocketEntry> {
+        match &self.detail {
+            Detail::Entry(entry) => Some(entry),
+            Detail::Summary(_) => None,
+        }
+    }
+}
+
+/// What a [`HistoryItem`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Detail {
+    /// A `dispute.entry`: the docket entry, whose summary is made from it
+    /// when asked.
+    Entry(DocketEntry),
+    /// Any other event: its one-line summary.
+    Summary(String),
 }

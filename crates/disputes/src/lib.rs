@@ -70,7 +70,7 @@ use docket_model::Anomaly;
 use docket_model::SlugMap;
 
 pub use dispute::{
-    Appeal, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
+    Appeal, Detail, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
 };
 pub use docket_model::Projection;
 pub use status::Status;

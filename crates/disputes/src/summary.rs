@@ -2,8 +2,7 @@
 //! wording of anomaly reasons.
 
 use docket_model::{
-    DisputeAppealed, DisputeDismissed, DisputeEntry, DisputeFiled, DisputeJudgment, DisputeRuling,
-    Text,
+    DisputeAppealed, DisputeDismissed, DisputeFiled, DisputeJudgment, DisputeRuling, Text,
 };
 
 use crate::dispute::Dispute;
@@ -67,17 +66,17 @@ pub(crate) fn filed(b: &DisputeFiled) -> String {
 }
 
 /// `docket entry 12: Answer filed` (without a number: `docket entry: …`).
-pub(crate) fn entry(b: &DisputeEntry) -> String {
-    // Built in one buffer: this runs for every docket entry replayed.
-    let number = b.number.as_ref().map_or("", Text::as_str);
-    let mut s = String::with_capacity(16 + number.len() + b.description.as_str().len().min(124));
+pub(crate) fn entry(number: Option<&Text>, description: &Text) -> String {
+    // Built in one buffer: a history lists every docket entry.
+    let digits = number.map_or("", Text::as_str);
+    let mut s = String::with_capacity(16 + digits.len() + description.as_str().len().min(124));
     s.push_str("docket entry");
-    if let Some(n) = &b.number {
+    if let Some(n) = number {
         s.push(' ');
         s.push_str(n.as_str());
     }
     s.push_str(": ");
-    push_excerpt(&mut s, &b.description);
+    push_excerpt(&mut s, description);
     s
 }
 

@@ -23,7 +23,7 @@ const SNAPSHOT_NAME: &str = "snapshot";
 
 /// Bumped whenever a projection's stored shape changes, so an old snapshot
 /// is rebuilt rather than misread.
-const SNAPSHOT_VERSION: u32 = 1;
+const SNAPSHOT_VERSION: u32 = 2;
 
 /// See [`Snapshot::build`].
 const BUILD: &str = env!("CARGO_PKG_VERSION");

@@ -91,7 +91,7 @@ fn after_everything_every_dispute_is_settled_on_2025_03_31() {
         assert_eq!(d.closed, Some(at("2025-03-31")), "{}", d.id);
         let last = d.history.last().unwrap();
         assert_eq!(
-            last.summary,
+            last.summary(),
             "settled together with 10 other disputes (terms: patent agreement, confidential)"
         );
         assert_eq!(
@@ -101,7 +101,7 @@ fn after_everything_every_dispute_is_settled_on_2025_03_31() {
     }
     let munich = state.get("nokia-v-amazon-lg-munich").unwrap();
     assert_eq!(
-        munich.history[1].summary,
+        munich.history[1].summary(),
         "ruling: injunction for nokia-technologies"
     );
     let rulings: usize = state.iter().map(|d| d.rulings.len()).sum();

@@ -154,7 +154,7 @@ fn check_invariants(state: &Disputes) -> Result<(), TestCaseError> {
         prop_assert_eq!(first, Some((d.filed_seq, docket_model::Kind::DisputeFiled)));
         prop_assert_eq!(d.history.last().map(|h| h.status_after), Some(d.status));
         prop_assert!(d.history.windows(2).all(|w| w[0].seq < w[1].seq));
-        prop_assert!(d.history.iter().all(|h| !h.summary.contains('\n')));
+        prop_assert!(d.history.iter().all(|h| !h.summary().contains('\n')));
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ fn a_filing_creates_an_open_dispute_with_its_fields() {
     let [h] = d.history.as_slice() else {
         panic!("one history item expected")
     };
-    assert_eq!(h.summary, "filed in ded (case 1:23-cv-01236)");
+    assert_eq!(h.summary(), "filed in ded (case 1:23-cv-01236)");
     assert_eq!((h.kind, h.status_after), (Kind::DisputeFiled, Status::Open));
     assert_eq!(h.event.as_ref().map(|e| e.as_str()), Some("ev-1"));
 }
@@ -77,7 +77,7 @@ fn responding_to_an_unknown_dispute_is_an_anomaly_but_the_filing_applies() {
         (Status::Open, Some(slug("ghost")))
     );
     assert_eq!(
-        b.history[0].summary,
+        b.history[0].summary(),
         "filed in ded (case 1:23-cv-01236), responding to ghost"
     );
     let [a] = state.anomalies() else {
@@ -210,7 +210,7 @@ fn a_settlement_closes_the_others_when_one_is_already_closed() {
         assert_eq!((s.seq, s.effective), (7, at("2024-03-31")));
         let last = d.history.last().unwrap();
         assert_eq!(
-            last.summary,
+            last.summary(),
             "settled together with 2 other disputes (terms: confidential)"
         );
         assert_eq!(last.status_after, Status::Settled);
@@ -237,7 +237,7 @@ fn a_settlement_reports_each_unknown_or_closed_dispute_separately() {
     assert!(reasons[2].contains("\"phantom\" is not filed"));
     let a = state.get("a").unwrap();
     assert_eq!(a.status, Status::Settled);
-    assert_eq!(a.history.last().unwrap().summary, "settled");
+    assert_eq!(a.history.last().unwrap().summary(), "settled");
     assert!(a.settlement.as_ref().unwrap().together_with.is_empty());
 }
 
@@ -251,10 +251,10 @@ fn judgment_then_appeal_then_settlement() {
     ]);
     assert!(state.anomalies().is_empty(), "{:?}", state.anomalies());
     let d = state.get("d").unwrap();
-    let path: Vec<(Status, &str)> = d
+    let path: Vec<(Status, String)> = d
         .history
         .iter()
-        .map(|h| (h.status_after, h.summary.as_str()))
+        .map(|h| (h.status_after, h.summary().into_owned()))
         .collect();
     assert_eq!(
         path,
@@ -264,6 +264,7 @@ fn judgment_then_appeal_then_settlement() {
             (Status::OnAppeal, "appealed by amazon to cafc"),
             (Status::Settled, "settled"),
         ]
+        .map(|(status, line)| (status, line.to_owned()))
     );
     assert_eq!(d.closed, Some(at("2025-03-31")));
     assert_eq!(d.judgments.len(), 1);
@@ -299,9 +300,9 @@ fn dismissal_then_appeal_then_judgment_closes_again_later() {
         (Status::Decided, Some(at("2024-09-01")))
     );
     assert_eq!(d.dismissals[0].reason, Some(DismissalReason::Jurisdiction));
-    assert_eq!(d.history[1].summary, "dismissed (jurisdiction)");
-    assert_eq!(d.history[2].summary, "appealed to cafc");
-    assert_eq!(d.history[3].summary, "judgment");
+    assert_eq!(d.history[1].summary(), "dismissed (jurisdiction)");
+    assert_eq!(d.history[2].summary(), "appealed to cafc");
+    assert_eq!(d.history[3].summary(), "judgment");
 }
 
 #[test]
@@ -316,12 +317,12 @@ fn a_stay_resumes_to_the_status_before_it() {
         (d.status, d.stayed_from),
         (Status::Stayed, Some(Status::OnAppeal))
     );
-    assert_eq!(d.history.last().unwrap().summary, "stayed: pending IPR");
+    assert_eq!(d.history.last().unwrap().summary(), "stayed: pending IPR");
     let mut state = state;
     state.apply(3, &resumed("d", "2024-04-01"));
     let d = state.get("d").unwrap();
     assert_eq!((d.status, d.stayed_from), (Status::OnAppeal, None));
-    assert_eq!(d.history.last().unwrap().summary, "resumed");
+    assert_eq!(d.history.last().unwrap().summary(), "resumed");
 
     let state = run(&[
         filed("d", "2024-01-01"),
@@ -357,7 +358,7 @@ fn rulings_and_entries_are_recorded_with_summaries() {
         ruling("d", "2024-03-03", Outcome::Valid, None),
     ]);
     let d = state.get("d").unwrap();
-    let summaries: Vec<&str> = d.history.iter().map(|h| h.summary.as_str()).collect();
+    let summaries: Vec<String> = d.history.iter().map(|h| h.summary().into_owned()).collect();
     assert_eq!(
         summaries,
         [
@@ -379,15 +380,20 @@ fn rulings_and_entries_are_recorded_with_summaries() {
         ),
         (Outcome::Injunction, 2, at("2024-02-01"))
     );
-    assert_eq!(d.entries.len(), 2);
+    let entries: Vec<_> = d.entries().collect();
+    assert_eq!(entries.len(), 2);
+    let (item, first) = entries[0];
+    assert_eq!(first.description.as_str(), "Answer filed\nwith exhibits");
+    assert_eq!(first.number.as_ref().map(|n| n.as_str()), Some("12"));
     assert_eq!(
-        d.entries[0].description.as_str(),
-        "Answer filed\nwith exhibits"
+        (
+            item.seq,
+            item.effective,
+            item.event.as_ref().map(|e| e.as_str())
+        ),
+        (1, at("2024-01-05"), Some("e-12"))
     );
-    assert_eq!(
-        d.entries[0].event.as_ref().map(|e| e.as_str()),
-        Some("e-12")
-    );
+    assert_eq!(entries[1].1.description.as_str(), "Closing order");
     assert_eq!(
         d.history[1].event.as_ref().map(|e| e.as_str()),
         Some("e-12")

@@ -48,7 +48,10 @@ fn read_everything(log: &Log) {
                 (a, b) => panic!("borrowed read gave {a:?}, owned read {b:?}"),
             }
         }
-        assert!(owned.next().is_none(), "borrowed reads end with owned reads");
+        assert!(
+            owned.next().is_none(),
+            "borrowed reads end with owned reads"
+        );
     }
     let _ = log.index_scan(b"").count();
     let report = verified(log);
