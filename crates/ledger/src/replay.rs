@@ -492,24 +492,29 @@ fn apply_on_one_thread<'a>(
 
 /// Applies `events` (in order) to docket-holdings and docket-relations on
 /// this thread while a second thread applies them, in the same order, to
-/// docket-disputes and drops them. The projections are independent of each
-/// other, so each sees exactly the sequence it would see alone. At a
-/// million events docket-disputes takes longer than the other two together
-/// (0.39 s against 0.15 s), so this thread also takes the events out of
-/// their parts in order, and the other drops them.
+/// docket-disputes. The projections are independent of each other, so each
+/// sees exactly the sequence it would see alone. At a million events
+/// docket-disputes takes longer than the other two together (0.35 s against
+/// 0.15 s), so this thread also takes the events out of their parts in
+/// order, and drops them when the other hands them back.
 fn apply_on_two_threads<'a>(
     events: &mut dyn Iterator<Item = (i64, u64, Ordered<'a>)>,
 ) -> (Projections, i64) {
     std::thread::scope(|scope| {
         let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<(u64, Ordered<'a>)>>(4);
+        // Applied batches come back to be emptied here: dropping the events
+        // is then off the busier thread, and the vectors are used again.
+        let (returner, returned) = std::sync::mpsc::channel::<Vec<(u64, Ordered<'a>)>>();
         let disputes = std::thread::Builder::new()
             .name("docket-replay".to_owned())
             .spawn_scoped(scope, move || {
                 let mut disputes = Disputes::default();
                 for batch in batches {
-                    for (seq, event) in batch {
-                        disputes.apply(seq, event.event());
+                    for (seq, event) in &batch {
+                        disputes.apply(*seq, event.event());
                     }
+                    // Dropped here instead if this thread has hung up.
+                    let _ = returner.send(batch);
                 }
                 disputes
             });
@@ -527,7 +532,14 @@ fn apply_on_two_threads<'a>(
             max_instant = max_instant.max(instant);
             batch.push((seq, event));
             if batch.len() == APPLY_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(APPLY_BATCH));
+                let empty = match returned.try_recv() {
+                    Ok(mut applied) => {
+                        applied.clear();
+                        applied
+                    }
+                    Err(_) => Vec::with_capacity(APPLY_BATCH),
+                };
+                let full = std::mem::replace(&mut batch, empty);
                 // The receiver only hangs up by panicking, which the join
                 // below passes on.
                 if sender.send(full).is_err() {
