@@ -1,7 +1,8 @@
 //! [`Dispute`] and the records it keeps of what happened to it.
 //!
 //! Every record carries the event's effective time, its seq and its id (when
-//! the event has one), so a reader can always go back to the source event.
+//! the event has one), so a reader can always go back to the source event;
+//! a docket entry carries them through the [`HistoryItem`] that holds it.
 
 use std::borrow::Cow;
 
@@ -62,8 +63,7 @@ pub struct Dispute {
     /// Every event about this dispute that was applied (anomalies are not),
     /// in applied order. Docket entries are kept here only (see
     /// [`Dispute::entries`]): they are most of a dispute's events, and
-    /// keeping each once, with its summary made when asked, is what lets
-    /// a replay fold a million events in a second.
+    /// each is kept once, with its summary made when asked.
     pub history: Vec<HistoryItem>,
 }
 

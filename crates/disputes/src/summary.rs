@@ -22,8 +22,8 @@ pub(crate) fn excerpt(text: &Text) -> String {
 fn push_excerpt(out: &mut String, text: &Text) {
     let s = text.as_str();
     // Most texts are one short, clean line: their excerpt is the text
-    // itself, and copying it skips the per-character walk below (summaries
-    // are built for every docket entry replayed).
+    // itself, and copying it skips the per-character walk below (a
+    // dispute's history makes one for each of its docket entries).
     let clean = s.len() <= MAX_EXCERPT
         && !s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r'))
         && s.trim().len() == s.len()

@@ -208,8 +208,8 @@ impl Resolution {
 
 /// The ids that revisions in force target, with a cheap filter in front of
 /// the map: nearly every event is not revised, and the filter rules most
-/// of them out without the keyed (flood-resistant, slower) hash of the map,
-/// from the [`id_hash`] noted when each event was decoded.
+/// of them out from the [`id_hash`] noted when each event was decoded,
+/// without the map's own (seeded, costlier) hash or reading the event.
 struct Targets<'a> {
     map: HashMap<&'a EventId, Option<&'a Event>>,
     /// One bit per filter slot, set for each target's slot; about sixteen
@@ -374,9 +374,9 @@ pub(crate) fn replay(
 /// [`replay`] of entries that come in parts (each in seq order, the parts
 /// one after another), as several decoding threads return them. The parts
 /// are never joined into one vector: events are large, and moving a
-/// million of them into fresh memory costs a fifth of a replay. Each event
-/// is dropped as soon as it is applied, so the memory it held can be
-/// reused by the projections it is folded into.
+/// million of them into fresh memory costs a fifth of a replay. Events are
+/// dropped in batches as soon as every projection has applied them, so the
+/// memory they held can be reused by the projections they are folded into.
 pub(crate) fn replay_parts(mut parts: Vec<Part>, as_of: Option<i64>) -> Replayed {
     // Sort small keys, not events. A key is (instant, seq, part, position
     // in the part, slot), where the slot is `PLAIN` or the index of a
@@ -424,6 +424,10 @@ pub(crate) fn replay_parts(mut parts: Vec<Part>, as_of: Option<i64>) -> Replayed
         drop(targets);
         resolution.revisions
     };
+    // The keys are in `order` now; the parts need only their events.
+    for part in &mut parts {
+        part.forget_keys();
+    }
     order.sort_unstable();
     // Each event in order: taken out of its part, or a corrected copy.
     let mut events = order.iter().filter_map(|&(instant, seq, p, j, slot)| {
@@ -513,7 +517,8 @@ fn apply_on_two_threads<'a>(
                     for (seq, event) in &batch {
                         disputes.apply(*seq, event.event());
                     }
-                    // Dropped here instead if this thread has hung up.
+                    // Dropped here instead if the calling thread has hung
+                    // up (it only does so while unwinding).
                     let _ = returner.send(batch);
                 }
                 disputes

@@ -71,6 +71,11 @@ impl Part {
         &self.keys
     }
 
+    /// Frees the ordering facts, once replay has copied what it needs.
+    pub(crate) fn forget_keys(&mut self) {
+        self.keys = Vec::new();
+    }
+
     /// The revisions, with their seqs, in seq order.
     pub(crate) fn revisions(&self) -> impl Iterator<Item = (u64, &Event)> {
         self.revisions.iter().filter_map(|&position| {

@@ -67,6 +67,16 @@ fn two_threads_apply_what_one_would() {
     });
     let (projections, max_instant) = apply_on_two_threads(&mut events);
     assert_eq!(projections, expected);
+    // Events taken out of their parts, handed back and dropped on this
+    // thread, give the same.
+    let mut taken = sorted.iter().map(|(seq, event)| {
+        (
+            event.effective.instant_micros(),
+            *seq,
+            Ordered::Taken(event.clone()),
+        )
+    });
+    assert_eq!(apply_on_two_threads(&mut taken).0, expected);
     assert!(
         !expected.anomalies().is_empty(),
         "the history exercises anomalies too"

@@ -43,6 +43,11 @@ fn read_everything(log: &Log) {
             match (item, owned.next()) {
                 (Ok((header, payload)), Some(Ok(entry))) => {
                     assert_eq!((header, payload), (entry.header, &entry.payload[..]));
+                    // And what a single read, which finds its own chunk and
+                    // offset, gives.
+                    if let Ok(Some(single)) = log.get(header.seq) {
+                        assert_eq!((header, payload), (single.header, &single.payload[..]));
+                    }
                 }
                 (Err(a), Some(Err(b))) => assert_eq!(a.to_string(), b.to_string()),
                 (a, b) => panic!("borrowed read gave {a:?}, owned read {b:?}"),
