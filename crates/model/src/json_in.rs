@@ -133,12 +133,14 @@ impl<'a> Obj<'a> {
             Json::Object(entries) => Obj { path, entries },
             other => return Err(wrong_type(path, &format!("{what} object"), other)),
         };
-        obj.only(&format!("in {what}"), allowed)?;
+        obj.only(|| format!("in {what}"), allowed)?;
         Ok(obj)
     }
 
-    /// Rejects the first key (in document order) not in `allowed`.
-    fn only(&self, what: &str, allowed: &[&str]) -> Parsed<()> {
+    /// Rejects the first key (in document order) not in `allowed`; `what`
+    /// words where, and is only called to word a refusal (every object of
+    /// an import passes here).
+    fn only(&self, what: impl FnOnce() -> String, allowed: &[&str]) -> Parsed<()> {
         match self
             .entries
             .iter()
@@ -148,8 +150,9 @@ impl<'a> Obj<'a> {
             Some((key, _)) => Err(fail(
                 &self.path.key(key),
                 format!(
-                    "unknown field {:?} {what}; expected one of: {}",
+                    "unknown field {:?} {}; expected one of: {}",
                     crate::error::preview(key),
+                    what(),
                     allowed.join(", ")
                 ),
             )),
@@ -262,7 +265,10 @@ fn public_key(v: &Json, path: &Path<'_>) -> Parsed<PublicKey> {
 }
 
 fn vocab<T: Vocabulary>(v: &Json, path: &Path<'_>) -> Parsed<T> {
-    let s = string(v, path, &format!("a {} string", T::WHAT))?;
+    // The expectation is worded only when it is not met.
+    let Json::String(s) = v else {
+        return Err(wrong_type(path, &format!("a {} string", T::WHAT), v));
+    };
     T::parse(s).ok_or_else(|| {
         fail(
             path,
@@ -337,7 +343,7 @@ fn event(v: &Json, path: &Path<'_>, replacement: bool) -> Parsed<Event> {
         .chain(&["sources", "note"])
         .copied()
         .collect();
-    o.only(&format!("for kind {kind}"), &allowed)?;
+    o.only(|| format!("for kind {kind}"), &allowed)?;
     Ok(Event {
         id: o.opt("id", event_id)?,
         effective: o.req("effective", effective)?,

@@ -112,9 +112,22 @@ impl<'de> Visitor<'de> for Seed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut entries: Vec<(String, Json)> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
+        // Events' objects have a handful of keys, which a look along the
+        // entries checks faster than hashing a copy of each; a large object
+        // gets a set, so that no object costs quadratic time.
+        let mut seen: Option<HashSet<String>> = None;
         while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
+            let repeated = match &mut seen {
+                Some(set) => !set.insert(key.clone()),
+                None if entries.len() < FEW_KEYS => entries.iter().any(|(k, _)| *k == key),
+                None => {
+                    let mut set: HashSet<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+                    let repeated = !set.insert(key.clone());
+                    seen = Some(set);
+                    repeated
+                }
+            };
+            if repeated {
                 let at = self.path.key(&key).to_string();
                 self.duplicate.replace(Some((at, key)));
                 return Err(de::Error::custom("duplicate key"));
@@ -129,6 +142,10 @@ impl<'de> Visitor<'de> for Seed<'_> {
         Ok(Json::Object(entries))
     }
 }
+
+/// Up to this many keys, an object's keys are checked for repeats by
+/// comparing each new key with those before it.
+const FEW_KEYS: usize = 16;
 
 /// Parses exactly one JSON value (surrounding whitespace allowed).
 pub(crate) fn parse(text: &str) -> Result<Json, ParseError> {
@@ -189,6 +206,18 @@ mod tests {
         let e = parse("{\"k\": 1,\n \"k\": 1}").unwrap_err();
         assert_eq!(e.path(), "$.k");
         assert!(e.message().contains("line 2"), "{e}");
+        // Past the few keys compared one by one, a set takes over: a repeat
+        // of an early key, of a late one, and none at all.
+        let keys = |n: usize| (0..n).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>();
+        for (n, repeat) in [(40, "k3"), (40, "k30"), (16, "k15"), (17, "k16")] {
+            let text = format!("{{{}, \"{repeat}\": 0}}", keys(n).join(", "));
+            let e = parse(&text).unwrap_err();
+            assert_eq!(e.path(), format!("$.{repeat}"), "{n} keys");
+        }
+        let Json::Object(entries) = parse(&format!("{{{}}}", keys(40).join(", "))).unwrap() else {
+            panic!("an object");
+        };
+        assert_eq!(entries.len(), 40);
     }
 
     #[test]

@@ -116,16 +116,19 @@ impl Effective {
             value: self.to_string(),
             reason,
         };
-        let years = format!(
-            "the year must be between {} and {}",
-            limits::MIN_YEAR,
-            limits::MAX_YEAR
-        );
+        // Worded only for a refusal: every event parsed is checked.
+        let years = || {
+            format!(
+                "the year must be between {} and {}",
+                limits::MIN_YEAR,
+                limits::MAX_YEAR
+            )
+        };
         let in_range = |d: Date| (limits::MIN_YEAR..=limits::MAX_YEAR).contains(&d.year());
         match *self {
             Effective::Date(d) => {
                 if !in_range(d) {
-                    return Err(fail(years));
+                    return Err(fail(years()));
                 }
             }
             Effective::Timestamp { at, offset_seconds } => {
@@ -146,7 +149,7 @@ impl Effective {
                     .to_datetime(at)
                     .date();
                 if !in_range(self.date()) || !in_range(local) {
-                    return Err(fail(years));
+                    return Err(fail(years()));
                 }
             }
         }
