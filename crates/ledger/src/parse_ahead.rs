@@ -16,10 +16,14 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use docket_model::Event;
 
-use crate::import::for_each_line;
+use crate::import::{Digest16, digest16, for_each_line};
+use crate::index::terms_for;
 use crate::{AppendError, ImportError};
 
-/// One line of an events file, parsed, with its derived id and payload.
+/// One line of an events file, parsed, with its derived id and payload,
+/// and what the checker needs of them that the line alone decides (their
+/// digests and the event's own index terms), so that it is computed here,
+/// on every core, and not on the checker's thread.
 pub(crate) struct Parsed {
     pub line: usize,
     /// Bytes of the file read once the line is.
@@ -28,6 +32,12 @@ pub(crate) struct Parsed {
     pub id: docket_model::EventId,
     /// The unsigned (version 1) encoding.
     pub payload: Vec<u8>,
+    /// [`digest16`] of the id.
+    pub id_digest: Digest16,
+    /// [`digest16`] of the payload.
+    pub payload_digest: Digest16,
+    /// The index terms of the event alone (`terms_for(&event, &[])`).
+    pub own_terms: Vec<Vec<u8>>,
 }
 
 /// Lines per block handed between threads: enough to amortise the
@@ -204,6 +214,9 @@ fn parse_and_encode(
     Ok(Parsed {
         line,
         offset,
+        id_digest: digest16(id.as_str().as_bytes()),
+        payload_digest: digest16(&payload),
+        own_terms: terms_for(&event, &[]),
         event,
         id,
         payload,
