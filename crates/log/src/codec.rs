@@ -18,7 +18,8 @@
 
 use std::cell::RefCell;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::header::{HEADER_LEN, MAX_PAYLOAD_LEN};
 use crate::layout::CHUNK_LEN;
@@ -65,11 +66,32 @@ impl Deref for ChunkBytes {
 thread_local! {
     // zstd contexts are large to set up (creating one per page was 12 % of
     // a bulk append under sled's compression): one per thread, reused.
-    static COMPRESSOR: RefCell<zstd::block::Compressor> =
-        RefCell::new(zstd::block::Compressor::new());
     static DECOMPRESSOR: RefCell<zstd::block::Decompressor> =
         RefCell::new(zstd::block::Decompressor::new());
 }
+
+/// Compression contexts not in use. Pooled rather than kept per thread:
+/// an append compresses on a thread started for that append, which would
+/// otherwise set up a context every time.
+static COMPRESSORS: Mutex<Vec<zstd::block::Compressor>> = Mutex::new(Vec::new());
+
+/// Compresses `entries` into one frame with a pooled context.
+fn compress(entries: &[u8]) -> std::io::Result<Vec<u8>> {
+    let pooled = COMPRESSORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop();
+    let mut compressor = pooled.unwrap_or_default();
+    let frame = compressor.compress(entries, ZSTD_LEVEL);
+    COMPRESSORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(compressor);
+    frame
+}
+
+/// From this many chunks on, an append compresses on two threads.
+const PARALLEL_CHUNKS: usize = 4;
 
 impl ChunkEncoding {
     /// The encoding of a layout version; `None` for a layout this build
@@ -95,10 +117,58 @@ impl ChunkEncoding {
     pub(crate) fn encode(self, entries: Vec<u8>) -> std::io::Result<Vec<u8>> {
         match self {
             ChunkEncoding::Plain => Ok(entries),
-            ChunkEncoding::Zstd => {
-                COMPRESSOR.with(|compressor| compressor.borrow_mut().compress(&entries, ZSTD_LEVEL))
-            }
+            ChunkEncoding::Zstd => compress(&entries),
         }
+    }
+
+    /// [`ChunkEncoding::encode`] of each of `chunks`, in order, while
+    /// `alongside` runs on this thread; and what `alongside` returned.
+    ///
+    /// From [`PARALLEL_CHUNKS`] zstd chunks on, a second thread starts
+    /// compressing at once, and this one joins in when `alongside` is done:
+    /// compression is a quarter of a bulk append, which otherwise runs on
+    /// one core. Each chunk is claimed by one thread; any chunk a thread
+    /// that failed left undone is compressed here.
+    pub(crate) fn encode_all<R>(
+        self,
+        chunks: Vec<Vec<u8>>,
+        alongside: impl FnOnce() -> R,
+    ) -> (Vec<std::io::Result<Vec<u8>>>, R) {
+        if self == ChunkEncoding::Plain || chunks.len() < PARALLEL_CHUNKS {
+            let done = alongside();
+            return (chunks.into_iter().map(|c| self.encode(c)).collect(), done);
+        }
+        let frames: Vec<OnceLock<std::io::Result<Vec<u8>>>> =
+            chunks.iter().map(|_| OnceLock::new()).collect();
+        let next = AtomicUsize::new(0);
+        let work = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let (Some(chunk), Some(frame)) = (chunks.get(i), frames.get(i)) else {
+                    break;
+                };
+                let _ = frame.set(compress(chunk));
+            }
+        };
+        let done = std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("docket-compress".to_owned())
+                .spawn_scoped(scope, work);
+            let done = alongside();
+            work();
+            if let Ok(helper) = helper {
+                // A panic is not passed on: what it left undone is done
+                // below.
+                let _ = helper.join();
+            }
+            done
+        });
+        let frames = frames
+            .into_iter()
+            .zip(&chunks)
+            .map(|(frame, chunk)| frame.into_inner().unwrap_or_else(|| compress(chunk)))
+            .collect();
+        (frames, done)
     }
 
     /// The concatenated entries stored in a chunk value, or why the value
@@ -222,5 +292,28 @@ mod tests {
             encoder.finish().unwrap();
         }
         assert!(decode(&streamed).unwrap_err().contains("does not declare"));
+    }
+
+    #[test]
+    fn encoding_many_chunks_at_once_is_encoding_each() {
+        for encoding in [ChunkEncoding::Plain, ChunkEncoding::Zstd] {
+            for count in [0, 1, PARALLEL_CHUNKS - 1, PARALLEL_CHUNKS, 37] {
+                let chunks: Vec<Vec<u8>> = (0..count)
+                    .map(|c| (0..300 + c).map(|i| (i * 7 + c) as u8).collect())
+                    .collect();
+                let mut ran = false;
+                let (frames, done) = encoding.encode_all(chunks.clone(), || {
+                    ran = true;
+                    count
+                });
+                assert!(ran && done == count);
+                let frames: Vec<Vec<u8>> = frames.into_iter().map(Result::unwrap).collect();
+                let each: Vec<Vec<u8>> = chunks
+                    .iter()
+                    .map(|c| encoding.encode(c.clone()).unwrap())
+                    .collect();
+                assert_eq!(frames, each, "{encoding:?}, {count} chunks");
+            }
+        }
     }
 }

@@ -515,20 +515,16 @@ impl Log {
         }
         let first_seq = head.size;
         self.check_index(&staged, first_seq)?;
-        let mut buf = self.load_tail(head)?;
-        let mut batch = sled::Batch::default();
-        self.stage_nodes(first_seq, &buf, &staged.appended, &mut batch)?;
+        let tail = self.load_tail(head)?;
         let storage = |source| AppendError::Storage {
             path: self.path.clone(),
             first_seq,
             source,
         };
-        let encode = |entries| {
-            self.encoding
-                .encode(entries)
-                .map_err(|e| storage(sled::Error::Io(e)))
-        };
-        let mut chunk = chunk_of(first_seq);
+        // The chunks the entries go to: the last stored one (if partial)
+        // extended, then new ones.
+        let mut chunks = Vec::new();
+        let mut buf = tail.clone();
         let mut slot = slot_of(first_seq) as u64;
         let mut start = 0;
         for &end in &staged.ends {
@@ -536,14 +532,23 @@ impl Log {
             start = end;
             slot += 1;
             if slot == CHUNK_LEN {
-                let full = std::mem::replace(&mut buf, Vec::with_capacity(4096));
-                batch.insert(&chunk_key(chunk)[..], encode(full)?);
-                chunk += 1;
+                chunks.push(std::mem::replace(&mut buf, Vec::with_capacity(4096)));
                 slot = 0;
             }
         }
         if !buf.is_empty() {
-            batch.insert(&chunk_key(chunk)[..], encode(buf)?);
+            chunks.push(buf);
+        }
+        // Compressed (on two threads for a long batch) while the Merkle
+        // nodes are staged here.
+        let mut batch = sled::Batch::default();
+        let (frames, nodes) = self.encoding.encode_all(chunks, || {
+            self.stage_nodes(first_seq, &tail, &staged.appended, &mut batch)
+        });
+        nodes?;
+        for (chunk, frame) in (chunk_of(first_seq)..).zip(frames) {
+            let frame = frame.map_err(|e| storage(sled::Error::Io(e)))?;
+            batch.insert(&chunk_key(chunk)[..], frame);
         }
         batch.insert(HEAD_KEY, &encode_head(&staged.next)[..]);
         for (key, seq) in &staged.index {
