@@ -190,11 +190,21 @@ impl Ledger {
                 id,
                 payload,
                 id_digest: key,
-                payload_digest: content,
                 own_terms,
             } = parsed?;
             if let Some(earlier) = seen.get(&key) {
-                if earlier.content != content {
+                // A repeated line is skipped; another event under the same
+                // id is refused. The earlier line's content is its plan's
+                // payload (not signed yet), or, if the ledger held it, the
+                // stored event it was found equal to.
+                let same = match earlier.new {
+                    Some(at) => plans.get(at).is_some_and(|plan| plan.payload == payload),
+                    None => self
+                        .get_by_id(&id)
+                        .map_err(|e| rejected(line, e.into()))?
+                        .is_some_and(|stored| stored.event.encode().ok() == Some(payload)),
+                };
+                if !same {
                     let existing = format!("line {}", earlier.line);
                     return Err(rejected(line, AppendError::IdConflict { id, existing }));
                 }
@@ -226,7 +236,6 @@ impl Ledger {
             seen.insert(
                 key,
                 Seen {
-                    content,
                     line,
                     kind: event.kind(),
                     new,
@@ -449,8 +458,6 @@ type Indexed = (Vec<Vec<u8>>, Option<EventId>);
 
 /// What the check of an import noted about an id it read.
 struct Seen {
-    /// Digest of the event's unsigned payload.
-    content: Digest16,
     line: usize,
     kind: Kind,
     /// Where the event is among the new events, if the ledger lacks it.

@@ -22,7 +22,7 @@ use crate::{AppendError, ImportError};
 
 /// One line of an events file, parsed, with its derived id and payload,
 /// and what the checker needs of them that the line alone decides (their
-/// digests and the event's own index terms), so that it is computed here,
+/// digest and the event's own index terms), so that it is computed here,
 /// on every core, and not on the checker's thread.
 pub(crate) struct Parsed {
     pub line: usize,
@@ -34,8 +34,6 @@ pub(crate) struct Parsed {
     pub payload: Vec<u8>,
     /// [`digest16`] of the id.
     pub id_digest: Digest16,
-    /// [`digest16`] of the payload.
-    pub payload_digest: Digest16,
     /// The index terms of the event alone (`terms_for(&event, &[])`).
     pub own_terms: Vec<Vec<u8>>,
 }
@@ -215,7 +213,6 @@ fn parse_and_encode(
         line,
         offset,
         id_digest: digest16(id.as_str().as_bytes()),
-        payload_digest: digest16(&payload),
         own_terms: terms_for(&event, &[]),
         event,
         id,

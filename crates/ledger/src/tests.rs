@@ -335,3 +335,62 @@ fn a_damaged_snapshot_file_is_ignored_by_verify_and_rebuilt() {
     let state = ledger.state(&crate::TimeQuery::default()).unwrap();
     assert_eq!(state.projections.holdings.len(), 2);
 }
+
+#[test]
+fn an_import_skips_repeated_lines_and_refuses_other_events_under_one_id() {
+    let (dir, ledger) = fresh();
+    let with_id = |id: &str, slug: &str, name: &str| {
+        entity(slug, name).replacen('{', &format!(r#"{{"id":"{id}","#), 1)
+    };
+    ledger
+        .append_json(
+            &with_id("reg-acme", "acme", "Acme"),
+            &AppendOptions::default(),
+        )
+        .unwrap();
+    let import = |lines: &[String]| {
+        let file = dir.path().join("events.ndjson");
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        ledger.import(&file, &ImportOptions::default(), &mut |_| {})
+    };
+    let acme = with_id("reg-acme", "acme", "Acme");
+    let beta = with_id("reg-beta", "beta", "Beta");
+    // A stored event, a new one, and each again: one entry added.
+    let report = import(&[acme.clone(), beta.clone(), beta.clone(), acme.clone()]).unwrap();
+    assert_eq!((report.read, report.appended, report.unchanged), (4, 1, 3));
+    // Another event under an id the file used before, whether the ledger
+    // held it or not, is refused at its line, naming the earlier one.
+    let gamma = with_id("reg-gamma", "gamma", "Gamma");
+    for (lines, earlier) in [
+        (
+            vec![gamma.clone(), with_id("reg-gamma", "gamma", "Gamma AG")],
+            1,
+        ),
+        (
+            vec![
+                gamma.clone(),
+                acme.clone(),
+                with_id("reg-acme", "acme", "Acme AG"),
+            ],
+            2,
+        ),
+        (
+            vec![beta.clone(), gamma, with_id("reg-beta", "beta", "Beta AG")],
+            1,
+        ),
+    ] {
+        let refused = lines.len();
+        let error = import(&lines).unwrap_err();
+        match &error {
+            crate::ImportError::Rejected { line, error, .. } => {
+                assert_eq!(*line, refused, "{error}");
+                assert!(
+                    matches!(error, AppendError::IdConflict { existing, .. } if *existing == format!("line {earlier}")),
+                    "{error}"
+                );
+            }
+            other => panic!("expected a refusal, got {other}"),
+        }
+        assert_eq!(ledger.head().size, 2, "nothing written");
+    }
+}
