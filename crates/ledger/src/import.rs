@@ -317,11 +317,18 @@ impl Ledger {
         let (stored, encoded) = std::thread::scope(|scope| {
             // Storing keeps one core busy; the other compresses the state
             // for the snapshot the ledger would otherwise write when closed.
+            // Out of threads, the state is remembered unencoded, as after an
+            // append, and the snapshot is written as it would be then.
             let encoding = validated
                 .as_ref()
                 .filter(|(.., lag)| worth_saving(*lag))
-                .map(|(max_instant, projections, revisions, _)| {
-                    scope.spawn(|| EncodedState::new(*max_instant, projections, revisions))
+                .and_then(|(max_instant, projections, revisions, _)| {
+                    std::thread::Builder::new()
+                        .name("docket-snapshot".to_owned())
+                        .spawn_scoped(scope, || {
+                            EncodedState::new(*max_instant, projections, revisions)
+                        })
+                        .ok()
                 });
             let stored = self.store_batches(path, plans, options, bytes_total, progress);
             let encoded = encoding.and_then(|handle| handle.join().ok().flatten());

@@ -102,16 +102,20 @@ impl EncodedState {
         projections: &Projections,
         revisions: &[Revision],
     ) -> Option<EncodedState> {
-        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).ok()?;
+        let encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).ok()?;
+        // bincode writes field by field, a few bytes at a time; zstd's
+        // stream pays per call, so it is handed the bytes in large blocks.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 17, encoder);
         // The fields of `Snapshot` after the tie, in order: bincode encodes
         // a tuple as its parts one after another, an `Arc` as what it holds
         // and a slice as a `Vec`.
         bincode::encode_into_std_write(
             (max_instant, projections, revisions),
-            &mut encoder,
+            &mut buffered,
             config(),
         )
         .ok()?;
+        let encoder = buffered.into_inner().ok()?;
         encoder.finish().ok().map(EncodedState)
     }
 }
