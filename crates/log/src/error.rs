@@ -84,8 +84,9 @@ pub enum OpenError {
     },
 }
 
-/// Why [`crate::Log::append`], [`crate::Log::append_at`] or
-/// [`crate::Log::restore`] failed. A failed append changes nothing, except
+/// Why [`crate::Log::append`], [`crate::Log::append_at`],
+/// [`crate::Log::restore`], [`crate::Preparer::prepare`] or
+/// [`crate::Log::store`] failed. A failed append changes nothing, except
 /// for [`AppendError::NotDurable`].
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -136,6 +137,21 @@ pub enum AppendError {
     Full {
         /// The log's path.
         path: PathBuf,
+    },
+    /// [`crate::Log::store`]: the entries were prepared to follow another
+    /// head than the log's (something else was appended, or an earlier
+    /// prepared batch was not stored); nothing was written.
+    #[error(
+        "ledger at {} holds {size} entries, not the {prepared_for} these entries were prepared to follow",
+        path.display()
+    )]
+    Moved {
+        /// The log's path.
+        path: PathBuf,
+        /// The size of the log the entries continue.
+        prepared_for: u64,
+        /// The log's size.
+        size: u64,
     },
     /// sled could not apply the batch; nothing was written.
     #[error("could not write entries {first_seq}.. to ledger at {}: {source}", path.display())]

@@ -57,6 +57,7 @@ pub mod merkle;
 mod node_check;
 mod nodes;
 mod open;
+mod prepare;
 mod read;
 mod store;
 #[doc(hidden)]
@@ -71,6 +72,7 @@ pub use error::{AppendError, DerivedError, FlushError, OpenError, ReadError};
 pub use header::{EntryError, FORMAT_VERSION, HEADER_LEN, Header, MAX_PAYLOAD_LEN};
 pub use layout::{CHUNK_LEN, LAYOUT_VERSION};
 pub use merkle::{Blake3Hasher, MerkleHasher, ProofError, Sha256Hasher};
+pub use prepare::{Prepared, Preparer};
 pub use read::{Entries, IndexScan};
 pub use store::Log;
 pub use verify::{Damage, VerifyReport};

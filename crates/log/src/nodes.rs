@@ -48,7 +48,7 @@
 
 use crate::chunk::frames;
 use crate::codec::ChunkEncoding;
-use crate::entry::{Appended, Head, entry_hash, entry_hasher};
+use crate::entry::{Head, entry_hash, entry_hasher};
 use crate::error::{AppendError, ReadError};
 use crate::layout::{
     CHUNK_LEN, CHUNK_PREFIX, MIN_STORED_LEVEL, NODE_KEY_LEN, chunk_of, node_key, parse_chunk_key,
@@ -320,18 +320,11 @@ impl Log {
         consistency_path(size1, size2, |a, b| tree.range_root(a, b))
     }
 
-    /// Adds to `batch` the stored nodes (level ≥ 6) that `appended` (the
-    /// entries of one append, continuing a log of `size` entries)
-    /// complete. `tail` is the stored bytes of the partly filled last chunk
+    /// The Merkle frontier of the first `size` entries, from the stored
+    /// nodes and `tail`, the stored bytes of the partly filled last chunk
     /// (entries `size − size mod 64 .. size`, as checked by the caller).
     /// Reads popcount(size / 64) nodes.
-    pub(crate) fn stage_nodes(
-        &self,
-        size: u64,
-        tail: &[u8],
-        appended: &[Appended],
-        batch: &mut sled::Batch,
-    ) -> Result<(), AppendError> {
+    pub(crate) fn frontier_at(&self, size: u64, tail: &[u8]) -> Result<Frontier, AppendError> {
         let damaged = |reason: String| AppendError::Damaged {
             path: self.path().to_path_buf(),
             seq: size,
@@ -379,14 +372,7 @@ impl Log {
                 chunk_of(size)
             )));
         }
-        for a in appended {
-            frontier.push(&Blake3Hasher, leaf(&a.hash), |level, index, hash| {
-                if is_stored(level) {
-                    batch.insert(&node_key(level, index)[..], &hash[..]);
-                }
-            });
-        }
-        Ok(())
+        Ok(frontier)
     }
 }
 

@@ -12,13 +12,14 @@ use crate::chunk::frames;
 use crate::codec::{ChunkBytes, ChunkEncoding};
 use crate::entry::{Appended, Entry, Head, NewEntry, entry_hash};
 use crate::error::{AppendError, FlushError, OpenError, show_key};
-use crate::header::{FORMAT_VERSION, HEADER_LEN, Header, MAX_PAYLOAD_LEN};
+use crate::header::{FORMAT_VERSION, HEADER_LEN, MAX_PAYLOAD_LEN};
 use crate::layout::{
-    CHUNK_LEN, HEAD_KEY, MARKER_KEY, Marker, chunk_key, chunk_of, decode_head, decode_index_value,
+    HEAD_KEY, MARKER_KEY, Marker, chunk_key, chunk_of, decode_head, decode_index_value,
     encode_head, index_key, marker_value, parse_marker, slot_of,
 };
 use crate::nodes::upgrade;
 use crate::open::{DERIVED_TREE, drop_legacy_derived, open_sled};
+use crate::prepare::{Prepared, Preparer, Staged};
 use crate::read::ChunkCache;
 
 /// An open docket log.
@@ -59,50 +60,6 @@ pub(crate) fn now_micros() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
         Err(e) => i64::try_from(e.duration().as_micros()).map_or(i64::MIN, |m| -m),
-    }
-}
-
-/// Entries encoded and hashed, ready to be committed.
-struct Staged {
-    /// Stored bytes of all new entries, concatenated.
-    bytes: Vec<u8>,
-    /// End offset in `bytes` of each entry.
-    ends: Vec<usize>,
-    appended: Vec<Appended>,
-    index: Vec<(Vec<u8>, u64)>,
-    /// The head after the staged entries.
-    next: Head,
-}
-
-impl Staged {
-    fn new(head: Head) -> Staged {
-        Staged {
-            bytes: Vec::new(),
-            ends: Vec::new(),
-            appended: Vec::new(),
-            index: Vec::new(),
-            next: head,
-        }
-    }
-
-    /// Adds one entry whose header already continues `self.next`.
-    fn push(&mut self, header: &Header, payload: &[u8], keys: Vec<Vec<u8>>) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(&header.to_bytes());
-        self.bytes.extend_from_slice(payload);
-        let hash = entry_hash(&self.bytes[start..]);
-        self.ends.push(self.bytes.len());
-        self.appended.push(Appended {
-            seq: header.seq,
-            hash,
-            recorded_at: header.recorded_at,
-        });
-        self.index.extend(keys.into_iter().map(|k| (k, header.seq)));
-        self.next = Head {
-            size: header.seq + 1,
-            hash,
-            recorded_at: header.recorded_at,
-        };
     }
 }
 
@@ -292,29 +249,28 @@ impl Log {
         recorded_at: i64,
     ) -> Result<Vec<Appended>, AppendError> {
         let _writer = self.writer();
+        let prepared = self.preparer()?.prepare(batch, recorded_at)?;
+        self.store_locked(prepared)
+    }
+
+    /// A [`Preparer`] continuing the log as it is now, for appends
+    /// prepared on one thread and stored with [`Log::store`] on another.
+    /// Reads the partly filled last chunk and popcount(size / 64) stored
+    /// Merkle nodes.
+    pub fn preparer(&self) -> Result<Preparer, AppendError> {
         let head = self.head();
-        let recorded_at = recorded_at.max(head.recorded_at);
-        let mut staged = Staged::new(head);
-        for entry in batch {
-            let seq = staged.next.size;
-            if seq == u64::MAX {
-                return Err(self.full());
-            }
-            let len = entry.payload.len();
-            let payload_len = u32::try_from(len)
-                .ok()
-                .filter(|&l| l as usize <= MAX_PAYLOAD_LEN)
-                .ok_or(AppendError::PayloadTooLarge { seq, len })?;
-            let header = Header {
-                version: FORMAT_VERSION,
-                seq,
-                recorded_at,
-                payload_len,
-                prev_hash: staged.next.hash,
-            };
-            staged.push(&header, &entry.payload, entry.index_keys);
-        }
-        self.commit(&head, staged)
+        let tail = self.load_tail(&head)?;
+        let frontier = self.frontier_at(head.size, &tail)?;
+        Ok(Preparer::new(self, head, tail, frontier))
+    }
+
+    /// Stores prepared entries atomically and durably, as
+    /// [`Log::append`] does, if the log still ends where their preparer
+    /// left off before preparing them; otherwise fails with
+    /// [`AppendError::Moved`] and writes nothing. Empty: writes nothing.
+    pub fn store(&self, prepared: Prepared) -> Result<Vec<Appended>, AppendError> {
+        let _writer = self.writer();
+        self.store_locked(prepared)
     }
 
     /// Appends entries taken verbatim from elsewhere (a backup, an export),
@@ -329,8 +285,8 @@ impl Log {
     /// fit.
     pub fn restore(&self, entries: Vec<(Entry, Vec<Vec<u8>>)>) -> Result<(), AppendError> {
         let _writer = self.writer();
-        let head = self.head();
-        let mut staged = Staged::new(head);
+        let mut preparer = self.preparer()?;
+        let mut staged = Staged::new(preparer.head());
         for (entry, keys) in entries {
             let expected = staged.next;
             let h = &entry.header;
@@ -375,7 +331,8 @@ impl Log {
             }
             staged.push(h, &entry.payload, keys);
         }
-        self.commit(&head, staged).map(|_| ())
+        let prepared = preparer.finish(staged)?;
+        self.store_locked(prepared).map(|_| ())
     }
 
     /// Takes the writer lock. No code path panics while holding it; if one
@@ -416,15 +373,15 @@ impl Log {
         }
     }
 
-    /// Checks the index keys of `staged` against each other and the store.
-    fn check_index(&self, staged: &Staged, first_seq: u64) -> Result<(), AppendError> {
+    /// Checks new index keys against each other and the store.
+    fn check_index(&self, index: &[(Vec<u8>, u64)], first_seq: u64) -> Result<(), AppendError> {
         let storage = |source| AppendError::Storage {
             path: self.path.clone(),
             first_seq,
             source,
         };
-        let mut seen: HashMap<&[u8], u64> = HashMap::with_capacity(staged.index.len());
-        for (key, seq) in &staged.index {
+        let mut seen: HashMap<&[u8], u64> = HashMap::with_capacity(index.len());
+        for (key, seq) in index {
             let taken = |owner| AppendError::IndexKeyTaken {
                 key: show_key(key),
                 seq: *seq,
@@ -506,61 +463,46 @@ impl Log {
         Ok(buf)
     }
 
-    /// Writes staged entries, the stored Merkle nodes they complete, the
+    /// Writes prepared entries, the stored Merkle nodes they complete, the
     /// new head and the index keys in one sled batch, then flushes. Called
     /// with the writer lock held.
-    fn commit(&self, head: &Head, staged: Staged) -> Result<Vec<Appended>, AppendError> {
-        if staged.appended.is_empty() {
+    fn store_locked(&self, prepared: Prepared) -> Result<Vec<Appended>, AppendError> {
+        if prepared.appended.is_empty() {
             return Ok(Vec::new());
         }
+        let head = self.head();
+        if head != prepared.prev {
+            return Err(AppendError::Moved {
+                path: self.path.clone(),
+                prepared_for: prepared.prev.size,
+                size: head.size,
+            });
+        }
         let first_seq = head.size;
-        self.check_index(&staged, first_seq)?;
-        let tail = self.load_tail(head)?;
+        self.check_index(&prepared.index, first_seq)?;
         let storage = |source| AppendError::Storage {
             path: self.path.clone(),
             first_seq,
             source,
         };
-        // The chunks the entries go to: the last stored one (if partial)
-        // extended, then new ones.
-        let mut chunks = Vec::new();
-        let mut buf = tail.clone();
-        let mut slot = slot_of(first_seq) as u64;
-        let mut start = 0;
-        for &end in &staged.ends {
-            buf.extend_from_slice(&staged.bytes[start..end]);
-            start = end;
-            slot += 1;
-            if slot == CHUNK_LEN {
-                chunks.push(std::mem::replace(&mut buf, Vec::with_capacity(4096)));
-                slot = 0;
-            }
-        }
-        if !buf.is_empty() {
-            chunks.push(buf);
-        }
-        // Compressed (on two threads for a long batch) while the Merkle
-        // nodes are staged here.
         let mut batch = sled::Batch::default();
-        let (frames, nodes) = self.encoding.encode_all(chunks, || {
-            self.stage_nodes(first_seq, &tail, &staged.appended, &mut batch)
-        });
-        nodes?;
-        for (chunk, frame) in (chunk_of(first_seq)..).zip(frames) {
-            let frame = frame.map_err(|e| storage(sled::Error::Io(e)))?;
+        for (key, hash) in &prepared.nodes {
+            batch.insert(&key[..], &hash[..]);
+        }
+        for (chunk, frame) in prepared.chunks {
             batch.insert(&chunk_key(chunk)[..], frame);
         }
-        batch.insert(HEAD_KEY, &encode_head(&staged.next)[..]);
-        for (key, seq) in &staged.index {
+        batch.insert(HEAD_KEY, &encode_head(&prepared.next)[..]);
+        for (key, seq) in &prepared.index {
             batch.insert(index_key(key), &seq.to_be_bytes()[..]);
         }
         self.db.apply_batch(batch).map_err(storage)?;
-        *self.head.lock().unwrap_or_else(PoisonError::into_inner) = staged.next;
+        *self.head.lock().unwrap_or_else(PoisonError::into_inner) = prepared.next;
         self.db.flush().map_err(|source| AppendError::NotDurable {
             path: self.path.clone(),
             first_seq,
             source,
         })?;
-        Ok(staged.appended)
+        Ok(prepared.appended)
     }
 }

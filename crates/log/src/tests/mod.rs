@@ -6,6 +6,7 @@ mod layouts;
 mod merkle_props;
 mod merkle_store;
 mod merkle_vectors;
+mod prepare;
 mod speed;
 mod store;
 mod tamper;
