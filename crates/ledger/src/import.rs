@@ -17,15 +17,16 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::sync_channel;
 
-use docket_log::{Appended, Head, NewEntry};
-use docket_model::{Event, EventId, Kind};
+use docket_log::Head;
+use docket_model::{Event, Kind};
 
 use crate::append::check_reference;
 use crate::entries::{self, ENTRIES_FORMAT};
 use crate::index::terms_for;
 use crate::parse_ahead::{Parsed, parse_ahead};
+
+mod storing;
 use crate::snapshot::{EncodedState, worth_saving};
 use crate::{AppendError, AppendOptions, ImportError, Ledger};
 
@@ -367,101 +368,7 @@ impl Ledger {
             head: self.head(),
         })
     }
-
-    /// Appends the planned entries in atomic, durable batches; the number
-    /// appended. A batch that fails leaves the ones before it in place;
-    /// importing the file again resumes.
-    fn store_batches(
-        &self,
-        path: &Path,
-        plans: Vec<Plan>,
-        options: &ImportOptions,
-        bytes_total: u64,
-        progress: &mut dyn FnMut(ImportProgress),
-    ) -> Result<u64, ImportError> {
-        let storage = |error: AppendError| ImportError::Storage {
-            path: path.to_path_buf(),
-            error,
-        };
-        let batch_size = options.batch_size.max(1);
-        let mut plans = plans.into_iter();
-        std::thread::scope(|scope| {
-            // Each stored batch is indexed on a second thread, in order,
-            // while this one stores the next: appending keeps one core busy
-            // and leaves the other mostly idle, and indexing the stored
-            // entries took about a fifth of storing on the same thread.
-            let (sender, stored) = sync_channel::<(Vec<Appended>, Vec<Indexed>)>(4);
-            let indexer = std::thread::Builder::new()
-                .name("docket-index".to_owned())
-                .spawn_scoped(scope, move || {
-                    for (done, indexed) in stored {
-                        self.index_appended(&done, &indexed, false);
-                    }
-                });
-            // Out of threads: each batch is indexed here once stored.
-            let (indexer, mut to_indexer) = match indexer {
-                Ok(handle) => (Some(handle), Some(sender)),
-                Err(_) => (None, None),
-            };
-            let mut appended = 0u64;
-            let mut store = || -> Result<u64, ImportError> {
-                loop {
-                    let batch: Vec<Plan> = plans.by_ref().take(batch_size).collect();
-                    let Some(offset) = batch.last().map(|p| p.offset) else {
-                        return Ok(appended);
-                    };
-                    let mut indexed = Vec::with_capacity(batch.len());
-                    let entries = batch
-                        .into_iter()
-                        .map(|plan| {
-                            indexed.push((plan.terms, Some(plan.id)));
-                            NewEntry {
-                                index_keys: Vec::new(),
-                                payload: plan.payload,
-                            }
-                        })
-                        .collect();
-                    let done = match options.recorded_at {
-                        Some(at) => self.log.append_at(entries, at),
-                        None => self.log.append(entries),
-                    }
-                    .map_err(|e| storage(e.into()))?;
-                    appended += done.len() as u64;
-                    match &to_indexer {
-                        Some(channel) => {
-                            // The indexer only hangs up by panicking; what
-                            // it would have indexed is indexed here.
-                            if let Err(returned) = channel.send((done, indexed)) {
-                                let (done, indexed) = returned.0;
-                                self.index_appended(&done, &indexed, false);
-                                to_indexer = None;
-                            }
-                        }
-                        None => self.index_appended(&done, &indexed, false),
-                    }
-                    progress(ImportProgress {
-                        storing: true,
-                        bytes_done: offset,
-                        bytes_total,
-                        committed_size: self.head().size,
-                    });
-                }
-            };
-            let stored = store();
-            // Hanging up ends the indexer once it has indexed every batch
-            // sent; a panic of its own is not passed on (the entries are
-            // stored, and the next open indexes what it missed).
-            drop(to_indexer);
-            if let Some(indexer) = indexer {
-                let _ = indexer.join();
-            }
-            stored
-        })
-    }
 }
-
-/// An entry's index terms and id, for [`Ledger::index_appended`].
-type Indexed = (Vec<Vec<u8>>, Option<EventId>);
 
 /// What the check of an import noted about an id it read.
 struct Seen {

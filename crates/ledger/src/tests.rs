@@ -394,3 +394,40 @@ fn an_import_skips_repeated_lines_and_refuses_other_events_under_one_id() {
         assert_eq!(ledger.head().size, 2, "nothing written");
     }
 }
+
+#[test]
+fn an_import_in_many_batches_stores_indexes_and_reports_each() {
+    let (dir, ledger) = fresh();
+    let lines: Vec<String> = (0..50)
+        .map(|i| {
+            entity(&format!("e{i}"), &format!("E {i}")).replacen(
+                '{',
+                &format!(r#"{{"id":"r{i}","#),
+                1,
+            )
+        })
+        .collect();
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let options = ImportOptions {
+        batch_size: 7,
+        ..ImportOptions::default()
+    };
+    let mut committed = Vec::new();
+    let report = ledger
+        .import(&file, &options, &mut |p| {
+            if p.storing {
+                committed.push(p.committed_size);
+            }
+        })
+        .unwrap();
+    assert_eq!(report.appended, 50);
+    // One report per batch, each after that batch is durable.
+    let expected: Vec<u64> = (1..=8).map(|b| (b * 7).min(50)).collect();
+    assert_eq!(committed, expected);
+    for i in 0..50u64 {
+        let id = docket_model::EventId::new(format!("r{i}")).unwrap();
+        assert_eq!(ledger.seq_of(&id).unwrap(), Some(i), "r{i}");
+    }
+    assert!(ledger.verify(&mut |_, _| {}).is_ok());
+}
