@@ -13,6 +13,8 @@
 //! a string or a non-negative integer (kept as its decimal text). A key
 //! event's `role`, like an entity's `category`, has a default (`writer`).
 
+use std::borrow::Cow;
+
 use crate::check::uncorrectable_replacement;
 use crate::error::{ParseError, ValueError};
 use crate::event::*;
@@ -123,12 +125,12 @@ fn value_error(path: &Path<'_>, e: ValueError) -> ParseError {
 /// The fields of one JSON object.
 struct Obj<'a> {
     path: &'a Path<'a>,
-    entries: &'a [(String, Json)],
+    entries: &'a [(Cow<'a, str>, Json<'a>)],
 }
 
 impl<'a> Obj<'a> {
     /// Checks that `v` is an object whose keys are all in `allowed`.
-    fn new(v: &'a Json, path: &'a Path<'a>, what: &str, allowed: &[&str]) -> Parsed<Self> {
+    fn new(v: &'a Json<'a>, path: &'a Path<'a>, what: &str, allowed: &[&str]) -> Parsed<Self> {
         let obj = match v {
             Json::Object(entries) => Obj { path, entries },
             other => return Err(wrong_type(path, &format!("{what} object"), other)),
@@ -144,7 +146,7 @@ impl<'a> Obj<'a> {
         match self
             .entries
             .iter()
-            .find(|(k, _)| !allowed.contains(&k.as_str()))
+            .find(|(k, _)| !allowed.contains(&k.as_ref()))
         {
             None => Ok(()),
             Some((key, _)) => Err(fail(
@@ -160,19 +162,19 @@ impl<'a> Obj<'a> {
     }
 
     /// The value of `name`, `None` when absent or `null`.
-    fn get(&self, name: &str) -> Option<&'a Json> {
+    fn get(&self, name: &str) -> Option<&'a Json<'a>> {
         self.raw(name).filter(|v| **v != Json::Null)
     }
 
     /// The value of `name` as written, `null` included.
-    fn raw(&self, name: &str) -> Option<&'a Json> {
+    fn raw(&self, name: &str) -> Option<&'a Json<'a>> {
         self.entries.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
     fn req<T>(
         &self,
         name: &'static str,
-        read: impl FnOnce(&'a Json, &Path<'_>) -> Parsed<T>,
+        read: impl FnOnce(&'a Json<'a>, &Path<'_>) -> Parsed<T>,
     ) -> Parsed<T> {
         let path = self.path.key(name);
         match self.raw(name) {
@@ -184,7 +186,7 @@ impl<'a> Obj<'a> {
     fn opt<T>(
         &self,
         name: &'static str,
-        read: impl FnOnce(&'a Json, &Path<'_>) -> Parsed<T>,
+        read: impl FnOnce(&'a Json<'a>, &Path<'_>) -> Parsed<T>,
     ) -> Parsed<Option<T>> {
         self.get(name)
             .map(|v| read(v, &self.path.key(name)))
@@ -195,7 +197,7 @@ impl<'a> Obj<'a> {
     fn req_list<T>(
         &self,
         name: &'static str,
-        item: impl Fn(&'a Json, &Path<'_>) -> Parsed<T>,
+        item: impl Fn(&'a Json<'a>, &Path<'_>) -> Parsed<T>,
     ) -> Parsed<Vec<T>> {
         self.req(name, |v, path| list(v, path, item))
     }
@@ -204,7 +206,7 @@ impl<'a> Obj<'a> {
     fn list<T>(
         &self,
         name: &'static str,
-        item: impl Fn(&'a Json, &Path<'_>) -> Parsed<T>,
+        item: impl Fn(&'a Json<'a>, &Path<'_>) -> Parsed<T>,
     ) -> Parsed<Vec<T>> {
         Ok(self
             .opt(name, |v, path| list(v, path, item))?
@@ -213,9 +215,9 @@ impl<'a> Obj<'a> {
 }
 
 fn list<'a, T>(
-    v: &'a Json,
+    v: &'a Json<'a>,
     path: &Path<'_>,
-    item: impl Fn(&'a Json, &Path<'_>) -> Parsed<T>,
+    item: impl Fn(&'a Json<'a>, &Path<'_>) -> Parsed<T>,
 ) -> Parsed<Vec<T>> {
     match v {
         Json::Array(items) => items
@@ -227,9 +229,9 @@ fn list<'a, T>(
     }
 }
 
-fn string<'a>(v: &'a Json, path: &Path<'_>, expected: &str) -> Parsed<&'a str> {
+fn string<'a>(v: &'a Json<'a>, path: &Path<'_>, expected: &str) -> Parsed<&'a str> {
     match v {
-        Json::String(s) => Ok(s),
+        Json::String(s) => Ok(s.as_ref()),
         other => Err(wrong_type(path, expected, other)),
     }
 }

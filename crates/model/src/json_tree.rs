@@ -6,6 +6,7 @@
 //! serde visitor that rejects the second key, with its JSON path. Objects
 //! keep their keys in document order.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
@@ -15,20 +16,22 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use crate::error::ParseError;
 use crate::path::Path;
 
-/// A parsed JSON value.
+/// A parsed JSON value. Strings and keys without escapes borrow from the
+/// text: an events file has a dozen per line, and copying each was a
+/// tenth of parsing it.
 #[derive(Debug, PartialEq)]
-pub(crate) enum Json {
+pub(crate) enum Json<'t> {
     Null,
     Bool(bool),
     /// A number; `Some` when it is a non-negative integer that fits a `u64`.
     Number(Option<u64>),
-    String(String),
-    Array(Vec<Json>),
+    String(Cow<'t, str>),
+    Array(Vec<Json<'t>>),
     /// Key–value pairs in document order, keys unique.
-    Object(Vec<(String, Json)>),
+    Object(Vec<(Cow<'t, str>, Json<'t>)>),
 }
 
-impl Json {
+impl Json<'_> {
     /// The value's type, as named in messages: "found a number".
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
@@ -53,49 +56,53 @@ struct Seed<'p> {
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = Json;
+    type Value = Json<'de>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Seed<'_> {
-    type Value = Json;
+    type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Json<'de>, E> {
         Ok(Json::Null)
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json<'de>, E> {
         Ok(Json::Bool(v))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json<'de>, E> {
         Ok(Json::Number(Some(v)))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json<'de>, E> {
         Ok(Json::Number(u64::try_from(v).ok()))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Json, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Json<'de>, E> {
         Ok(Json::Number(None))
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         let mut items = Vec::new();
         loop {
             let here = self.path.index(items.len());
@@ -110,18 +117,19 @@ impl<'de> Visitor<'de> for Seed<'_> {
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut entries: Vec<(String, Json)> = Vec::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let mut entries: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
         // Events' objects have a handful of keys, which a look along the
         // entries checks faster than hashing a copy of each; a large object
         // gets a set, so that no object costs quadratic time.
-        let mut seen: Option<HashSet<String>> = None;
-        while let Some(key) = map.next_key::<String>()? {
+        let mut seen: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key_seed(Key)? {
             let repeated = match &mut seen {
                 Some(set) => !set.insert(key.clone()),
                 None if entries.len() < FEW_KEYS => entries.iter().any(|(k, _)| *k == key),
                 None => {
-                    let mut set: HashSet<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+                    let mut set: HashSet<Cow<'de, str>> =
+                        entries.iter().map(|(k, _)| k.clone()).collect();
                     let repeated = !set.insert(key.clone());
                     seen = Some(set);
                     repeated
@@ -129,7 +137,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
             };
             if repeated {
                 let at = self.path.key(&key).to_string();
-                self.duplicate.replace(Some((at, key)));
+                self.duplicate.replace(Some((at, key.into_owned())));
                 return Err(de::Error::custom("duplicate key"));
             }
             let here = self.path.key(&key);
@@ -143,12 +151,46 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 }
 
+/// An object's key, borrowed from the text when it has no escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
 /// Up to this many keys, an object's keys are checked for repeats by
 /// comparing each new key with those before it.
 const FEW_KEYS: usize = 16;
 
 /// Parses exactly one JSON value (surrounding whitespace allowed).
-pub(crate) fn parse(text: &str) -> Result<Json, ParseError> {
+pub(crate) fn parse(text: &str) -> Result<Json<'_>, ParseError> {
     let duplicate = DuplicateSlot::default();
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = Seed {
@@ -196,6 +238,20 @@ mod tests {
     }
 
     #[test]
+    fn escaped_keys_and_strings_are_decoded_and_plain_ones_borrowed() {
+        let v = parse(r#"{"a\u0062": "x\"y", "plain": "z"}"#).unwrap();
+        let Json::Object(entries) = &v else {
+            panic!("an object");
+        };
+        assert_eq!(entries[0], ("ab".into(), Json::String(r#"x"y"#.into())));
+        assert!(matches!(entries[1].0, Cow::Borrowed("plain")));
+        assert!(matches!(&entries[1].1, Json::String(Cow::Borrowed("z"))));
+        // An escaped key repeating a plain one is a repeat.
+        let e = parse(r#"{"ab": 1, "a\u0062": 2}"#).unwrap_err();
+        assert_eq!(e.path(), "$.ab");
+    }
+
+    #[test]
     fn duplicate_keys_are_reported_with_their_path() {
         let e = parse(r#"{"a": [{"x": 1, "y": 2, "x": 3}]}"#).unwrap_err();
         assert_eq!(e.path(), "$.a[0].x");
@@ -214,7 +270,8 @@ mod tests {
             let e = parse(&text).unwrap_err();
             assert_eq!(e.path(), format!("$.{repeat}"), "{n} keys");
         }
-        let Json::Object(entries) = parse(&format!("{{{}}}", keys(40).join(", "))).unwrap() else {
+        let text = format!("{{{}}}", keys(40).join(", "));
+        let Json::Object(entries) = parse(&text).unwrap() else {
             panic!("an object");
         };
         assert_eq!(entries.len(), 40);
