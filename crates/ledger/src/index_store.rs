@@ -35,11 +35,10 @@ use docket_log::{Entry, Hash, Log};
 use docket_model::{Event, EventId};
 
 use crate::ReadError;
+
+mod flush;
 use crate::index::{revision_chain, terms_for};
-use crate::index_codec::{
-    BUCKETS, Meta, decode_ids, decode_terms, encode_ids, encode_meta, encode_terms, has,
-    parse_meta, seal, set, unseal,
-};
+use crate::index_codec::{BUCKETS, Meta, decode_ids, decode_terms, has, parse_meta, unseal};
 
 const META: &[u8] = b"ix/meta";
 const ID_BUCKET: &[u8] = b"ix/i";
@@ -481,89 +480,6 @@ impl IndexStore {
             }
         }
         Ok(first)
-    }
-
-    /// Writes the pending postings and the meta record in one batch. Only
-    /// once that succeeds do they leave memory: after a failure they are
-    /// still pending, still consulted by lookups, and written by the next
-    /// flush.
-    pub(crate) fn flush(&mut self, log: &Log) -> Result<(), ReadError> {
-        if !self.loaded || (self.covered == self.stored.covered && self.pending_postings == 0) {
-            return Ok(());
-        }
-        let (changes, id_buckets, meta) = match self.changes(log) {
-            Ok(planned) => planned,
-            Err(damage @ ReadError::Index { .. }) => {
-                // A damaged bucket would stop every flush from now on (and
-                // pending postings would grow without end): start over.
-                self.reset(log)?;
-                return Err(damage);
-            }
-            Err(e) => return Err(e),
-        };
-        log.derived_apply(changes).map_err(|e| ReadError::Index {
-            message: e.to_string(),
-        })?;
-        self.id_buckets.extend(id_buckets);
-        self.stored = meta;
-        self.pending_ids.clear();
-        self.pending_repeats.clear();
-        self.pending_terms.clear();
-        self.pending_postings = 0;
-        Ok(())
-    }
-
-    /// The records that store the pending postings: the rewritten buckets
-    /// and the meta record, with the id buckets as they will then be and
-    /// the meta record's content. Changes nothing.
-    #[allow(clippy::type_complexity)]
-    fn changes(
-        &self,
-        log: &Log,
-    ) -> Result<(Vec<Change>, HashMap<u16, Vec<(u64, u64)>>, Meta), ReadError> {
-        let mut meta = self.stored.clone();
-        meta.covered = self.covered;
-        meta.tie = self.tie;
-        let mut changes: Vec<Change> = Vec::new();
-        let mut ids_by_bucket: BTreeMap<u16, Vec<(u64, u64)>> = BTreeMap::new();
-        let pending = self.pending_ids.iter().map(|(h, s)| (*h, *s));
-        for (hash, seq) in pending.chain(self.pending_repeats.iter().copied()) {
-            ids_by_bucket
-                .entry(bucket_of(hash))
-                .or_default()
-                .push((hash, seq));
-        }
-        let mut id_buckets = HashMap::new();
-        for (bucket, new) in ids_by_bucket {
-            let mut ids = match self.id_buckets.get(&bucket) {
-                Some(cached) => cached.clone(),
-                None => self.load_id_bucket(log, bucket)?,
-            };
-            ids.extend(new);
-            ids.sort_unstable();
-            let name = bucket_name(ID_BUCKET, bucket);
-            changes.push((name.clone(), Some(seal(&name, encode_ids(&ids)))));
-            set(&mut meta.ids, bucket);
-            id_buckets.insert(bucket, ids);
-        }
-        let mut terms_by_bucket: BTreeMap<u16, TermRefs> = BTreeMap::new();
-        for (term, seqs) in &self.pending_terms {
-            terms_by_bucket
-                .entry(term_bucket(term))
-                .or_default()
-                .push((term, seqs));
-        }
-        for (bucket, new) in terms_by_bucket {
-            let mut terms = self.load_term_bucket(log, bucket)?;
-            for (term, seqs) in new {
-                terms.entry(term.clone()).or_default().extend(seqs);
-            }
-            let name = bucket_name(TERM_BUCKET, bucket);
-            changes.push((name.clone(), Some(seal(&name, encode_terms(&terms)))));
-            set(&mut meta.terms, bucket);
-        }
-        changes.push((META.to_vec(), Some(encode_meta(&meta))));
-        Ok((changes, id_buckets, meta))
     }
 }
 
