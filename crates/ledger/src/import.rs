@@ -290,52 +290,51 @@ impl Ledger {
             }
         }
 
-        let mut validated = None;
-        if !options.allow_anomalies && !new_events.is_empty() {
-            validated = Some(self.validate(new_events).map_err(|error| {
-                let line = match &error {
-                    AppendError::Conflict { seq, .. } if *seq >= start_size => {
-                        plans.get((*seq - start_size) as usize).map(|p| p.line)
+        // Validation runs while the first batches are prepared for storing
+        // (which writes nothing); storing starts once it has passed.
+        let lines: Vec<usize> = plans.iter().map(|plan| plan.line).collect();
+        let validate = || {
+            let mut validated = None;
+            if !options.allow_anomalies && !new_events.is_empty() {
+                validated = Some(self.validate(new_events).map_err(|error| {
+                    let line = match &error {
+                        AppendError::Conflict { seq, .. } if *seq >= start_size => {
+                            lines.get((*seq - start_size) as usize).copied()
+                        }
+                        _ => None,
+                    };
+                    match line {
+                        Some(line) => rejected(line, error),
+                        None => ImportError::Conflict {
+                            path: path.to_path_buf(),
+                            error,
+                        },
                     }
-                    _ => None,
-                };
-                match line {
-                    Some(line) => rejected(line, error),
-                    None => ImportError::Conflict {
-                        path: path.to_path_buf(),
-                        error,
-                    },
-                }
-            })?);
-        }
-        if let Some(refusal) = refused_signature {
-            return Err(refusal);
-        }
-        let validated = validated.map(|v| {
-            let (projections, revisions) = (Arc::new(v.projections), Arc::new(v.revisions));
-            (v.max_instant, projections, revisions, v.lag)
-        });
-        let (stored, encoded) = std::thread::scope(|scope| {
-            // Storing keeps one core busy; the other compresses the state
-            // for the snapshot the ledger would otherwise write when closed.
-            // Out of threads, the state is remembered unencoded, as after an
-            // append, and the snapshot is written as it would be then.
-            let encoding = validated
-                .as_ref()
-                .filter(|(.., lag)| worth_saving(*lag))
-                .and_then(|(max_instant, projections, revisions, _)| {
-                    std::thread::Builder::new()
-                        .name("docket-snapshot".to_owned())
-                        .spawn_scoped(scope, || {
-                            EncodedState::new(*max_instant, projections, revisions)
-                        })
-                        .ok()
-                });
-            let stored = self.store_batches(path, plans, options, bytes_total, progress);
-            let encoded = encoding.and_then(|handle| handle.join().ok().flatten());
-            (stored, encoded)
-        });
-        let appended = stored?;
+                })?);
+            }
+            if let Some(refusal) = refused_signature {
+                return Err(refusal);
+            }
+            Ok(validated.map(|v| {
+                let (projections, revisions) = (Arc::new(v.projections), Arc::new(v.revisions));
+                (v.max_instant, projections, revisions, v.lag)
+            }))
+        };
+        // Storing keeps one core busy; the other compresses the state for
+        // the snapshot the ledger would otherwise write when closed. Out of
+        // threads, the state is remembered unencoded, as after an append,
+        // and the snapshot is written as it would be then.
+        let encode = |validated: &Option<(_, Arc<_>, Arc<Vec<_>>, _)>| {
+            let (max_instant, projections, revisions, lag) = validated.as_ref()?;
+            worth_saving(*lag).then(|| EncodedState::new(*max_instant, projections, revisions))?
+        };
+        let how = storing::Storing {
+            path,
+            options,
+            bytes_total,
+        };
+        let (appended, validated, encoded) =
+            self.store_batches(how, plans, progress, validate, encode)?;
         // Derived data: what cannot be written now stays pending in memory,
         // and the next open indexes those entries from the log.
         self.flush_index();

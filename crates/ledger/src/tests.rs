@@ -431,3 +431,34 @@ fn an_import_in_many_batches_stores_indexes_and_reports_each() {
     }
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
 }
+
+#[test]
+fn an_import_refused_by_validation_writes_nothing_it_prepared() {
+    let (dir, ledger) = fresh();
+    let mut lines: Vec<String> = (0..300).map(|i| entity(&format!("e{i}"), "E")).collect();
+    // Line 301 names a party nobody registered: an anomaly, found only by
+    // validation, after storing has begun to prepare the batches.
+    lines.push(r#"{"kind":"dispute.filed","effective":"2021-01-01","dispute":"d","title":"D","forum":{"court":"ded"},"nature":"patent","plaintiffs":["e1"],"defendants":["nobody"]}"#.to_owned());
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let options = ImportOptions {
+        batch_size: 7,
+        ..ImportOptions::default()
+    };
+    let mut stored = false;
+    let error = ledger
+        .import(&file, &options, &mut |p| stored |= p.storing)
+        .unwrap_err();
+    assert!(
+        matches!(&error, crate::ImportError::Rejected { line: 301, .. }),
+        "{error}"
+    );
+    assert!(!stored, "no batch was reported stored");
+    assert_eq!(ledger.head().size, 0);
+    // Without the bad line the same file imports whole.
+    lines.pop();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let report = ledger.import(&file, &options, &mut |_| {}).unwrap();
+    assert_eq!((report.appended, ledger.head().size), (300, 300));
+    assert!(ledger.verify(&mut |_, _| {}).is_ok());
+}

@@ -1,16 +1,19 @@
-//! Storing an import's checked events, batch after batch, on three
+//! Storing an import's checked events, batch after batch, on several
 //! threads.
 //!
 //! Every batch of an import is known before the first is stored, so the
 //! work of an append that needs no storage (headers, the hash chain,
 //! compressed chunks, Merkle nodes: most of it) is done by a
-//! [`docket_log::Preparer`] on one thread, ahead of this one, which writes
-//! each batch and waits for it to be durable; a third thread indexes each
-//! batch once stored. The log stores a prepared batch only if it continues
-//! exactly the head the log has, so the entries and their bytes are those
-//! that appending the batches one by one would make.
+//! [`docket_log::Preparer`] on a thread of its own. It starts while the
+//! events are still being validated against the history (preparing writes
+//! nothing, and what it prepared is dropped if validation refuses the
+//! file), and keeps ahead of this thread, which writes each batch and waits
+//! for it to be durable; another thread indexes each batch once stored. The
+//! log stores a prepared batch only if it continues exactly the head the
+//! log has, so the entries and their bytes are those that appending the
+//! batches one by one would make.
 
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
 use docket_log::{Appended, NewEntry, Prepared};
@@ -30,18 +33,34 @@ struct Ready {
     offset: u64,
 }
 
+/// Batches prepared at most this far ahead of storing: enough to cover
+/// validation (a fifth of an import), a few megabytes of compressed
+/// entries.
+const AHEAD: usize = 64;
+
+/// How an import stores its events once checked.
+pub(super) struct Storing<'a> {
+    pub path: &'a std::path::Path,
+    pub options: &'a ImportOptions,
+    pub bytes_total: u64,
+}
+
 impl Ledger {
-    /// Appends the planned entries in atomic, durable batches; the number
-    /// appended. A batch that fails leaves the ones before it in place;
-    /// importing the file again resumes.
-    pub(super) fn store_batches(
+    /// Appends the planned entries in atomic, durable batches, once `first`
+    /// (validation) has passed, while `alongside` (encoding the state)
+    /// runs on another thread; the number appended, and what `first` and
+    /// `alongside` returned. If `first` fails, nothing is written. A batch
+    /// that fails leaves the ones before it in place; importing the file
+    /// again resumes.
+    pub(super) fn store_batches<T: Sync, S: Send>(
         &self,
-        path: &std::path::Path,
+        how: Storing<'_>,
         plans: Vec<Plan>,
-        options: &ImportOptions,
-        bytes_total: u64,
         progress: &mut dyn FnMut(ImportProgress),
-    ) -> Result<u64, ImportError> {
+        first: impl FnOnce() -> Result<T, ImportError>,
+        alongside: impl FnOnce(&T) -> Option<S> + Send,
+    ) -> Result<(u64, T, Option<S>), ImportError> {
+        let path = how.path;
         let storage = |error: AppendError| ImportError::Storage {
             path: path.to_path_buf(),
             error,
@@ -50,8 +69,15 @@ impl Ledger {
             path: path.to_path_buf(),
             error: std::io::Error::other(format!("the {what} thread failed")),
         };
-        let batch_size = options.batch_size.max(1);
-        let preparer = self.log.preparer().map_err(|e| storage(e.into()))?;
+        let preparer = match self.log.preparer() {
+            Ok(preparer) => preparer,
+            // Validation's verdict comes first, as when storing followed it.
+            Err(e) => {
+                first()?;
+                return Err(storage(e.into()));
+            }
+        };
+        let batch_size = how.options.batch_size.max(1);
         // Shared by reference, so that the plans stay here if the
         // preparing thread cannot be started.
         let work = Mutex::new((plans.into_iter(), preparer));
@@ -71,7 +97,7 @@ impl Ledger {
                     }
                 })
                 .collect();
-            let prepared = match options.recorded_at {
+            let prepared = match how.options.recorded_at {
                 Some(at) => preparer.prepare(entries, at),
                 None => preparer.prepare_now(entries),
             };
@@ -85,93 +111,132 @@ impl Ledger {
                     .map_err(|e| storage(e.into())),
             )
         };
-        std::thread::scope(|scope| {
-            let (to_store, ready) = sync_channel::<Result<Ready, ImportError>>(2);
+        std::thread::scope(|outer| {
+            let (to_store, ready) = sync_channel::<Result<Ready, ImportError>>(AHEAD);
             let preparing = std::thread::Builder::new()
                 .name("docket-prepare".to_owned())
-                .spawn_scoped(scope, || {
+                .spawn_scoped(outer, || {
                     while let Some(next) = prepare_next() {
                         let refused = next.is_err();
-                        // A closed channel means storing stopped at an
-                        // error, which is the one reported.
+                        // A closed channel means validation refused the
+                        // file or storing stopped at an error, which is the
+                        // one reported.
                         if to_store.send(next).is_err() || refused {
                             break;
                         }
                     }
                     drop(to_store);
                 });
-            let (sender, stored) = sync_channel::<(Vec<Appended>, Vec<Indexed>)>(4);
-            let indexer = std::thread::Builder::new()
-                .name("docket-index".to_owned())
-                .spawn_scoped(scope, move || {
-                    for (done, indexed) in stored {
-                        self.index_appended(&done, &indexed, false);
-                    }
-                });
-            // Out of threads: batches are prepared, and indexed, here.
-            let (preparing, mut batches): (_, Box<dyn Iterator<Item = _>>) = match preparing {
+            // Out of threads: batches are prepared here, as they are stored.
+            let (preparing, batches): (_, Box<dyn Iterator<Item = _>>) = match preparing {
                 Ok(handle) => (Some(handle), Box::new(ready.into_iter())),
-                Err(_) => (None, Box::new(std::iter::from_fn(prepare_next))),
+                Err(_) => (None, Box::new(std::iter::from_fn(&prepare_next))),
             };
-            let (indexer, mut to_indexer) = match indexer {
-                Ok(handle) => (Some(handle), Some(sender)),
-                Err(_) => (None, None),
-            };
-            let mut appended = 0u64;
-            let mut stored = Ok(());
-            for next in batches.by_ref() {
-                let ready = match next {
-                    Ok(ready) => ready,
-                    Err(e) => {
-                        stored = Err(e);
-                        break;
-                    }
-                };
-                let done = match self.log.store(ready.prepared) {
-                    Ok(done) => done,
-                    Err(e) => {
-                        stored = Err(storage(e.into()));
-                        break;
-                    }
-                };
-                appended += done.len() as u64;
-                match &to_indexer {
-                    Some(channel) => {
-                        // The indexer only hangs up by panicking; what it
-                        // would have indexed is indexed here.
-                        if let Err(returned) = channel.send((done, ready.indexed)) {
-                            let (done, indexed) = returned.0;
-                            self.index_appended(&done, &indexed, false);
-                            to_indexer = None;
-                        }
-                    }
-                    None => self.index_appended(&done, &ready.indexed, false),
+            let checked = first();
+            let (stored, side) = match &checked {
+                Ok(checked) => std::thread::scope(|inner| {
+                    let side = std::thread::Builder::new()
+                        .name("docket-snapshot".to_owned())
+                        .spawn_scoped(inner, || alongside(checked))
+                        .ok();
+                    let stored = self.store_each(&how, batches, progress, inner);
+                    let side = side.and_then(|handle| handle.join().ok().flatten());
+                    (stored, side)
+                }),
+                // Hanging up stops the preparing thread at its next batch.
+                Err(_) => {
+                    drop(batches);
+                    (Ok(0), None)
                 }
-                progress(ImportProgress {
-                    storing: true,
-                    bytes_done: ready.offset,
-                    bytes_total,
-                    committed_size: self.head().size,
-                });
-            }
-            // Hanging up stops the preparing thread at its next batch, and
-            // ends the indexer once it has indexed every batch sent.
-            drop(batches);
-            drop(to_indexer);
+            };
             // A preparing thread that panicked left batches unstored: the
-            // import must not end as if the file had. An indexer's panic is
-            // not passed on (the entries are stored, and the next open
-            // indexes what it missed).
+            // import must not end as if the file had.
+            let mut stored = stored;
             if let Some(preparing) = preparing
                 && preparing.join().is_err()
                 && stored.is_ok()
             {
                 stored = Err(failed("preparing"));
             }
-            if let Some(indexer) = indexer {
-                let _ = indexer.join();
-            }
-            stored.map(|()| appended)
+            let checked = checked?;
+            stored.map(|appended| (appended, checked, side))
         })
+    }
+
+    /// Stores `batches` in turn, each indexed on a thread of `scope` once
+    /// stored; the number of entries stored.
+    fn store_each<'scope>(
+        &'scope self,
+        how: &Storing<'_>,
+        mut batches: Box<dyn Iterator<Item = Result<Ready, ImportError>> + '_>,
+        progress: &mut dyn FnMut(ImportProgress),
+        scope: &'scope std::thread::Scope<'scope, '_>,
+    ) -> Result<u64, ImportError> {
+        let (sender, stored) = sync_channel::<(Vec<Appended>, Vec<Indexed>)>(4);
+        let indexer = std::thread::Builder::new()
+            .name("docket-index".to_owned())
+            .spawn_scoped(scope, move || index_each(self, stored));
+        // Out of threads: each batch is indexed here once stored.
+        let (indexer, mut to_indexer) = match indexer {
+            Ok(handle) => (Some(handle), Some(sender)),
+            Err(_) => (None, None),
+        };
+        let mut appended = 0u64;
+        let mut outcome = Ok(());
+        for next in batches.by_ref() {
+            let ready = match next {
+                Ok(ready) => ready,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            let done = match self.log.store(ready.prepared) {
+                Ok(done) => done,
+                Err(e) => {
+                    outcome = Err(ImportError::Storage {
+                        path: how.path.to_path_buf(),
+                        error: e.into(),
+                    });
+                    break;
+                }
+            };
+            appended += done.len() as u64;
+            match &to_indexer {
+                Some(channel) => {
+                    // The indexer only hangs up by panicking; what it would
+                    // have indexed is indexed here.
+                    if let Err(returned) = channel.send((done, ready.indexed)) {
+                        let (done, indexed) = returned.0;
+                        self.index_appended(&done, &indexed, false);
+                        to_indexer = None;
+                    }
+                }
+                None => self.index_appended(&done, &ready.indexed, false),
+            }
+            progress(ImportProgress {
+                storing: true,
+                bytes_done: ready.offset,
+                bytes_total: how.bytes_total,
+                committed_size: self.head().size,
+            });
+        }
+        // Hanging up stops the preparing thread at its next batch, and ends
+        // the indexer once it has indexed every batch sent. An indexer's
+        // panic is not passed on (the entries are stored, and the next open
+        // indexes what it missed).
+        drop(batches);
+        drop(to_indexer);
+        if let Some(indexer) = indexer {
+            let _ = indexer.join();
+        }
+        outcome.map(|()| appended)
+    }
+}
+
+/// The indexing thread: indexes each stored batch, in order.
+fn index_each(ledger: &Ledger, stored: Receiver<(Vec<Appended>, Vec<Indexed>)>) {
+    for (done, indexed) in stored {
+        ledger.index_appended(&done, &indexed, false);
     }
 }
