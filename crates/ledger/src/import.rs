@@ -211,7 +211,12 @@ impl Ledger {
                 }
                 return Ok(());
             }
-            let stored = self.get_by_id(&id).map_err(|e| rejected(line, e.into()))?;
+            // An empty ledger stores nothing to look up (the write lock is
+            // held): a first import skips a lookup per line.
+            let stored = match start_size {
+                0 => None,
+                _ => self.get_by_id(&id).map_err(|e| rejected(line, e.into()))?,
+            };
             if let Some(stored) = &stored
                 && stored.event.encode().ok().as_ref() != Some(&payload)
             {
@@ -221,6 +226,7 @@ impl Ledger {
             check_reference(&event, &id, |target| {
                 match seen.get(&digest16(target.as_str().as_bytes())) {
                     Some(earlier) => Ok(Some(earlier.kind)),
+                    None if start_size == 0 => Ok(None),
                     None => self.stored_kind(target),
                 }
             })
