@@ -118,7 +118,8 @@ impl<'de> Visitor<'de> for Seed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut entries: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
+        // Room for an event's fields at once.
+        let mut entries: Vec<(Cow<'de, str>, Json<'de>)> = Vec::with_capacity(8);
         // Events' objects have a handful of keys, which a look along the
         // entries checks faster than hashing a copy of each; a large object
         // gets a set, so that no object costs quadratic time.
