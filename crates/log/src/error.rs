@@ -138,20 +138,16 @@ pub enum AppendError {
         /// The log's path.
         path: PathBuf,
     },
-    /// [`crate::Log::store`]: the entries were prepared to follow another
-    /// head than the log's (something else was appended, or an earlier
-    /// prepared batch was not stored); nothing was written.
-    #[error(
-        "ledger at {} holds {size} entries, not the {prepared_for} these entries were prepared to follow",
-        path.display()
-    )]
-    Moved {
+    /// [`crate::Log::store`]: the entries were prepared for another log,
+    /// or to follow another head than the log's (something else was
+    /// appended, or an earlier prepared batch was not stored); nothing was
+    /// written.
+    #[error("refusing to store prepared entries in the ledger at {}: {reason}", path.display())]
+    PreparedElsewhere {
         /// The log's path.
         path: PathBuf,
-        /// The size of the log the entries continue.
-        prepared_for: u64,
-        /// The log's size.
-        size: u64,
+        /// What does not match.
+        reason: String,
     },
     /// sled could not apply the batch; nothing was written.
     #[error("could not write entries {first_seq}.. to ledger at {}: {source}", path.display())]

@@ -9,7 +9,7 @@
 //! [`Log::store`] writes batch *k* on another. [`Log::append`] is the two
 //! steps one after the other, so there is one way entries are made.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::codec::ChunkEncoding;
 use crate::entry::{Appended, Head, NewEntry, entry_hash};
@@ -27,6 +27,8 @@ use crate::{Hash, Log};
 /// preparer found it.
 #[derive(Debug)]
 pub struct Prepared {
+    /// How the log they were prepared for stores chunks.
+    pub(crate) encoding: ChunkEncoding,
     /// The head these entries continue.
     pub(crate) prev: Head,
     /// The head after them.
@@ -104,29 +106,7 @@ impl Preparer {
         batch: Vec<NewEntry>,
         recorded_at: i64,
     ) -> Result<Prepared, AppendError> {
-        let recorded_at = recorded_at.max(self.next.recorded_at);
-        let mut staged = Staged::new(self.next);
-        for entry in batch {
-            let seq = staged.next.size;
-            if seq == u64::MAX {
-                return Err(AppendError::Full {
-                    path: self.path.clone(),
-                });
-            }
-            let len = entry.payload.len();
-            let payload_len = u32::try_from(len)
-                .ok()
-                .filter(|&l| l as usize <= MAX_PAYLOAD_LEN)
-                .ok_or(AppendError::PayloadTooLarge { seq, len })?;
-            let header = Header {
-                version: FORMAT_VERSION,
-                seq,
-                recorded_at,
-                payload_len,
-                prev_hash: staged.next.hash,
-            };
-            staged.push(&header, &entry.payload, entry.index_keys);
-        }
+        let staged = Staged::of_batch(self.next, &self.path, batch, recorded_at)?;
         self.finish(staged)
     }
 
@@ -178,6 +158,7 @@ impl Preparer {
         self.tail = tail;
         self.frontier = frontier;
         Ok(Prepared {
+            encoding: self.encoding,
             prev,
             next: staged.next,
             appended: staged.appended,
@@ -201,6 +182,50 @@ pub(crate) struct Staged {
 }
 
 impl Staged {
+    /// `batch` as new entries after `head`, recorded at `recorded_at`
+    /// (raised to the head's if earlier). `path` names the log in errors.
+    pub(crate) fn of_batch(
+        head: Head,
+        path: &Path,
+        batch: Vec<NewEntry>,
+        recorded_at: i64,
+    ) -> Result<Staged, AppendError> {
+        let recorded_at = recorded_at.max(head.recorded_at);
+        let mut staged = Staged::new(head);
+        for entry in batch {
+            let seq = staged.next.size;
+            if seq == u64::MAX {
+                return Err(AppendError::Full {
+                    path: path.to_path_buf(),
+                });
+            }
+            let len = entry.payload.len();
+            let payload_len = u32::try_from(len)
+                .ok()
+                .filter(|&l| l as usize <= MAX_PAYLOAD_LEN)
+                .ok_or(AppendError::PayloadTooLarge { seq, len })?;
+            let header = Header {
+                version: FORMAT_VERSION,
+                seq,
+                recorded_at,
+                payload_len,
+                prev_hash: staged.next.hash,
+            };
+            staged.push(&header, &entry.payload, entry.index_keys);
+        }
+        Ok(staged)
+    }
+
+    /// Whether no entry is staged.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.appended.is_empty()
+    }
+
+    /// The index keys, with the seqs that will own them.
+    pub(crate) fn index(&self) -> &[(Vec<u8>, u64)] {
+        &self.index
+    }
+
     pub(crate) fn new(head: Head) -> Staged {
         Staged {
             bytes: Vec::new(),

@@ -249,8 +249,16 @@ impl Log {
         recorded_at: i64,
     ) -> Result<Vec<Appended>, AppendError> {
         let _writer = self.writer();
-        let prepared = self.preparer()?.prepare(batch, recorded_at)?;
-        self.store_locked(prepared)
+        // The entries are checked before the stored tail is read, so that
+        // a refusal of the batch itself comes first, and an empty batch
+        // succeeds, whatever the tail.
+        let staged = Staged::of_batch(self.head(), &self.path, batch, recorded_at)?;
+        if staged.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.check_index(staged.index(), self.head().size)?;
+        let prepared = self.preparer_locked()?.finish(staged)?;
+        self.write_prepared(prepared)
     }
 
     /// A [`Preparer`] continuing the log as it is now, for appends
@@ -258,6 +266,14 @@ impl Log {
     /// Reads the partly filled last chunk and popcount(size / 64) stored
     /// Merkle nodes.
     pub fn preparer(&self) -> Result<Preparer, AppendError> {
+        // The head, the tail and the nodes are read together, with no
+        // append in between.
+        let _writer = self.writer();
+        self.preparer_locked()
+    }
+
+    /// [`Log::preparer`], with the writer lock already held.
+    fn preparer_locked(&self) -> Result<Preparer, AppendError> {
         let head = self.head();
         let tail = self.load_tail(&head)?;
         let frontier = self.frontier_at(head.size, &tail)?;
@@ -285,8 +301,7 @@ impl Log {
     /// fit.
     pub fn restore(&self, entries: Vec<(Entry, Vec<Vec<u8>>)>) -> Result<(), AppendError> {
         let _writer = self.writer();
-        let mut preparer = self.preparer()?;
-        let mut staged = Staged::new(preparer.head());
+        let mut staged = Staged::new(self.head());
         for (entry, keys) in entries {
             let expected = staged.next;
             let h = &entry.header;
@@ -331,8 +346,12 @@ impl Log {
             }
             staged.push(h, &entry.payload, keys);
         }
-        let prepared = preparer.finish(staged)?;
-        self.store_locked(prepared).map(|_| ())
+        if staged.is_empty() {
+            return Ok(());
+        }
+        self.check_index(staged.index(), self.head().size)?;
+        let prepared = self.preparer_locked()?.finish(staged)?;
+        self.write_prepared(prepared).map(|_| ())
     }
 
     /// Takes the writer lock. No code path panics while holding it; if one
@@ -471,15 +490,34 @@ impl Log {
             return Ok(Vec::new());
         }
         let head = self.head();
-        if head != prepared.prev {
-            return Err(AppendError::Moved {
-                path: self.path.clone(),
-                prepared_for: prepared.prev.size,
-                size: head.size,
-            });
+        let elsewhere = |reason: String| AppendError::PreparedElsewhere {
+            path: self.path.clone(),
+            reason,
+        };
+        if prepared.encoding != self.encoding {
+            return Err(elsewhere(format!(
+                "they were prepared for storage layout {}, and this log has layout {}",
+                prepared.encoding.layout(),
+                self.encoding.layout()
+            )));
         }
-        let first_seq = head.size;
-        self.check_index(&prepared.index, first_seq)?;
+        if head != prepared.prev {
+            return Err(elsewhere(format!(
+                "they were prepared to follow entry {} with hash {}, and the log ends at entry {} with hash {}",
+                prepared.prev.size.wrapping_sub(1),
+                crate::hex(&prepared.prev.hash),
+                head.size.wrapping_sub(1),
+                crate::hex(&head.hash)
+            )));
+        }
+        self.check_index(&prepared.index, head.size)?;
+        self.write_prepared(prepared)
+    }
+
+    /// Writes prepared entries, checked to continue the head and to take
+    /// free index keys. Called with the writer lock held.
+    fn write_prepared(&self, prepared: Prepared) -> Result<Vec<Appended>, AppendError> {
+        let first_seq = prepared.prev.size;
         let storage = |source| AppendError::Storage {
             path: self.path.clone(),
             first_seq,

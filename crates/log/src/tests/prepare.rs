@@ -60,21 +60,18 @@ fn nothing_is_stored_out_of_turn() {
     // The second before the first.
     let error = log.store(second).unwrap_err();
     assert!(
-        matches!(
-            error,
-            AppendError::Moved {
-                prepared_for: 20,
-                size: 10,
-                ..
-            }
-        ),
+        matches!(&error, AppendError::PreparedElsewhere { reason, .. }
+            if reason.contains("follow entry 19") && reason.contains("ends at entry 9")),
         "{error}"
     );
     assert_eq!(contents(&log), before);
     // Something else appended after the preparer was made.
     log.append_at(batch(10..11), AT).unwrap();
     let before = contents(&log);
-    assert!(matches!(log.store(first), Err(AppendError::Moved { .. })));
+    assert!(matches!(
+        log.store(first),
+        Err(AppendError::PreparedElsewhere { .. })
+    ));
     assert_eq!(contents(&log), before);
     assert!(verified(&log).damage.is_none());
 }
@@ -99,4 +96,76 @@ fn a_refused_batch_leaves_the_preparer_as_it_was() {
     let (_e, _q, appended) = new_log();
     appended.append_at(batch(0..5), AT).unwrap();
     assert_eq!(contents(&log), contents(&appended));
+}
+
+#[test]
+fn a_batch_prepared_for_another_layout_is_refused() {
+    let (_d, _p, zstd) = new_log();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = testing::create_layout_1(&dir.path().join("plain")).unwrap();
+    // Both empty: the same head, not the same way of storing chunks.
+    let prepared = zstd.preparer().unwrap().prepare(batch(0..100), AT).unwrap();
+    let error = plain.store(prepared).unwrap_err();
+    assert!(
+        matches!(&error, AppendError::PreparedElsewhere { reason, .. } if reason.contains("layout 2")),
+        "{error}"
+    );
+    assert_eq!(plain.head().size, 0);
+}
+
+#[test]
+fn recorded_at_is_raised_across_prepared_batches_as_across_appends() {
+    let (_a, _pa, appended) = new_log();
+    appended.append_at(batch(0..70), AT).unwrap();
+    appended.append_at(batch(70..90), AT - 5).unwrap();
+    let (_b, _pb, stored) = new_log();
+    let mut preparer = stored.preparer().unwrap();
+    let first = preparer.prepare(batch(0..70), AT).unwrap();
+    let second = preparer.prepare(batch(70..90), AT - 5).unwrap();
+    stored.store(first).unwrap();
+    stored.store(second).unwrap();
+    assert_eq!(stored.head().recorded_at, AT);
+    assert_eq!(contents(&stored), contents(&appended));
+}
+
+#[test]
+fn a_batch_is_judged_before_the_stored_tail() {
+    let (_d, _p, log) = new_log();
+    log.append_at(batch(0..70), AT).unwrap();
+    testing::remove_chunk(&log, 1).unwrap();
+    // Nothing to append: nothing to refuse, as before any tail is read.
+    assert!(log.append_at(Vec::new(), AT).unwrap().is_empty());
+    // A refusal of the batch itself comes before the damage.
+    let mut too_large = batch(70..72);
+    too_large[1].payload = vec![0; crate::MAX_PAYLOAD_LEN + 1];
+    assert!(matches!(
+        log.append_at(too_large, AT),
+        Err(AppendError::PayloadTooLarge { seq: 71, .. })
+    ));
+    assert!(matches!(
+        log.append_at(batch(70..72), AT),
+        Err(AppendError::Damaged { .. })
+    ));
+}
+
+#[test]
+fn a_preparer_made_beside_appends_never_sees_damage() {
+    let (_d, _p, log) = new_log();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for seq in 0..600u64 {
+                log.append_at(batch(seq..seq + 1), AT).unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        // Made throughout the appends, each preparer reads a head, the
+        // chunk it ends in and the Merkle nodes that go with it.
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Err(e) = log.preparer() {
+                panic!("a preparer beside appends: {e}");
+            }
+        }
+    });
+    assert!(verified(&log).damage.is_none());
 }
