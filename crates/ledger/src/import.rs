@@ -25,10 +25,10 @@ use crate::append::check_reference;
 use crate::entries::{self, ENTRIES_FORMAT};
 use crate::index::terms_for;
 use crate::parse_ahead::{Parsed, parse_ahead};
-
-mod storing;
 use crate::snapshot::{EncodedState, worth_saving};
 use crate::{AppendError, AppendOptions, ImportError, Ledger};
+
+mod storing;
 
 /// Settings for an import.
 #[derive(Debug, Clone)]
@@ -169,8 +169,9 @@ impl Ledger {
         // Sized for the lines the file can hold: growing these a line at a
         // time copied each of them several times over (a third of the
         // checking thread's time at a million lines). Room beyond the lines
-        // there are is address space, never touched; where the system
-        // refuses that much, they grow as they fill.
+        // there are is address space, not touched (but for the hash
+        // table's control bytes, one per slot); where the system refuses
+        // that much, they grow as they fill.
         let lines = usize::try_from(bytes_total / SHORT_LINE).unwrap_or(usize::MAX);
         let room = lines.min(MAX_ROOM);
         let mut seen: HashMap<Digest16, Seen> = HashMap::new();

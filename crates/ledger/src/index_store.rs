@@ -35,10 +35,10 @@ use docket_log::{Entry, Hash, Log};
 use docket_model::{Event, EventId};
 
 use crate::ReadError;
-
-mod flush;
 use crate::index::{revision_chain, terms_for};
 use crate::index_codec::{BUCKETS, Meta, decode_ids, decode_terms, has, parse_meta, unseal};
+
+mod flush;
 
 const META: &[u8] = b"ix/meta";
 const ID_BUCKET: &[u8] = b"ix/i";

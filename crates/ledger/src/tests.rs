@@ -462,3 +462,48 @@ fn an_import_refused_by_validation_writes_nothing_it_prepared() {
     assert_eq!((report.appended, ledger.head().size), (300, 300));
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
 }
+
+#[test]
+fn an_import_refused_for_want_of_signatures_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = crate::SecretKey::generate().unwrap();
+    let ledger =
+        Ledger::init_requiring_signatures(&dir.path().join("s.ledger"), &admin.public()).unwrap();
+    let mut lines: Vec<String> = (0..300).map(|i| entity(&format!("e{i}"), "E")).collect();
+    let file = dir.path().join("events.ndjson");
+    let options = ImportOptions {
+        batch_size: 7,
+        ..ImportOptions::default()
+    };
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let error = ledger.import(&file, &options, &mut |_| {}).unwrap_err();
+    // Unsigned: refused at the first line, after validation passed.
+    assert!(
+        matches!(
+            &error,
+            crate::ImportError::Rejected {
+                line: 1,
+                error: AppendError::Unauthorised { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(ledger.head().size, 1, "only the ledger's root key");
+    // With an anomaly as well, validation's refusal is the one reported.
+    lines.push(r#"{"kind":"dispute.filed","effective":"2021-01-01","dispute":"d","title":"D","forum":{"court":"ded"},"nature":"patent","plaintiffs":["e1"],"defendants":["nobody"]}"#.to_owned());
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let error = ledger.import(&file, &options, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            crate::ImportError::Rejected {
+                line: 301,
+                error: AppendError::Conflict { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(ledger.head().size, 1);
+}

@@ -478,11 +478,11 @@ impl Writer for HashWriter<'_> {
     }
 }
 
-/// The version-1 payload, or with a signature the version-2 payload, of
-/// `event`, without checking it.
 /// Bytes set aside for a payload before encoding it.
 const PAYLOAD_ROOM: usize = 512;
 
+/// The version-1 payload, or with a signature the version-2 payload, of
+/// `event`, without checking it.
 fn to_vec(event: &Event, signature: Option<&Signature>) -> Result<Vec<u8>, BinEncodeError> {
     // Room for most payloads at once, then trimmed: growing from nothing
     // took six allocations per event, and left up to half of each buffer

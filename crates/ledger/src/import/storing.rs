@@ -33,9 +33,11 @@ struct Ready {
     offset: u64,
 }
 
-/// Batches prepared at most this far ahead of storing: enough to cover
-/// validation (a fifth of an import), a few megabytes of compressed
-/// entries.
+/// Batches prepared at most this far ahead of storing: with the default
+/// batches, 64 000 entries, about 7 MB of compressed chunks and hashes.
+/// That covers the first tenth of validation, not all of it: 512 batches
+/// ahead held 80 MB more at 1M for an import faster by 3 %, within the
+/// noise of four interleaved runs.
 const AHEAD: usize = 64;
 
 /// How an import stores its events once checked.
@@ -69,6 +71,10 @@ impl Ledger {
             path: path.to_path_buf(),
             error: std::io::Error::other(format!("the {what} thread failed")),
         };
+        if plans.is_empty() {
+            // Nothing to store: nothing to prepare, whatever the log's tail.
+            return first().map(|checked| (0, checked, None));
+        }
         let preparer = match self.log.preparer() {
             Ok(preparer) => preparer,
             // Validation's verdict comes first, as when storing followed it.

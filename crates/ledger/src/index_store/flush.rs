@@ -70,7 +70,7 @@ impl IndexStore {
         } else {
             std::thread::scope(|scope| {
                 let ids = std::thread::Builder::new()
-                    .name("docket-index".to_owned())
+                    .name("docket-index-flush".to_owned())
                     .spawn_scoped(scope, || self.id_changes(log));
                 let terms = self.term_changes(log);
                 let ids = match ids {
