@@ -13,6 +13,32 @@ fn entity(slug: &str, name: &str) -> String {
     )
 }
 
+/// [`entity`] with an explicit id.
+fn entity_with_id(id: &str, slug: &str, name: &str) -> String {
+    entity(slug, name).replacen('{', &format!(r#"{{"id":"{id}","#), 1)
+}
+
+/// A filing naming a defendant nobody registered: an anomaly only
+/// validation against the history finds.
+const UNREGISTERED_DEFENDANT: &str = r#"{"kind":"dispute.filed","effective":"2021-01-01","dispute":"d","title":"D","forum":{"court":"ded"},"nature":"patent","plaintiffs":["e1"],"defendants":["nobody"]}"#;
+
+/// Writes `lines` as an events file in `dir` and imports it in durable
+/// batches of 7.
+fn import_in_sevens(
+    ledger: &Ledger,
+    dir: &std::path::Path,
+    lines: &[String],
+    progress: &mut dyn FnMut(crate::ImportProgress),
+) -> Result<crate::ImportReport, crate::ImportError> {
+    let file = dir.join("events.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let options = ImportOptions {
+        batch_size: 7,
+        ..ImportOptions::default()
+    };
+    ledger.import(&file, &options, progress)
+}
+
 fn fresh() -> (tempfile::TempDir, Ledger) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::init(&dir.path().join("t.ledger")).unwrap();
@@ -339,9 +365,7 @@ fn a_damaged_snapshot_file_is_ignored_by_verify_and_rebuilt() {
 #[test]
 fn an_import_skips_repeated_lines_and_refuses_other_events_under_one_id() {
     let (dir, ledger) = fresh();
-    let with_id = |id: &str, slug: &str, name: &str| {
-        entity(slug, name).replacen('{', &format!(r#"{{"id":"{id}","#), 1)
-    };
+    let with_id = entity_with_id;
     ledger
         .append_json(
             &with_id("reg-acme", "acme", "Acme"),
@@ -399,28 +423,15 @@ fn an_import_skips_repeated_lines_and_refuses_other_events_under_one_id() {
 fn an_import_in_many_batches_stores_indexes_and_reports_each() {
     let (dir, ledger) = fresh();
     let lines: Vec<String> = (0..50)
-        .map(|i| {
-            entity(&format!("e{i}"), &format!("E {i}")).replacen(
-                '{',
-                &format!(r#"{{"id":"r{i}","#),
-                1,
-            )
-        })
+        .map(|i| entity_with_id(&format!("r{i}"), &format!("e{i}"), &format!("E {i}")))
         .collect();
-    let file = dir.path().join("events.ndjson");
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let options = ImportOptions {
-        batch_size: 7,
-        ..ImportOptions::default()
-    };
     let mut committed = Vec::new();
-    let report = ledger
-        .import(&file, &options, &mut |p| {
-            if p.storing {
-                committed.push(p.committed_size);
-            }
-        })
-        .unwrap();
+    let report = import_in_sevens(&ledger, dir.path(), &lines, &mut |p| {
+        if p.storing {
+            committed.push(p.committed_size);
+        }
+    })
+    .unwrap();
     assert_eq!(report.appended, 50);
     // One report per batch, each after that batch is durable.
     let expected: Vec<u64> = (1..=8).map(|b| (b * 7).min(50)).collect();
@@ -438,17 +449,10 @@ fn an_import_refused_by_validation_writes_nothing_it_prepared() {
     let mut lines: Vec<String> = (0..300).map(|i| entity(&format!("e{i}"), "E")).collect();
     // Line 301 names a party nobody registered: an anomaly, found only by
     // validation, after storing has begun to prepare the batches.
-    lines.push(r#"{"kind":"dispute.filed","effective":"2021-01-01","dispute":"d","title":"D","forum":{"court":"ded"},"nature":"patent","plaintiffs":["e1"],"defendants":["nobody"]}"#.to_owned());
-    let file = dir.path().join("events.ndjson");
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let options = ImportOptions {
-        batch_size: 7,
-        ..ImportOptions::default()
-    };
+    lines.push(UNREGISTERED_DEFENDANT.to_owned());
     let mut stored = false;
-    let error = ledger
-        .import(&file, &options, &mut |p| stored |= p.storing)
-        .unwrap_err();
+    let error =
+        import_in_sevens(&ledger, dir.path(), &lines, &mut |p| stored |= p.storing).unwrap_err();
     assert!(
         matches!(&error, crate::ImportError::Rejected { line: 301, .. }),
         "{error}"
@@ -457,8 +461,7 @@ fn an_import_refused_by_validation_writes_nothing_it_prepared() {
     assert_eq!(ledger.head().size, 0);
     // Without the bad line the same file imports whole.
     lines.pop();
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let report = ledger.import(&file, &options, &mut |_| {}).unwrap();
+    let report = import_in_sevens(&ledger, dir.path(), &lines, &mut |_| {}).unwrap();
     assert_eq!((report.appended, ledger.head().size), (300, 300));
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
 }
@@ -470,13 +473,7 @@ fn an_import_refused_for_want_of_signatures_writes_nothing() {
     let ledger =
         Ledger::init_requiring_signatures(&dir.path().join("s.ledger"), &admin.public()).unwrap();
     let mut lines: Vec<String> = (0..300).map(|i| entity(&format!("e{i}"), "E")).collect();
-    let file = dir.path().join("events.ndjson");
-    let options = ImportOptions {
-        batch_size: 7,
-        ..ImportOptions::default()
-    };
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let error = ledger.import(&file, &options, &mut |_| {}).unwrap_err();
+    let error = import_in_sevens(&ledger, dir.path(), &lines, &mut |_| {}).unwrap_err();
     // Unsigned: refused at the first line, after validation passed.
     assert!(
         matches!(
@@ -491,9 +488,8 @@ fn an_import_refused_for_want_of_signatures_writes_nothing() {
     );
     assert_eq!(ledger.head().size, 1, "only the ledger's root key");
     // With an anomaly as well, validation's refusal is the one reported.
-    lines.push(r#"{"kind":"dispute.filed","effective":"2021-01-01","dispute":"d","title":"D","forum":{"court":"ded"},"nature":"patent","plaintiffs":["e1"],"defendants":["nobody"]}"#.to_owned());
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    let error = ledger.import(&file, &options, &mut |_| {}).unwrap_err();
+    lines.push(UNREGISTERED_DEFENDANT.to_owned());
+    let error = import_in_sevens(&ledger, dir.path(), &lines, &mut |_| {}).unwrap_err();
     assert!(
         matches!(
             &error,
