@@ -96,6 +96,16 @@ const MAX_ROOM: usize = 1 << 24;
 /// memory small on files of millions of events.
 pub(crate) type Digest16 = [u8; 16];
 
+/// An import's helper thread that panicked, reported as such: its part
+/// of the file (lines, batches) is missing, and the import must not go
+/// on as if the file had ended there.
+pub(crate) fn thread_failed(path: &Path, what: &str) -> ImportError {
+    ImportError::Io {
+        path: path.to_path_buf(),
+        error: std::io::Error::other(format!("the {what} thread failed")),
+    }
+}
+
 /// The first 16 bytes of the BLAKE3 hash of `bytes`.
 pub(crate) fn digest16(bytes: &[u8]) -> Digest16 {
     let hash = blake3::hash(bytes);

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use docket_model::Event;
 
-use crate::import::{Digest16, digest16, for_each_line};
+use crate::import::{Digest16, digest16, for_each_line, thread_failed};
 use crate::index::terms_for;
 use crate::{AppendError, ImportError};
 
@@ -68,10 +68,7 @@ pub(crate) fn parse_ahead(
     path: &Path,
     mut f: impl FnMut(Result<Parsed, ImportError>) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
-    let failed = |what: &str| ImportError::Io {
-        path: path.to_path_buf(),
-        error: std::io::Error::other(format!("the {what} thread failed")),
-    };
+    let failed = |what: &str| thread_failed(path, what);
     std::thread::scope(|scope| {
         let mut inputs: Vec<SyncSender<RawBlock>> = Vec::new();
         let mut outputs: Vec<Receiver<ParsedBlock>> = Vec::new();

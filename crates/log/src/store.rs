@@ -252,11 +252,12 @@ impl Log {
         // The entries are checked before the stored tail is read, so that
         // a refusal of the batch itself comes first, and an empty batch
         // succeeds, whatever the tail.
-        let staged = Staged::of_batch(self.head(), &self.path, batch, recorded_at)?;
+        let head = self.head();
+        let staged = Staged::of_batch(head, &self.path, batch, recorded_at)?;
         if staged.is_empty() {
             return Ok(Vec::new());
         }
-        self.check_index(staged.index(), self.head().size)?;
+        self.check_index(staged.index(), head.size)?;
         let prepared = self.preparer_locked()?.finish(staged)?;
         self.write_prepared(prepared)
     }
@@ -282,8 +283,9 @@ impl Log {
 
     /// Stores prepared entries atomically and durably, as
     /// [`Log::append`] does, if the log still ends where their preparer
-    /// left off before preparing them; otherwise fails with
-    /// [`AppendError::Moved`] and writes nothing. Empty: writes nothing.
+    /// left off before preparing them, in the same layout; otherwise fails
+    /// with [`AppendError::PreparedElsewhere`] and writes nothing. Empty:
+    /// writes nothing.
     pub fn store(&self, prepared: Prepared) -> Result<Vec<Appended>, AppendError> {
         let _writer = self.writer();
         self.store_locked(prepared)
@@ -482,9 +484,9 @@ impl Log {
         Ok(buf)
     }
 
-    /// Writes prepared entries, the stored Merkle nodes they complete, the
-    /// new head and the index keys in one sled batch, then flushes. Called
-    /// with the writer lock held.
+    /// Checks that prepared entries fit this log (its layout, its head,
+    /// free index keys), then writes them. Called with the writer lock
+    /// held.
     fn store_locked(&self, prepared: Prepared) -> Result<Vec<Appended>, AppendError> {
         if prepared.appended.is_empty() {
             return Ok(Vec::new());
@@ -503,10 +505,10 @@ impl Log {
         }
         if head != prepared.prev {
             return Err(elsewhere(format!(
-                "they were prepared to follow entry {} with hash {}, and the log ends at entry {} with hash {}",
-                prepared.prev.size.wrapping_sub(1),
+                "they were prepared to follow {} entries ending in hash {}, and the log holds {} ending in hash {}",
+                prepared.prev.size,
                 crate::hex(&prepared.prev.hash),
-                head.size.wrapping_sub(1),
+                head.size,
                 crate::hex(&head.hash)
             )));
         }
@@ -514,8 +516,9 @@ impl Log {
         self.write_prepared(prepared)
     }
 
-    /// Writes prepared entries, checked to continue the head and to take
-    /// free index keys. Called with the writer lock held.
+    /// Writes prepared entries (checked to fit), the stored Merkle nodes
+    /// they complete, the new head and the index keys in one sled batch,
+    /// then flushes. Called with the writer lock held.
     fn write_prepared(&self, prepared: Prepared) -> Result<Vec<Appended>, AppendError> {
         let first_seq = prepared.prev.size;
         let storage = |source| AppendError::Storage {

@@ -67,10 +67,7 @@ impl Ledger {
             path: path.to_path_buf(),
             error,
         };
-        let failed = |what: &str| ImportError::Io {
-            path: path.to_path_buf(),
-            error: std::io::Error::other(format!("the {what} thread failed")),
-        };
+        let failed = |what: &str| super::thread_failed(path, what);
         if plans.is_empty() {
             // Nothing to store: nothing to prepare, whatever the log's tail.
             return first().map(|checked| (0, checked, None));

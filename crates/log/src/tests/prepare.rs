@@ -61,7 +61,7 @@ fn nothing_is_stored_out_of_turn() {
     let error = log.store(second).unwrap_err();
     assert!(
         matches!(&error, AppendError::PreparedElsewhere { reason, .. }
-            if reason.contains("follow entry 19") && reason.contains("ends at entry 9")),
+            if reason.contains("follow 20 entries") && reason.contains("holds 10")),
         "{error}"
     );
     assert_eq!(contents(&log), before);
