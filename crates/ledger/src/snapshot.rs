@@ -202,26 +202,50 @@ fn compare_rest(value: impl Encode, mut stored: StoredReader<'_>) -> Comparison 
 }
 
 /// Whether encoding `value` gives exactly the next bytes of `expected`,
-/// compared in `expected`'s buffer as they are written. Reads no further
-/// than the first difference, or than the encoding's end.
+/// compared with `expected` a block at a time as they are written. Reads
+/// no further than the block of the first difference, or than the
+/// encoding's end.
 fn encodes_as(value: impl Encode, expected: impl std::io::BufRead) -> bool {
-    struct Compare<R>(R);
-    impl<R: std::io::BufRead> bincode::enc::write::Writer for Compare<R> {
-        fn write(&mut self, mut bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
-            let differs = || bincode::error::EncodeError::Other("differs");
-            while !bytes.is_empty() {
-                let available = self.0.fill_buf().map_err(|_| differs())?;
-                let n = available.len().min(bytes.len());
-                if n == 0 || available[..n] != bytes[..n] {
-                    return Err(differs());
+    /// bincode writes a few bytes at a time: compared one write at a time,
+    /// the comparison took longer than the encoding.
+    const BLOCK: usize = 1 << 16;
+    struct Compare<R> {
+        expected: R,
+        written: Vec<u8>,
+    }
+    impl<R: std::io::BufRead> Compare<R> {
+        /// Compares what is written so far with the next bytes expected.
+        fn settle(&mut self) -> bool {
+            let mut rest = &self.written[..];
+            while !rest.is_empty() {
+                let Ok(available) = self.expected.fill_buf() else {
+                    return false;
+                };
+                let n = available.len().min(rest.len());
+                if n == 0 || available[..n] != rest[..n] {
+                    return false;
                 }
-                self.0.consume(n);
-                bytes = &bytes[n..];
+                self.expected.consume(n);
+                rest = &rest[n..];
+            }
+            self.written.clear();
+            true
+        }
+    }
+    impl<R: std::io::BufRead> bincode::enc::write::Writer for Compare<R> {
+        fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+            self.written.extend_from_slice(bytes);
+            if self.written.len() >= BLOCK && !self.settle() {
+                return Err(bincode::error::EncodeError::Other("differs"));
             }
             Ok(())
         }
     }
-    bincode::encode_into_writer(value, &mut Compare(expected), config()).is_ok()
+    let mut compare = Compare {
+        expected,
+        written: Vec::with_capacity(2 * BLOCK),
+    };
+    bincode::encode_into_writer(value, &mut compare, config()).is_ok() && compare.settle()
 }
 
 fn config() -> impl bincode::config::Config {
