@@ -69,7 +69,8 @@ fn hash64(domain: &[u8], bytes: &[u8]) -> u64 {
     u64::from_le_bytes(first)
 }
 
-fn id_hash(id: &EventId) -> u64 {
+/// The hash an id is indexed under.
+pub(crate) fn id_hash(id: &EventId) -> u64 {
     hash64(b"id\0", id.as_str().as_bytes())
 }
 
@@ -311,16 +312,15 @@ impl IndexStore {
         Ok(None)
     }
 
-    /// Compares the id index with the ids the entries hold (`(seq, id)` for
-    /// every entry): which entries it does not list under their id, and
+    /// Compares the id index with the ids the entries hold (`(id_hash(id),
+    /// seq)` for every entry): which entries it does not list under their id, and
     /// which pairs of entries have ids with the same hash (the same id,
     /// unless the hashes collide: the caller compares the ids).
-    pub(crate) fn check_ids<'a>(
+    pub(crate) fn check_ids(
         &mut self,
         log: &Log,
-        ids: impl Iterator<Item = (u64, &'a EventId)>,
+        mut held: Vec<(u64, u64)>,
     ) -> Result<IdFindings, ReadError> {
-        let mut held: Vec<(u64, u64)> = ids.map(|(seq, id)| (id_hash(id), seq)).collect();
         held.sort_unstable();
         let mut listed: Vec<(u64, u64)> = Vec::with_capacity(held.len());
         for bucket in 0..(1u16 << (64 - BUCKET_SHIFT)) {

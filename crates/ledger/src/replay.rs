@@ -21,6 +21,7 @@ use docket_holdings::Holdings;
 use docket_model::{Anomaly, Body, Event, EventId, Kind, Projection, Slug, Text};
 use docket_relations::Relations;
 
+use apply::{Handover, Ordered};
 pub(crate) use part::Part;
 use part::id_hash;
 
@@ -350,6 +351,10 @@ fn resolve_refs(meta: &[(u64, &Event)]) -> Resolution {
     resolution
 }
 
+/// Where replay hands over the events it is done with, in batches of
+/// `(seq, event)` (see [`replay_handing_over`]).
+pub(crate) type EventSink<'a> = &'a mut dyn FnMut(Vec<(u64, Event)>);
+
 /// The outcome of folding a set of visible entries.
 #[derive(Debug, Default)]
 pub(crate) struct Replayed {
@@ -377,7 +382,22 @@ pub(crate) fn replay(
 /// million of them into fresh memory costs a fifth of a replay. Events are
 /// dropped in batches as soon as every projection has applied them, so the
 /// memory they held can be reused by the projections they are folded into.
-pub(crate) fn replay_parts(mut parts: Vec<Part>, as_of: Option<i64>) -> Replayed {
+pub(crate) fn replay_parts(parts: Vec<Part>, as_of: Option<i64>) -> Replayed {
+    replay_handing_over(parts, as_of, None)
+}
+
+/// [`replay_parts`] that hands every event of `parts` over to `applied`
+/// once it is done with it, in batches and in no particular order, instead
+/// of dropping it: those it applied as it goes, the rest (revisions, key
+/// events, events revised away or past `as_of`) at the end. A caller that
+/// must also read every event (verify, checking the index) does so on
+/// another thread as the replay goes, without the events being held longer
+/// than the replay holds them.
+pub(crate) fn replay_handing_over(
+    mut parts: Vec<Part>,
+    as_of: Option<i64>,
+    applied: Option<EventSink<'_>>,
+) -> Replayed {
     // Sort small keys, not events. A key is (instant, seq, part, position
     // in the part, slot), where the slot is `PLAIN` or the index of a
     // corrected copy in `corrected`. The part and position make keys
@@ -438,132 +458,15 @@ pub(crate) fn replay_parts(mut parts: Vec<Part>, as_of: Option<i64>) -> Replayed
         };
         Some((instant, seq, event))
     });
-    let (projections, max_instant) = if order.len() >= PARALLEL_APPLY_FROM && cores() > 1 {
-        apply_on_two_threads(&mut events)
-    } else {
-        apply_on_one_thread(&mut events)
-    };
+    let mut handover = Handover::new(applied);
+    let (projections, max_instant) = apply::apply(order.len(), &mut events, &mut handover);
+    let untaken = parts.into_iter().flat_map(Part::into_events);
+    handover.finish(untaken.filter_map(|(seq, event)| Some((seq, event?))));
     Replayed {
         projections,
         revisions,
         max_instant,
     }
-}
-
-/// An event on its way into the projections: taken out of the decoded
-/// parts (and dropped once applied), or a corrected copy, borrowed.
-// Boxing the large variant would cost an allocation per event replayed.
-#[allow(clippy::large_enum_variant)]
-enum Ordered<'a> {
-    Taken(Event),
-    Corrected(&'a Event),
-}
-
-impl Ordered<'_> {
-    fn event(&self) -> &Event {
-        match self {
-            Ordered::Taken(event) => event,
-            Ordered::Corrected(event) => event,
-        }
-    }
-}
-
-/// From this many events on, replay applies docket-disputes on one thread
-/// and docket-holdings and docket-relations on another: below it, starting
-/// a thread costs more than it saves (narrowed reads replay a few dozen).
-const PARALLEL_APPLY_FROM: usize = 20_000;
-
-/// Events handed from the first thread to the second at a time.
-const APPLY_BATCH: usize = 1024;
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// Applies `events` (in order) to the three projections; the latest
-/// instant applied.
-fn apply_on_one_thread<'a>(
-    events: &mut dyn Iterator<Item = (i64, u64, Ordered<'a>)>,
-) -> (Projections, i64) {
-    let mut projections = Projections::default();
-    let mut max_instant = i64::MIN;
-    for (instant, seq, event) in events {
-        projections.apply(seq, event.event());
-        max_instant = max_instant.max(instant);
-    }
-    (projections, max_instant)
-}
-
-/// Applies `events` (in order) to docket-holdings and docket-relations on
-/// this thread while a second thread applies them, in the same order, to
-/// docket-disputes. The projections are independent of each other, so each
-/// sees exactly the sequence it would see alone. At a million events
-/// docket-disputes takes longer than the other two together (0.35 s against
-/// 0.15 s), so this thread also takes the events out of their parts in
-/// order, and drops them when the other hands them back.
-fn apply_on_two_threads<'a>(
-    events: &mut dyn Iterator<Item = (i64, u64, Ordered<'a>)>,
-) -> (Projections, i64) {
-    std::thread::scope(|scope| {
-        let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<(u64, Ordered<'a>)>>(4);
-        // Applied batches come back to be emptied here: dropping the events
-        // is then off the busier thread, and the vectors are used again.
-        let (returner, returned) = std::sync::mpsc::channel::<Vec<(u64, Ordered<'a>)>>();
-        let disputes = std::thread::Builder::new()
-            .name("docket-replay".to_owned())
-            .spawn_scoped(scope, move || {
-                let mut disputes = Disputes::default();
-                for batch in batches {
-                    for (seq, event) in &batch {
-                        disputes.apply(*seq, event.event());
-                    }
-                    // Dropped here instead if the calling thread has hung
-                    // up (it only does so while unwinding).
-                    let _ = returner.send(batch);
-                }
-                disputes
-            });
-        // Out of threads: all three here.
-        let Ok(disputes) = disputes else {
-            return apply_on_one_thread(events);
-        };
-        let mut holdings = Holdings::default();
-        let mut relations = Relations::default();
-        let mut max_instant = i64::MIN;
-        let mut batch = Vec::with_capacity(APPLY_BATCH);
-        for (instant, seq, event) in events {
-            holdings.apply(seq, event.event());
-            relations.apply(seq, event.event());
-            max_instant = max_instant.max(instant);
-            batch.push((seq, event));
-            if batch.len() == APPLY_BATCH {
-                let empty = match returned.try_recv() {
-                    Ok(mut applied) => {
-                        applied.clear();
-                        applied
-                    }
-                    Err(_) => Vec::with_capacity(APPLY_BATCH),
-                };
-                let full = std::mem::replace(&mut batch, empty);
-                // The receiver only hangs up by panicking, which the join
-                // below passes on.
-                if sender.send(full).is_err() {
-                    break;
-                }
-            }
-        }
-        let _ = sender.send(batch);
-        drop(sender);
-        let disputes = disputes
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let projections = Projections {
-            disputes,
-            holdings,
-            relations,
-        };
-        (projections, max_instant)
-    })
 }
 
 /// Folds events that are already in hand (from a bundle, say) into
@@ -572,6 +475,7 @@ pub fn project(events: Vec<(u64, Event)>) -> Projections {
     replay(events, None).projections
 }
 
+mod apply;
 mod part;
 #[cfg(test)]
 mod tests;

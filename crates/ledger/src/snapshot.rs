@@ -406,12 +406,34 @@ impl Ledger {
     /// event of every entry up to `head` (`verify` decoded them all). A
     /// snapshot of another head (another thread appended since) is not
     /// compared.
+    ///
+    /// Every event is handed to `applied` (as by
+    /// [`crate::replay::replay_handing_over`]) instead of being dropped,
+    /// whether or not there was anything to replay for.
     pub(crate) fn snapshot_matches_events(
         &self,
         head: Head,
         events: Part,
+        applied: crate::replay::EventSink<'_>,
     ) -> Result<Option<bool>, ReadError> {
-        self.snapshot_matches(head, || Ok(crate::replay::replay_parts(vec![events], None)))
+        let mut events = Some(events);
+        let verdict = self.snapshot_matches(head, || {
+            let parts = events.take().into_iter().collect();
+            Ok(crate::replay::replay_handing_over(
+                parts,
+                None,
+                Some(&mut *applied),
+            ))
+        });
+        if let Some(events) = events {
+            let events = events.into_events().into_iter();
+            applied(
+                events
+                    .filter_map(|(seq, event)| Some((seq, event?)))
+                    .collect(),
+            );
+        }
+        verdict
     }
 
     fn snapshot_matches(

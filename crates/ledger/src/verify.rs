@@ -9,21 +9,23 @@
 //! check, is done by [`PayloadWalk::accept`], on the calling thread in seq
 //! order. The outcome is the same as checking the chain first and the
 //! payloads afterwards: payload results are only reported when the whole
-//! chain is intact. The id index is checked once for all entries at the end
-//! (one read of each bucket rather than a lookup per entry), and the
-//! replay that the snapshot is compared with uses the events this pass
-//! decoded instead of reading the log again.
+//! chain is intact. The derived data is then checked from the events this
+//! pass decoded, without reading the log again ([`derived`]): the replay
+//! that the snapshot is compared with runs on the calling thread and hands
+//! each event, once applied, to a thread that works out what the index
+//! must hold, which is compared once for all entries at the end (one read
+//! of each bucket rather than a lookup per entry).
 
-use foldhash::{HashMap, HashMapExt};
 use std::time::{Duration, Instant};
 
 use docket_log::VerifyReport;
-use docket_model::{Event, EventId, Signature};
+use docket_model::{Event, Signature};
 
 use crate::Ledger;
-use crate::index::{revision_chain, terms_for};
 use crate::keys::{KeyState, signature_is_valid};
 use crate::replay::Part;
+
+mod derived;
 
 /// What a full verification found.
 #[derive(Debug, Clone)]
@@ -198,14 +200,20 @@ impl Ledger {
             events,
             ..
         } = walk;
-        if derived && chain.is_ok() && payload_failure.is_none() {
-            payload_failure = self.check_index(events.events());
-        }
         let mut snapshot_matches = None;
-        if derived && chain.is_ok() && payload_failure.is_none() && signature_failure.is_none() {
-            match self.snapshot_matches_events(chain.stored_head, events) {
-                Ok(matches) => snapshot_matches = matches,
-                Err(e) => payload_failure = Some((payloads_checked, e.to_string())),
+        if derived && chain.is_ok() && payload_failure.is_none() {
+            // The snapshot is only judged with valid signatures, and its
+            // verdict only counts if the index checked out, as if the two
+            // were checked in turn.
+            let with_snapshot = signature_failure.is_none();
+            let (index_finding, snapshot) =
+                self.check_derived(chain.stored_head, events, with_snapshot);
+            payload_failure = index_finding;
+            match snapshot {
+                _ if payload_failure.is_some() => {}
+                None => {}
+                Some(Ok(matches)) => snapshot_matches = matches,
+                Some(Err(e)) => payload_failure = Some((payloads_checked, e.to_string())),
             }
             if snapshot_matches == Some(false) {
                 self.discard_snapshot();
@@ -221,82 +229,6 @@ impl Ledger {
             signature_failure,
             snapshot_matches,
             elapsed: started.elapsed(),
-        }
-    }
-
-    /// The id index must list every entry under its id, no two entries may
-    /// hold the same id, and the term postings must be what the entries
-    /// call for: the first entry (by seq) for which one fails, with the
-    /// reason. An index that disagrees with the entries is discarded.
-    fn check_index(&self, events: &[(u64, Option<Event>)]) -> Option<(u64, String)> {
-        let ids = events
-            .iter()
-            .filter_map(|(seq, event)| Some((*seq, event.as_ref()?.id.as_ref()?)));
-        let findings = match self.with_index(|index, log| index.check_ids(log, ids.clone())) {
-            Ok(findings) => findings,
-            Err(e) => return Some((0, format!("reading the id index: {e}"))),
-        };
-        let id_at = |seq: u64| {
-            let at = events.binary_search_by_key(&seq, |(s, _)| *s).ok()?;
-            events[at].1.as_ref()?.id.as_ref()
-        };
-        if !findings.missing.is_empty() {
-            // Derived data that disagrees with the log: reported, and
-            // rebuilt from the entries on the next lookup.
-            let _ = self.discard_index();
-        }
-        let missing = findings.missing.into_iter().filter_map(|seq| {
-            let id = id_at(seq)?;
-            Some((seq, format!("id {id} is missing from the id index")))
-        });
-        let twice = findings
-            .same_hash
-            .into_iter()
-            .filter_map(|(earlier, later)| {
-                let id = id_at(later)?;
-                (id_at(earlier) == Some(id))
-                    .then(|| (later, format!("id {id} is also held by entry {earlier}")))
-            });
-        if let Some(finding) = missing.chain(twice).min_by_key(|(seq, _)| *seq) {
-            return Some(finding);
-        }
-        self.check_terms(events)
-    }
-
-    /// The term postings must be exactly what the entries call for: each
-    /// event's terms are recomputed (revisions through their targets, looked
-    /// up among the events in hand) and compared with the stored index. An
-    /// index that disagrees is discarded.
-    fn check_terms(&self, events: &[(u64, Option<Event>)]) -> Option<(u64, String)> {
-        let present = || {
-            events
-                .iter()
-                .filter_map(|(seq, event)| Some((*seq, event.as_ref()?)))
-        };
-        let mut by_id: HashMap<&EventId, &Event> = HashMap::with_capacity(events.len());
-        for (_, event) in present() {
-            if let Some(id) = &event.id {
-                by_id.entry(id).or_insert(event);
-            }
-        }
-        let mut expected: HashMap<Vec<u8>, Vec<u64>> = HashMap::new();
-        for (seq, event) in present() {
-            let related = revision_chain(event, |id| by_id.get(id).map(|e| (*e).clone()));
-            for term in terms_for(event, &related) {
-                expected.entry(term).or_default().push(seq);
-            }
-        }
-        let below = events.last().map_or(0, |(seq, _)| seq + 1);
-        match self.with_index(|index, log| index.check_terms(log, &expected, below)) {
-            Ok(None) => None,
-            Ok(Some((seq, term))) => {
-                let _ = self.discard_index();
-                Some((
-                    seq,
-                    format!("the index of {term} disagrees with the entries here"),
-                ))
-            }
-            Err(e) => Some((0, format!("reading the index: {e}"))),
         }
     }
 }
@@ -462,6 +394,45 @@ mod tests {
         let (seq, reason) = verify(&ledger).payload_failure.unwrap();
         assert_eq!(seq, dropped_seq);
         assert!(reason.contains(&term), "{reason}");
+        assert!(verify(&ledger).is_ok());
+    }
+
+    #[test]
+    fn a_snapshot_is_only_judged_once_the_index_checks_out() {
+        use crate::index_codec::{decode_terms, encode_terms, seal, unseal};
+        let (dir, ledger) = ledger_of(150);
+        // A snapshot tied to the head that holds only the first event.
+        let state = ledger.replay_prefix(1, None).unwrap();
+        ledger.forget_cached_state();
+        let head = ledger.head();
+        ledger.remember_state(
+            head,
+            state.max_instant,
+            state.projections,
+            state.revisions,
+            None,
+        );
+        ledger.store_cached_snapshot();
+        // And a term bucket with a posting left out.
+        ledger.with_index(|_, _| Ok(())).unwrap();
+        let name = ledger.log.derived_names(b"ix/t").unwrap()[0].clone();
+        let sealed = ledger.log.derived_get(&name).unwrap().unwrap();
+        let mut terms = decode_terms(unseal(&name, &sealed).unwrap()).unwrap();
+        terms.values_mut().next().unwrap().remove(0);
+        let sealed = seal(&name, encode_terms(&terms));
+        ledger
+            .log
+            .derived_apply(vec![(name, Some(sealed))])
+            .unwrap();
+        drop(ledger);
+        let ledger = Ledger::open(&dir.path().join("l")).unwrap();
+        // The index is reported; the snapshot, checked alongside, is
+        // neither judged nor discarded.
+        let report = verify(&ledger);
+        assert!(report.payload_failure.unwrap().1.contains("index"));
+        assert_eq!(report.snapshot_matches, None);
+        // The index rebuilt, the snapshot is judged, and discarded.
+        assert_eq!(verify(&ledger).snapshot_matches, Some(false));
         assert!(verify(&ledger).is_ok());
     }
 }

@@ -1,5 +1,7 @@
-//! The two-thread apply against one thread.
+//! The two-thread apply against one thread, and the events replay hands
+//! over.
 
+use super::apply::{PARALLEL_APPLY_FROM, apply_on_two_threads};
 use super::*;
 
 fn event(json: &str) -> Event {
@@ -65,7 +67,7 @@ fn two_threads_apply_what_one_would() {
             Ordered::Corrected(event),
         )
     });
-    let (projections, max_instant) = apply_on_two_threads(&mut events);
+    let (projections, max_instant) = apply_on_two_threads(&mut events, &mut Handover::new(None));
     assert_eq!(projections, expected);
     // Events taken out of their parts, handed back and dropped on this
     // thread, give the same.
@@ -76,7 +78,10 @@ fn two_threads_apply_what_one_would() {
             Ordered::Taken(event.clone()),
         )
     });
-    assert_eq!(apply_on_two_threads(&mut taken).0, expected);
+    assert_eq!(
+        apply_on_two_threads(&mut taken, &mut Handover::new(None)).0,
+        expected
+    );
     assert!(
         !expected.anomalies().is_empty(),
         "the history exercises anomalies too"
@@ -89,4 +94,53 @@ fn two_threads_apply_what_one_would() {
     );
     // And replay as a whole (two threads wherever there are two cores).
     assert_eq!(replay(history, None).projections, expected);
+}
+
+/// Every event of the parts, handed over once, whether replay applied it
+/// or not, on one thread or two.
+#[test]
+fn every_event_is_handed_over_once() {
+    let mut history = long_history();
+    // Not applied: a retraction and the event it retracts, a correction
+    // and the event it replaces (applied as a corrected copy).
+    let retracted = history[5].1.id.clone().unwrap();
+    let corrected = history[400].1.id.clone().unwrap();
+    let more = [
+        format!(
+            r#"{{"kind":"retraction","effective":"2020-01-01","target":"{retracted}","reason":"wrong"}}"#
+        ),
+        format!(
+            r#"{{"kind":"correction","effective":"2020-01-01","target":"{corrected}","reason":"typo","replacement":{{"kind":"dispute.entry","effective":"2003-03-03","dispute":"d-1","description":"Fixed"}}}}"#
+        ),
+    ];
+    for json in more {
+        let seq = history.len() as u64;
+        history.push((seq, event(&json)));
+    }
+    // Few events are applied on one thread; the revisions are among them.
+    let few = history[..3000].iter().chain(&history[history.len() - 2..]);
+    for events in [history.clone(), few.cloned().collect()] {
+        let expected: Vec<u64> = events.iter().map(|(seq, _)| *seq).collect();
+        let alone = replay(events.clone(), None).projections;
+        let parts: Vec<Part> = events
+            .chunks(7000)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|(seq, e)| (*seq, Some(e.clone())))
+                    .collect()
+            })
+            .collect();
+        let mut handed = Vec::new();
+        let replayed = replay_handing_over(
+            parts,
+            None,
+            Some(&mut |batch: Vec<(u64, Event)>| {
+                handed.extend(batch.into_iter().map(|(seq, _)| seq));
+            }),
+        );
+        handed.sort_unstable();
+        assert_eq!(handed, expected, "{} events", events.len());
+        assert_eq!(replayed.projections, alone);
+    }
 }
