@@ -27,6 +27,7 @@
 //! reading them back. Id hashes are 64 bits, so every hit is confirmed
 //! against the stored event's id.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashMapExt};
@@ -331,11 +332,17 @@ impl IndexStore {
         listed.extend(self.pending_ids.iter().map(|(h, s)| (*h, *s)));
         listed.extend(self.pending_repeats.iter().copied());
         listed.sort_unstable();
-        let missing = held
-            .iter()
-            .filter(|pair| listed.binary_search(pair).is_err())
-            .map(|(_, seq)| *seq)
-            .collect();
+        // Both sorted: one walk along the two finds what is not listed.
+        let mut missing = Vec::new();
+        let mut at = 0;
+        for pair in &held {
+            while listed.get(at).is_some_and(|l| l < pair) {
+                at += 1;
+            }
+            if listed.get(at) != Some(pair) {
+                missing.push(pair.1);
+            }
+        }
         let same_hash = held
             .windows(2)
             .filter(|pair| pair[0].0 == pair[1].0)
@@ -446,30 +453,20 @@ impl IndexStore {
             for (term, seqs) in pending_by_bucket.remove(&bucket).unwrap_or_default() {
                 listed.entry(term.clone()).or_default().extend(seqs);
             }
-            let mut want: TermMap = TermMap::new();
-            for (term, seqs) in expected_by_bucket.remove(&bucket).unwrap_or_default() {
-                want.insert(term.clone(), seqs.clone());
-            }
-            for term in listed.keys().chain(want.keys()) {
-                // Entries appended since the caller read the log (another
-                // thread's) are not the caller's to judge.
-                let sorted = |seqs: Option<&Vec<u64>>| {
-                    let mut seqs: Vec<u64> = seqs
-                        .into_iter()
-                        .flatten()
-                        .copied()
-                        .filter(|&seq| seq < below)
-                        .collect();
-                    seqs.sort_unstable();
-                    seqs
-                };
-                let (a, b) = (sorted(listed.get(term)), sorted(want.get(term)));
+            let want: BTreeMap<&[u8], &[u64]> = expected_by_bucket
+                .remove(&bucket)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(term, seqs)| (term.as_slice(), seqs.as_slice()))
+                .collect();
+            let mut judge = |term: &[u8], listed: &[u64], want: &[u64]| {
+                let (a, b) = (below_in_order(listed, below), below_in_order(want, below));
                 if a == b {
-                    continue;
+                    return;
                 }
                 let differs = a
                     .iter()
-                    .zip(&b)
+                    .zip(b.iter())
                     .find(|(x, y)| x != y)
                     .map(|(x, y)| *x.min(y))
                     .or_else(|| a.get(b.len()).or_else(|| b.get(a.len())).copied())
@@ -477,10 +474,35 @@ impl IndexStore {
                 if first.as_ref().is_none_or(|(seq, _)| differs < *seq) {
                     first = Some((differs, String::from_utf8_lossy(term).into_owned()));
                 }
+            };
+            for (term, seqs) in &listed {
+                judge(
+                    term,
+                    seqs,
+                    want.get(term.as_slice()).copied().unwrap_or(&[]),
+                );
+            }
+            for (term, seqs) in &want {
+                if !listed.contains_key(*term) {
+                    judge(term, &[], seqs);
+                }
             }
         }
         Ok(first)
     }
+}
+
+/// The seqs below `below`, ascending: `seqs` itself when it already is
+/// (stored postings are, and entries appended since the caller read the
+/// log, another thread's, are rare), else a sorted copy. Entries from
+/// `below` on are not the caller's to judge.
+fn below_in_order(seqs: &[u64], below: u64) -> Cow<'_, [u64]> {
+    if seqs.is_sorted() && seqs.last().is_none_or(|&last| last < below) {
+        return Cow::Borrowed(seqs);
+    }
+    let mut within: Vec<u64> = seqs.iter().copied().filter(|&seq| seq < below).collect();
+    within.sort_unstable();
+    Cow::Owned(within)
 }
 
 fn damaged(kind: &[u8], bucket: u16) -> ReadError {
