@@ -15,6 +15,8 @@
 //! it targets, so a per-dispute read sees the revisions of that dispute's
 //! events even when a correction moves an event elsewhere.
 
+use std::borrow::Borrow;
+
 use docket_model::{Event, EventId};
 
 /// The term every key event is indexed under.
@@ -52,13 +54,14 @@ pub(crate) fn slug_term(family: Family, slug: &str) -> Vec<u8> {
 }
 
 /// The events a revision reaches: its target, the target's target and so
-/// on down to the event the chain is about, given a way to look ids up.
-/// A revision is indexed under the slugs of all of them, so that a
-/// retraction of a retraction is found wherever the retracted event is.
-pub(crate) fn revision_chain(
+/// on down to the event the chain is about, given a way to look ids up
+/// (to events, or to references to events in hand). A revision is indexed
+/// under the slugs of all of them, so that a retraction of a retraction is
+/// found wherever the retracted event is.
+pub(crate) fn revision_chain<E: Borrow<Event>>(
     event: &Event,
-    mut lookup: impl FnMut(&EventId) -> Option<Event>,
-) -> Vec<Event> {
+    mut lookup: impl FnMut(&EventId) -> Option<E>,
+) -> Vec<E> {
     let mut chain = Vec::new();
     let mut next = event.body.target().cloned();
     // Targets always precede their revisions, so chains end; the bound
@@ -68,7 +71,7 @@ pub(crate) fn revision_chain(
             break;
         }
         if let Some(target) = lookup(&id) {
-            next = target.body.target().cloned();
+            next = target.borrow().body.target().cloned();
             chain.push(target);
         }
     }
@@ -77,7 +80,10 @@ pub(crate) fn revision_chain(
 
 /// Every term `event` is indexed under, besides its id. `related` are the
 /// events a correction or retraction reaches (see [`revision_chain`]).
-pub(crate) fn terms_for(event: &Event, related: &[Event]) -> Vec<Vec<u8>> {
+pub(crate) fn terms_for<'e>(
+    event: &Event,
+    related: impl IntoIterator<Item = &'e Event>,
+) -> Vec<Vec<u8>> {
     let mut terms: Vec<Vec<u8>> = Vec::new();
     if event.kind().is_key() {
         terms.push(KEY_EVENTS_TERM.to_vec());

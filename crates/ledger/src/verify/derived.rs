@@ -6,13 +6,15 @@
 //! kept one core busy for most of a second at a million entries while the
 //! other waited, and the replay could only start after it. So the replay
 //! runs on the calling thread and hands each event, once applied, to a
-//! thread that works out the event's id hash and terms and then drops it:
-//! the events are held no longer than the replay alone holds them, and
-//! the index is compared with what it must hold while the snapshot is.
+//! thread that works out the event's id hash and terms and then drops it
+//! (all but the revisions and the events they target, a few percent, kept
+//! for the revisions' terms): the events are held no longer than the
+//! replay alone holds them, and the index is compared with what it must
+//! hold while the snapshot is.
 
 use std::sync::mpsc::sync_channel;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use docket_log::Head;
 use docket_model::{Event, EventId};
@@ -27,74 +29,79 @@ use crate::{Ledger, ReadError};
 /// enough that events are not held long after they are applied.
 const WAITING: usize = 8;
 
+/// Each term, and the seqs indexed under it.
+type Postings = HashMap<Vec<u8>, Vec<u64>>;
+
 /// A finding: the entry, and what is wrong there.
 type Finding = (u64, String);
 
-/// What the index must hold, gathered from the events.
-#[derive(Default)]
-struct Expected {
+/// What the index must hold, gathered from the events as they are handed
+/// over, in any order.
+///
+/// A revision is indexed under the terms of every event its chain reaches
+/// (see [`revision_chain`]). Those events may come before or after it, so
+/// the revisions, and the events they target (named up front, as the walk
+/// over the log met the revisions), are kept until every event is in.
+struct Expected<'t> {
     /// (id hash, seq) of every event.
     ids: Vec<(u64, u64)>,
     /// Each term's postings, in no particular order.
-    postings: HashMap<Vec<u8>, Vec<u64>>,
+    postings: Postings,
+    /// The ids revisions target, and the events found under them (the one
+    /// with the lowest seq, should an id be held twice).
+    targets: &'t HashSet<EventId>,
+    targeted: HashMap<EventId, (u64, Event)>,
+    revisions: Vec<(u64, Event)>,
     /// Events gathered.
     events: usize,
 }
 
-impl Expected {
-    /// Starts from the postings of the revisions (see [`revision_postings`]).
-    fn new(revisions: HashMap<Vec<u8>, Vec<u64>>) -> Expected {
+impl<'t> Expected<'t> {
+    fn new(targets: &'t HashSet<EventId>) -> Self {
         Expected {
-            postings: revisions,
-            ..Expected::default()
+            ids: Vec::new(),
+            postings: HashMap::new(),
+            targets,
+            targeted: HashMap::new(),
+            revisions: Vec::new(),
+            events: 0,
         }
     }
 
-    /// Gathers the ids of `events`, and the terms of those that are not
-    /// revisions.
+    /// Gathers the ids of `events` and the terms of those that are not
+    /// revisions; keeps the revisions and their targets.
     fn add(&mut self, events: Vec<(u64, Event)>) {
         self.events += events.len();
         for (seq, event) in events {
-            if let Some(id) = &event.id {
-                self.ids.push((id_hash(id), seq));
-            }
-            if event.body.target().is_none() {
+            let Some(id) = &event.id else { continue };
+            self.ids.push((id_hash(id), seq));
+            if event.body.target().is_some() {
+                self.revisions.push((seq, event.clone()));
+            } else {
                 for term in terms_for(&event, &[]) {
                     self.postings.entry(term).or_default().push(seq);
                 }
             }
+            if self.targets.contains(id) {
+                let kept = self.targeted.get(id).map(|(kept, _)| *kept);
+                if kept.is_none_or(|kept| seq < kept) {
+                    self.targeted.insert(id.clone(), (seq, event));
+                }
+            }
         }
     }
-}
 
-/// The postings of the revisions among `events`. A revision is indexed
-/// under the terms of every event its chain reaches (see
-/// [`revision_chain`]), which replay may have dropped by the time the
-/// revision reaches the index thread; so these are worked out first.
-fn revision_postings(events: &[(u64, Option<Event>)]) -> HashMap<Vec<u8>, Vec<u64>> {
-    let present = || {
-        events
-            .iter()
-            .filter_map(|(seq, event)| Some((*seq, event.as_ref()?)))
-    };
-    let is_revision = |event: &Event| event.body.target().is_some();
-    let mut postings: HashMap<Vec<u8>, Vec<u64>> = HashMap::new();
-    if !present().any(|(_, event)| is_revision(event)) {
-        return postings;
-    }
-    let mut by_id: HashMap<&EventId, &Event> = HashMap::with_capacity(events.len());
-    for (_, event) in present() {
-        if let Some(id) = &event.id {
-            by_id.entry(id).or_insert(event);
+    /// Adds the revisions' postings, once every event is gathered.
+    fn finish(mut self) -> (Vec<(u64, u64)>, Postings) {
+        let targeted = &self.targeted;
+        for (seq, event) in &self.revisions {
+            let related = revision_chain(event, |id| targeted.get(id).map(|(_, e)| e));
+            for term in terms_for(event, related) {
+                self.postings.entry(term).or_default().push(*seq);
+            }
         }
+        (self.ids, self.postings)
     }
-    for (seq, event) in present().filter(|(_, event)| is_revision(event)) {
-        let related = revision_chain(event, |id| by_id.get(id).map(|e| (*e).clone()));
-        for term in terms_for(event, &related) {
-            postings.entry(term).or_default().push(seq);
-        }
-    }
-    postings
 }
 
 impl Ledger {
@@ -106,11 +113,11 @@ impl Ledger {
         &self,
         head: Head,
         events: Part,
+        targets: &HashSet<EventId>,
         with_snapshot: bool,
     ) -> (Option<Finding>, Option<Result<Option<bool>, ReadError>>) {
         let count = events.events().iter().filter(|(_, e)| e.is_some()).count();
         let below = events.events().last().map_or(0, |(seq, _)| seq + 1);
-        let revisions = revision_postings(events.events());
         let check_snapshot = |events: Part, hand_over: EventSink<'_>| {
             if with_snapshot {
                 Some(self.snapshot_matches_events(head, events, hand_over))
@@ -129,7 +136,7 @@ impl Ledger {
             let index = std::thread::Builder::new()
                 .name("docket-verify-index".to_owned())
                 .spawn_scoped(scope, move || {
-                    let mut expected = Expected::new(revisions);
+                    let mut expected = Expected::new(targets);
                     // Every event arrives before the replay returns, so the
                     // index is compared while the snapshot is. If one went
                     // missing, the channel's end stops this, and the index
@@ -155,7 +162,7 @@ impl Ledger {
                 }
                 // Out of threads: in turn, here.
                 Err(_) => {
-                    let mut expected = Expected::new(revision_postings(events.events()));
+                    let mut expected = Expected::new(targets);
                     let snapshot = check_snapshot(events, &mut |batch| expected.add(batch));
                     (self.check_expected(expected, below), snapshot)
                 }
@@ -168,8 +175,8 @@ impl Ledger {
     /// call for (entries from `below` on were appended since, and are not
     /// judged): the first entry (by seq) for which one fails, with the
     /// reason. An index that disagrees with the entries is discarded.
-    fn check_expected(&self, expected: Expected, below: u64) -> Option<Finding> {
-        let Expected { ids, postings, .. } = expected;
+    fn check_expected(&self, expected: Expected<'_>, below: u64) -> Option<Finding> {
+        let (ids, postings) = expected.finish();
         let findings = match self.with_index(|index, log| index.check_ids(log, ids.clone())) {
             Ok(findings) => findings,
             Err(e) => return Some((0, format!("reading the id index: {e}"))),
