@@ -106,8 +106,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE.pub", requires = "checkpoint")]
     pub key: Option<PathBuf>,
     /// Check the evidence only (chain, Merkle nodes, payloads, signatures),
-    /// not the derived index and snapshot: no replay, memory that does not
-    /// grow with the ledger.
+    /// not the derived index and snapshot: no replay, and no events or
+    /// state held in memory.
     #[arg(long)]
     pub skip_derived: bool,
 }

@@ -173,7 +173,8 @@ impl Ledger {
     /// every payload and every signature, but not the derived data (the
     /// index and the snapshot), which cannot change what the entries say.
     /// It needs no replay, so it runs at the speed of hashing and decoding,
-    /// in memory that does not grow with the ledger.
+    /// holding no events and no state (its memory is what sled caches of
+    /// the chunks read: docs/benchmarks.md).
     pub fn verify_evidence(&self, progress: &mut dyn FnMut(u64, u64)) -> LedgerVerifyReport {
         self.verify_checking(progress, false)
     }
