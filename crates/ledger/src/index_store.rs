@@ -314,9 +314,9 @@ impl IndexStore {
     }
 
     /// Compares the id index with the ids the entries hold (`(id_hash(id),
-    /// seq)` for every entry): which entries it does not list under their id, and
-    /// which pairs of entries have ids with the same hash (the same id,
-    /// unless the hashes collide: the caller compares the ids).
+    /// seq)` for every entry): which entries it does not list under their
+    /// id, and which pairs of entries have ids with the same hash (the same
+    /// id, unless the hashes collide: the caller compares the ids).
     pub(crate) fn check_ids(
         &mut self,
         log: &Log,

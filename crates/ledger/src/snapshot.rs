@@ -201,14 +201,16 @@ fn compare_rest(value: impl Encode, mut stored: StoredReader<'_>) -> Comparison 
     }
 }
 
+/// Bytes of an encoding compared at a time: bincode writes a few bytes at a
+/// time, and compared one write at a time, the comparison took longer than
+/// the encoding.
+const COMPARE_BLOCK: usize = 1 << 16;
+
 /// Whether encoding `value` gives exactly the next bytes of `expected`,
 /// compared with `expected` a block at a time as they are written. Reads
 /// no further than the block of the first difference, or than the
 /// encoding's end.
 fn encodes_as(value: impl Encode, expected: impl std::io::BufRead) -> bool {
-    /// bincode writes a few bytes at a time: compared one write at a time,
-    /// the comparison took longer than the encoding.
-    const BLOCK: usize = 1 << 16;
     struct Compare<R> {
         expected: R,
         written: Vec<u8>,
@@ -235,7 +237,7 @@ fn encodes_as(value: impl Encode, expected: impl std::io::BufRead) -> bool {
     impl<R: std::io::BufRead> bincode::enc::write::Writer for Compare<R> {
         fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
             self.written.extend_from_slice(bytes);
-            if self.written.len() >= BLOCK && !self.settle() {
+            if self.written.len() >= COMPARE_BLOCK && !self.settle() {
                 return Err(bincode::error::EncodeError::Other("differs"));
             }
             Ok(())
@@ -243,7 +245,7 @@ fn encodes_as(value: impl Encode, expected: impl std::io::BufRead) -> bool {
     }
     let mut compare = Compare {
         expected,
-        written: Vec::with_capacity(2 * BLOCK),
+        written: Vec::with_capacity(2 * COMPARE_BLOCK),
     };
     bincode::encode_into_writer(value, &mut compare, config()).is_ok() && compare.settle()
 }
@@ -620,43 +622,4 @@ impl Ledger {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{Comparison, compare_rest, config, encodes_as, stored_reader};
-
-    #[test]
-    fn the_comparison_as_encoded_sees_any_difference() {
-        let value = (7i64, vec![1u32, 300, 70_000], String::from("state"));
-        let bytes = bincode::encode_to_vec(&value, config()).unwrap();
-        // A reader that hands out one byte at a time crosses buffer ends
-        // inside every value written.
-        let one_by_one =
-            |b: &[u8]| std::io::BufReader::with_capacity(1, std::io::Cursor::new(b.to_vec()));
-        assert!(encodes_as(&value, &bytes[..]));
-        assert!(encodes_as(&value, one_by_one(&bytes)));
-        assert!(!encodes_as(&value, &bytes[..bytes.len() - 1]));
-        assert!(!encodes_as(&value, one_by_one(&bytes[..bytes.len() - 1])));
-        for at in 0..bytes.len() {
-            let mut changed = bytes.clone();
-            changed[at] ^= 1;
-            assert!(!encodes_as(&value, &changed[..]), "byte {at}");
-        }
-
-        // The rest of a stored file: the same, longer, different, or not
-        // a whole zstd stream (damaged, so ignored rather than a mismatch).
-        let compare = |stored: &[u8]| {
-            let compressed = zstd::encode_all(stored, 1).unwrap();
-            compare_rest(&value, stored_reader(&compressed).unwrap())
-        };
-        assert_eq!(compare(&bytes), Comparison::Same);
-        let mut longer = bytes.clone();
-        longer.push(0);
-        assert_eq!(compare(&longer), Comparison::Differs);
-        assert_eq!(compare(&bytes[1..]), Comparison::Differs);
-        let compressed = zstd::encode_all(&bytes[..], 1).unwrap();
-        let truncated = &compressed[..compressed.len() - 3];
-        assert_eq!(
-            compare_rest(&value, stored_reader(truncated).unwrap()),
-            Comparison::Unreadable
-        );
-    }
-}
+mod tests;

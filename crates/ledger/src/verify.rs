@@ -92,8 +92,9 @@ fn decode(seq: u64, payload: &[u8]) -> Result<Decoded, String> {
 #[derive(Default)]
 struct PayloadWalk {
     keys: KeyState,
-    /// Every entry's event, for the replay the snapshot is compared with
-    /// (kept only if `keep_events`).
+    /// Every entry's event, for the checks of the derived data (kept only
+    /// if `keep_events`): the replay the snapshot is compared with, and
+    /// what the index must hold.
     events: Part,
     /// The ids the revisions among them target (see `derived`).
     targets: HashSet<EventId>,
@@ -159,8 +160,10 @@ impl PayloadWalk {
 
 impl Ledger {
     /// Re-hashes every stored entry, checks the chain and the head, decodes
-    /// every payload, checks its signature against the key state and the
-    /// id index, then compares the stored snapshot with a replay.
+    /// every payload and checks its signature against the key state; then
+    /// compares the stored snapshot with a replay and, alongside, the index
+    /// with what the entries call for (the snapshot's verdict counts only
+    /// if the index checks out).
     ///
     /// `progress` receives (entries done, total) with a total of twice the
     /// size: the first half is the one pass over the entries, the second
@@ -505,5 +508,31 @@ mod tests {
         let (seq, reason) = verify(&ledger).payload_failure.unwrap();
         assert_eq!(seq, last);
         assert!(reason.contains("e:e7"), "{reason}");
+    }
+
+    #[test]
+    fn an_absurd_head_is_reported_not_a_crash() {
+        let (dir, ledger) = ledger_of(150);
+        let head = docket_log::Head {
+            size: 1 << 50,
+            ..ledger.head()
+        };
+        docket_log::testing::put_head(&ledger.log, &head).unwrap();
+        drop(ledger);
+        let ledger = Ledger::open(&dir.path().join("l")).unwrap();
+        let report = verify(&ledger);
+        assert!(!report.chain.is_ok(), "{report:?}");
+        assert!(!report.is_ok());
+    }
+
+    #[test]
+    fn a_ledger_long_enough_for_the_two_thread_replay_verifies() {
+        let (_dir, ledger) = ledger_of(25_000);
+        ledger.state(&crate::TimeQuery::default()).unwrap();
+        ledger.store_cached_snapshot();
+        let report = verify(&ledger);
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!(report.snapshot_matches, Some(true));
+        assert_eq!(report.payloads_checked, 25_000);
     }
 }

@@ -50,8 +50,8 @@ impl<'h> Handover<'h> {
         self.to.is_some()
     }
 
-    /// Takes an applied event: a taken one is handed over (in a batch),
-    /// a corrected copy is replay's own and dropped.
+    /// Takes an applied event: a taken one is handed over (in a batch); a
+    /// corrected copy is replay's own, borrowed, and not handed over.
     fn take(&mut self, seq: u64, event: Ordered<'_>) {
         if let (Some(to), Ordered::Taken(event)) = (&mut self.to, event) {
             self.batch.push((seq, event));

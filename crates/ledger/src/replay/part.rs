@@ -38,13 +38,16 @@ pub(crate) struct Key {
 }
 
 impl Part {
-    /// An empty part with room for `capacity` events.
+    /// An empty part with room for `capacity` events, if the system grants
+    /// it; else it grows as events come. The count may come from a head
+    /// record that damage made absurd, which must be reported, not abort
+    /// the process.
     pub(crate) fn with_capacity(capacity: usize) -> Part {
-        Part {
-            events: Vec::with_capacity(capacity),
-            keys: Vec::with_capacity(capacity),
-            revisions: Vec::new(),
+        let mut part = Part::default();
+        if part.events.try_reserve_exact(capacity).is_ok() {
+            let _ = part.keys.try_reserve_exact(capacity);
         }
+        part
     }
 
     /// Adds entry `seq`'s event (after those already added).

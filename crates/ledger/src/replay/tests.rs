@@ -144,3 +144,22 @@ fn every_event_is_handed_over_once() {
         assert_eq!(replayed.projections, alone);
     }
 }
+
+/// The two-thread apply hands over what it applied, whatever the cores.
+#[test]
+fn the_two_thread_apply_hands_over_every_event_taken() {
+    let history = long_history();
+    let mut sorted = history.clone();
+    sorted.sort_by_key(|(seq, event)| (event.effective.instant_micros(), *seq));
+    let mut taken = sorted
+        .into_iter()
+        .map(|(seq, event)| (event.effective.instant_micros(), seq, Ordered::Taken(event)));
+    let mut handed = Vec::new();
+    let mut sink = |batch: Vec<(u64, Event)>| handed.extend(batch.into_iter().map(|(seq, _)| seq));
+    let mut handover = Handover::new(Some(&mut sink));
+    apply_on_two_threads(&mut taken, &mut handover);
+    handover.finish(std::iter::empty());
+    handed.sort_unstable();
+    let expected: Vec<u64> = history.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(handed, expected);
+}

@@ -1,0 +1,67 @@
+//! The comparison of a fresh state with a stored snapshot, as encoded.
+
+use super::{COMPARE_BLOCK, Comparison, compare_rest, config, encodes_as, stored_reader};
+
+#[test]
+fn the_comparison_as_encoded_sees_any_difference() {
+    let value = (7i64, vec![1u32, 300, 70_000], String::from("state"));
+    let bytes = bincode::encode_to_vec(&value, config()).unwrap();
+    // A reader that hands out one byte at a time crosses buffer ends
+    // inside every value written.
+    let one_by_one =
+        |b: &[u8]| std::io::BufReader::with_capacity(1, std::io::Cursor::new(b.to_vec()));
+    assert!(encodes_as(&value, &bytes[..]));
+    assert!(encodes_as(&value, one_by_one(&bytes)));
+    assert!(!encodes_as(&value, &bytes[..bytes.len() - 1]));
+    assert!(!encodes_as(&value, one_by_one(&bytes[..bytes.len() - 1])));
+    for at in 0..bytes.len() {
+        let mut changed = bytes.clone();
+        changed[at] ^= 1;
+        assert!(!encodes_as(&value, &changed[..]), "byte {at}");
+    }
+
+    // The rest of a stored file: the same, longer, different, or not
+    // a whole zstd stream (damaged, so ignored rather than a mismatch).
+    let compare = |stored: &[u8]| {
+        let compressed = zstd::encode_all(stored, 1).unwrap();
+        compare_rest(&value, stored_reader(&compressed).unwrap())
+    };
+    assert_eq!(compare(&bytes), Comparison::Same);
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(compare(&longer), Comparison::Differs);
+    assert_eq!(compare(&bytes[1..]), Comparison::Differs);
+    let compressed = zstd::encode_all(&bytes[..], 1).unwrap();
+    let truncated = &compressed[..compressed.len() - 3];
+    assert_eq!(
+        compare_rest(&value, stored_reader(truncated).unwrap()),
+        Comparison::Unreadable
+    );
+}
+
+#[test]
+fn a_long_encoding_is_compared_block_by_block_to_its_end() {
+    // About three blocks: a difference before, at and after each block's
+    // end is seen, and so is one in the last, partial block.
+    let value: Vec<u32> = (0..100_000u32).map(|i| 300 + i % 7).collect();
+    let bytes = bincode::encode_to_vec(&value, config()).unwrap();
+    assert!(bytes.len() > 2 * COMPARE_BLOCK + 1000, "{}", bytes.len());
+    assert!(encodes_as(&value, &bytes[..]));
+    let edges = [COMPARE_BLOCK, 2 * COMPARE_BLOCK];
+    let mut places = vec![0, bytes.len() / 2, bytes.len() - 1];
+    for edge in edges {
+        places.extend([edge - 1, edge, edge + 1]);
+    }
+    for at in places {
+        let mut changed = bytes.clone();
+        changed[at] ^= 1;
+        assert!(!encodes_as(&value, &changed[..]), "byte {at}");
+    }
+    // Stored bytes that end early, or go on, are no match either.
+    assert!(!encodes_as(&value, &bytes[..bytes.len() - 1]));
+    let compressed = zstd::encode_all(&[&bytes[..], &[0]].concat()[..], 1).unwrap();
+    assert_eq!(
+        compare_rest(&value, stored_reader(&compressed).unwrap()),
+        Comparison::Differs
+    );
+}
