@@ -428,12 +428,7 @@ impl Ledger {
             ))
         });
         if let Some(events) = events {
-            let events = events.into_events().into_iter();
-            applied(
-                events
-                    .filter_map(|(seq, event)| Some((seq, event?)))
-                    .collect(),
-            );
+            applied(events.into_present());
         }
         verdict
     }

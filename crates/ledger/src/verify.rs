@@ -416,9 +416,26 @@ mod tests {
         assert!(verify(&ledger).is_ok());
     }
 
+    /// Rewrites the stored term bucket `name` as `change` makes it, well
+    /// formed and sealed, as a bug in the index might.
+    fn rewrite_terms(
+        ledger: &Ledger,
+        name: Vec<u8>,
+        change: impl FnOnce(&mut std::collections::BTreeMap<Vec<u8>, Vec<u64>>),
+    ) {
+        use crate::index_codec::{decode_terms, encode_terms, seal, unseal};
+        let sealed = ledger.log.derived_get(&name).unwrap().unwrap();
+        let mut terms = decode_terms(unseal(&name, &sealed).unwrap()).unwrap();
+        change(&mut terms);
+        let sealed = seal(&name, encode_terms(&terms));
+        ledger
+            .log
+            .derived_apply(vec![(name, Some(sealed))])
+            .unwrap();
+    }
+
     #[test]
     fn a_snapshot_is_only_judged_once_the_index_checks_out() {
-        use crate::index_codec::{decode_terms, encode_terms, seal, unseal};
         let (dir, ledger) = ledger_of(150);
         // A snapshot tied to the head that holds only the first event.
         let state = ledger.replay_prefix(1, None).unwrap();
@@ -435,14 +452,9 @@ mod tests {
         // And a term bucket with a posting left out.
         ledger.with_index(|_, _| Ok(())).unwrap();
         let name = ledger.log.derived_names(b"ix/t").unwrap()[0].clone();
-        let sealed = ledger.log.derived_get(&name).unwrap().unwrap();
-        let mut terms = decode_terms(unseal(&name, &sealed).unwrap()).unwrap();
-        terms.values_mut().next().unwrap().remove(0);
-        let sealed = seal(&name, encode_terms(&terms));
-        ledger
-            .log
-            .derived_apply(vec![(name, Some(sealed))])
-            .unwrap();
+        rewrite_terms(&ledger, name, |terms| {
+            terms.values_mut().next().unwrap().remove(0);
+        });
         drop(ledger);
         let ledger = Ledger::open(&dir.path().join("l")).unwrap();
         // The index is reported; the snapshot, checked alongside, is
@@ -457,7 +469,7 @@ mod tests {
 
     #[test]
     fn revisions_are_checked_under_the_terms_their_chains_reach() {
-        use crate::index_codec::{decode_terms, encode_terms, seal, unseal};
+        use crate::index_codec::{decode_terms, unseal};
         let (dir, ledger) = ledger_of(150);
         // A correction of e7 that moves it to e-moved, retracted, and the
         // retraction retracted: the last is indexed under e:e7 only
@@ -495,14 +507,9 @@ mod tests {
                     .contains_key(&term)
             })
             .unwrap();
-        let sealed = ledger.log.derived_get(&name).unwrap().unwrap();
-        let mut terms = decode_terms(unseal(&name, &sealed).unwrap()).unwrap();
-        terms.get_mut(&term).unwrap().retain(|&seq| seq != last);
-        let sealed = seal(&name, encode_terms(&terms));
-        ledger
-            .log
-            .derived_apply(vec![(name, Some(sealed))])
-            .unwrap();
+        rewrite_terms(&ledger, name, |terms| {
+            terms.get_mut(&term).unwrap().retain(|&seq| seq != last);
+        });
         drop(ledger);
         let ledger = Ledger::open(&dir.path().join("l")).unwrap();
         let (seq, reason) = verify(&ledger).payload_failure.unwrap();

@@ -106,6 +106,14 @@ impl Part {
     pub(crate) fn into_events(self) -> Vec<(u64, Option<Event>)> {
         self.events
     }
+
+    /// The events still in the part, with their seqs, in seq order.
+    pub(crate) fn into_present(self) -> Vec<(u64, Event)> {
+        let events = self.events.into_iter();
+        events
+            .filter_map(|(seq, event)| Some((seq, event?)))
+            .collect()
+    }
 }
 
 impl FromIterator<(u64, Option<Event>)> for Part {

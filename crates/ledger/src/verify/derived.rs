@@ -128,12 +128,7 @@ impl Ledger {
             if with_snapshot {
                 Some(self.snapshot_matches_events(head, events, hand_over))
             } else {
-                let events = events.into_events().into_iter();
-                hand_over(
-                    events
-                        .filter_map(|(seq, event)| Some((seq, event?)))
-                        .collect(),
-                );
+                hand_over(events.into_present());
                 None
             }
         };
