@@ -192,8 +192,8 @@ impl Ledger {
     /// judged): the first entry (by seq) for which one fails, with the
     /// reason. An index that disagrees with the entries is discarded.
     fn check_expected(&self, expected: Expected<'_>, below: u64) -> Option<Finding> {
-        let (ids, postings) = expected.finish();
-        let findings = match self.with_index(|index, log| index.check_ids(log, ids.clone())) {
+        let (mut ids, postings) = expected.finish();
+        let findings = match self.with_index(|index, log| index.check_ids(log, &mut ids)) {
             Ok(findings) => findings,
             Err(e) => return Some((0, format!("reading the id index: {e}"))),
         };
