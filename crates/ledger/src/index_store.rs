@@ -91,8 +91,9 @@ fn bucket_name(kind: &[u8], bucket: u16) -> Vec<u8> {
 pub(crate) struct IdFindings {
     /// Entries the index does not list under their id.
     pub missing: Vec<u64>,
-    /// Pairs of entries (earlier, later) whose ids hash alike.
-    pub same_hash: Vec<(u64, u64)>,
+    /// Runs of two or more entries whose ids hash alike, each in seq
+    /// order: the same id held more than once, unless the hashes collide.
+    pub same_hash: Vec<Vec<u64>>,
 }
 
 /// The index as loaded by one [`crate::Ledger`]: what is stored, plus the
@@ -345,10 +346,12 @@ impl IndexStore {
                 missing.push(pair.1);
             }
         }
+        // Whole runs, not neighbouring pairs: in a run X, Y, X (Y's id
+        // colliding with X's) the two X are not neighbours.
         let same_hash = held
-            .windows(2)
-            .filter(|pair| pair[0].0 == pair[1].0)
-            .map(|pair| (pair[0].1, pair[1].1))
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .map(|run| run.iter().map(|(_, seq)| *seq).collect())
             .collect();
         Ok(IdFindings { missing, same_hash })
     }

@@ -542,4 +542,58 @@ mod tests {
         assert_eq!(report.snapshot_matches, Some(true));
         assert_eq!(report.payloads_checked, 25_000);
     }
+
+    /// Drops entry `seq` from whichever stored id bucket lists it.
+    fn drop_from_id_index(ledger: &Ledger, seq: u64) {
+        use crate::index_codec::{decode_ids, encode_ids, seal, unseal};
+        ledger.flush_index();
+        for name in ledger.log.derived_names(b"ix/i").unwrap() {
+            let sealed = ledger.log.derived_get(&name).unwrap().unwrap();
+            let mut ids = decode_ids(unseal(&name, &sealed).unwrap()).unwrap();
+            let before = ids.len();
+            ids.retain(|(_, listed)| *listed != seq);
+            if ids.len() != before {
+                let sealed = seal(&name, encode_ids(&ids));
+                ledger
+                    .log
+                    .derived_apply(vec![(name, Some(sealed))])
+                    .unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn of_an_id_missing_and_an_id_held_twice_the_first_is_named() {
+        for missing in [7, 155] {
+            let (dir, ledger) = ledger_of(150);
+            // Entry 150 holds entry 3's event again, past the ledger's
+            // checks; ten more events follow it.
+            let again = NewEntry {
+                payload: ledger.log.get(3).unwrap().unwrap().payload,
+                index_keys: vec![],
+            };
+            ledger.log.append(vec![again]).unwrap();
+            let more: String = (0..10)
+                .map(|i| {
+                    format!(
+                        "{{\"kind\":\"entity.registered\",\"effective\":\"2020-01-01\",\"entity\":\"more{i}\",\"name\":\"More {i}\"}}\n"
+                    )
+                })
+                .collect();
+            ledger
+                .append_json(&more, &AppendOptions::default())
+                .unwrap();
+            drop_from_id_index(&ledger, missing);
+            drop(ledger);
+            let ledger = Ledger::open(&dir.path().join("l")).unwrap();
+            let (seq, reason) = verify(&ledger).payload_failure.unwrap();
+            if missing < 150 {
+                assert_eq!(seq, missing, "{reason}");
+                assert!(reason.ends_with("is missing from the id index"), "{reason}");
+            } else {
+                assert_eq!(seq, 150, "{reason}");
+                assert!(reason.ends_with("is also held by entry 3"), "{reason}");
+            }
+        }
+    }
 }

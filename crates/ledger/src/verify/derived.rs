@@ -81,7 +81,7 @@ impl<'t> Expected<'t> {
                 }
             }
             let targeted = self.targets.contains(id)
-                && (self.targeted.get(id)).is_none_or(|(kept, _)| seq < *kept);
+                && self.targeted.get(id).is_none_or(|(kept, _)| seq < *kept);
             match (event.body.target().is_some(), targeted) {
                 // A revision that is itself revised: kept twice.
                 (true, true) => {
@@ -108,6 +108,61 @@ impl<'t> Expected<'t> {
         }
         (self.ids, self.postings)
     }
+}
+
+/// Of `runs` of entries whose ids hash alike (each in seq order), the first
+/// entry, below `bound`, that holds an id an earlier entry of its run holds:
+/// the finding, with the ids read by `id_of`. Ids that only hash alike are
+/// no finding; an entry whose id cannot be read is one.
+fn first_held_twice(
+    mut runs: Vec<Vec<u64>>,
+    bound: Option<u64>,
+    id_of: impl Fn(u64) -> Result<EventId, String>,
+) -> Option<Finding> {
+    // By each run's second entry, the earliest it could name.
+    runs.sort_unstable_by_key(|run| run.get(1).copied());
+    let mut first: Option<Finding> = None;
+    for run in runs {
+        let below = |seq: u64| {
+            bound.is_none_or(|bound| seq < bound)
+                && first.as_ref().is_none_or(|(found, _)| seq < *found)
+        };
+        if !run.get(1).is_some_and(|&second| below(second)) {
+            // Sorted by second entry: no later run can name an earlier one.
+            break;
+        }
+        let mut held: Vec<(EventId, u64)> = Vec::new();
+        let mut found = None;
+        for (at, &seq) in run.iter().enumerate() {
+            if at > 0 && !below(seq) {
+                break;
+            }
+            match id_of(seq) {
+                Ok(id) => match held.iter().find(|(earlier, _)| *earlier == id) {
+                    Some((_, earlier)) => {
+                        found = Some((seq, format!("id {id} is also held by entry {earlier}")));
+                        break;
+                    }
+                    None => held.push((id, seq)),
+                },
+                Err(reason) => {
+                    let (named, other) = match at {
+                        0 => (run.get(1).copied().unwrap_or(seq), seq),
+                        _ => (seq, run[0]),
+                    };
+                    found = Some((
+                        named,
+                        format!("its id hashes like entry {other}'s, and {reason}"),
+                    ));
+                    break;
+                }
+            }
+        }
+        if found.is_some() {
+            first = found;
+        }
+    }
+    first
 }
 
 impl Ledger {
@@ -213,24 +268,7 @@ impl Ledger {
                 format!("its id is missing from the id index ({reason})"),
             ),
         });
-        let mut same_hash = findings.same_hash;
-        same_hash.sort_unstable_by_key(|&(_, later)| later);
-        let twice = same_hash
-            .into_iter()
-            .take_while(|&(_, later)| first_missing.is_none_or(|first| later < first))
-            .find_map(
-                |(earlier, later)| match (self.stored_id(earlier), self.stored_id(later)) {
-                    (Ok(a), Ok(b)) if a == b => {
-                        Some((later, format!("id {b} is also held by entry {earlier}")))
-                    }
-                    // Ids that only hash alike.
-                    (Ok(_), Ok(_)) => None,
-                    (Err(reason), _) | (_, Err(reason)) => Some((
-                        later,
-                        format!("its id hashes like entry {earlier}'s, and {reason}"),
-                    )),
-                },
-            );
+        let twice = first_held_twice(findings.same_hash, first_missing, |seq| self.stored_id(seq));
         if let Some(finding) = twice.or(missing) {
             return Some(finding);
         }
@@ -260,5 +298,45 @@ impl Ledger {
         event
             .id
             .ok_or_else(|| unreadable("its event has no id".to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use docket_model::EventId;
+
+    use super::first_held_twice;
+
+    /// Reads ids from `named`; any other entry cannot be read.
+    fn ids(named: &[(u64, &str)]) -> impl Fn(u64) -> Result<EventId, String> {
+        let named: Vec<(u64, EventId)> = named
+            .iter()
+            .map(|(seq, id)| (*seq, EventId::new(*id).unwrap()))
+            .collect();
+        move |seq| {
+            let found = named.iter().find(|(s, _)| *s == seq);
+            found
+                .map(|(_, id)| id.clone())
+                .ok_or_else(|| format!("entry {seq} is unreadable"))
+        }
+    }
+
+    #[test]
+    fn an_id_held_twice_is_found_anywhere_in_its_run() {
+        // X, Y, X: neighbours differ, the run does not.
+        let id_of = ids(&[(1, "x"), (2, "y"), (3, "x"), (10, "p"), (11, "q")]);
+        let found = first_held_twice(vec![vec![10, 11], vec![1, 2, 3]], None, &id_of);
+        assert_eq!(found, Some((3, "id x is also held by entry 1".to_owned())));
+        // Ids that only hash alike are no finding; a bound cuts the search.
+        assert_eq!(first_held_twice(vec![vec![10, 11]], None, &id_of), None);
+        assert_eq!(first_held_twice(vec![vec![1, 2, 3]], Some(3), &id_of), None);
+        // Of two runs, the one whose repeat comes first.
+        let id_of = ids(&[(1, "a"), (9, "a"), (4, "b"), (5, "b")]);
+        let found = first_held_twice(vec![vec![1, 9], vec![4, 5]], None, &id_of);
+        assert_eq!(found.map(|(seq, _)| seq), Some(5));
+        // An entry that cannot be read back is a finding, not a pass.
+        let found = first_held_twice(vec![vec![1, 2]], None, ids(&[(1, "a")])).unwrap();
+        assert_eq!(found.0, 2);
+        assert!(found.1.contains("unreadable"), "{}", found.1);
     }
 }
