@@ -1,6 +1,7 @@
 //! The comparison of a fresh state with a stored snapshot, as encoded.
 
-use super::{COMPARE_BLOCK, Comparison, compare_rest, config, encodes_as, stored_reader};
+use super::compare::{COMPARE_BLOCK, Comparison, compare_rest, encodes_as};
+use super::{config, stored_reader};
 
 #[test]
 fn the_comparison_as_encoded_sees_any_difference() {
