@@ -61,6 +61,19 @@ type TermMap = BTreeMap<Vec<u8>, Vec<u64>>;
 /// Terms and their seqs, borrowed, as grouped by bucket.
 type TermRefs<'a> = Vec<(&'a Vec<u8>, &'a Vec<u64>)>;
 
+/// Terms and their seqs, borrowed and grouped by the bucket each term
+/// hashes to, buckets in order.
+fn terms_by_bucket(terms: &HashMap<Vec<u8>, Vec<u64>>) -> BTreeMap<u16, TermRefs<'_>> {
+    let mut by_bucket: BTreeMap<u16, TermRefs<'_>> = BTreeMap::new();
+    for (term, seqs) in terms {
+        by_bucket
+            .entry(term_bucket(term))
+            .or_default()
+            .push((term, seqs));
+    }
+    by_bucket
+}
+
 fn hash64(domain: &[u8], bytes: &[u8]) -> u64 {
     let mut hasher = blake3::Hasher::new();
     hasher.update(domain);
@@ -438,20 +451,8 @@ impl IndexStore {
         expected: &HashMap<Vec<u8>, Vec<u64>>,
         below: u64,
     ) -> Result<Option<(u64, String)>, ReadError> {
-        let mut expected_by_bucket: HashMap<u16, TermRefs> = HashMap::new();
-        for (term, seqs) in expected {
-            expected_by_bucket
-                .entry(term_bucket(term))
-                .or_default()
-                .push((term, seqs));
-        }
-        let mut pending_by_bucket: HashMap<u16, TermRefs> = HashMap::new();
-        for (term, seqs) in &self.pending_terms {
-            pending_by_bucket
-                .entry(term_bucket(term))
-                .or_default()
-                .push((term, seqs));
-        }
+        let mut expected_by_bucket = terms_by_bucket(expected);
+        let mut pending_by_bucket = terms_by_bucket(&self.pending_terms);
         let mut first: Option<(u64, String)> = None;
         for bucket in 0..BUCKETS as u16 {
             let mut listed = self.load_term_bucket(log, bucket)?;

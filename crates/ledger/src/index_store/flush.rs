@@ -8,7 +8,7 @@ use foldhash::{HashMap, HashMapExt};
 use docket_log::Log;
 
 use super::{
-    Change, ID_BUCKET, IndexStore, META, TERM_BUCKET, TermRefs, bucket_name, bucket_of, term_bucket,
+    Change, ID_BUCKET, IndexStore, META, TERM_BUCKET, bucket_name, bucket_of, terms_by_bucket,
 };
 use crate::ReadError;
 use crate::index_codec::{Meta, encode_ids, encode_meta, encode_terms, seal, set};
@@ -132,14 +132,7 @@ impl IndexStore {
     fn term_changes(&self, log: &Log) -> Result<(Vec<Change>, Vec<u16>), ReadError> {
         let mut changes: Vec<Change> = Vec::new();
         let mut written = Vec::new();
-        let mut terms_by_bucket: BTreeMap<u16, TermRefs> = BTreeMap::new();
-        for (term, seqs) in &self.pending_terms {
-            terms_by_bucket
-                .entry(term_bucket(term))
-                .or_default()
-                .push((term, seqs));
-        }
-        for (bucket, new) in terms_by_bucket {
+        for (bucket, new) in terms_by_bucket(&self.pending_terms) {
             let mut terms = self.load_term_bucket(log, bucket)?;
             for (term, seqs) in new {
                 terms.entry(term.clone()).or_default().extend(seqs);
