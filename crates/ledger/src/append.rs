@@ -8,6 +8,7 @@ use docket_log::{Hash, Head, NewEntry};
 use docket_model::{Body, Event, EventId, Kind};
 
 use crate::index::{revision_chain, terms_for};
+use crate::index_store::id_hash;
 use crate::input::parse_events;
 use crate::keys::{KeyState, SecretKey};
 use crate::{AppendError, Ledger};
@@ -220,7 +221,7 @@ impl Ledger {
             });
             indexed.push((
                 terms_for(&planned.event, &planned.related),
-                planned.event.id,
+                planned.event.id.as_ref().map(id_hash),
             ));
         }
         let appended = if batch.is_empty() {
@@ -302,12 +303,12 @@ impl Ledger {
     pub(crate) fn index_appended(
         &self,
         appended: &[docket_log::Appended],
-        indexed: &[(Vec<Vec<u8>>, Option<EventId>)],
+        indexed: &[(Vec<Vec<u8>>, Option<u64>)],
         flush_now: bool,
     ) {
         let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
         for (done, (terms, id)) in appended.iter().zip(indexed) {
-            index.add(done.seq, done.hash, id.as_ref(), terms);
+            index.add(done.seq, done.hash, *id, terms);
         }
         if flush_now || index.wants_flush() {
             // Derived data: what is not flushed is indexed again from the

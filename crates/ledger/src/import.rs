@@ -24,6 +24,7 @@ use docket_model::{Event, Kind};
 use crate::append::check_reference;
 use crate::entries::{self, ENTRIES_FORMAT};
 use crate::index::terms_for;
+use crate::index_store::{id_digest, id_hash_of};
 use crate::parse_ahead::{Parsed, parse_ahead};
 use crate::snapshot::{EncodedState, worth_saving};
 use crate::{AppendError, AppendOptions, ImportError, Ledger};
@@ -234,20 +235,16 @@ impl Ledger {
                 let existing = format!("entry {}", stored.entry.header.seq);
                 return Err(rejected(line, AppendError::IdConflict { id, existing }));
             }
-            check_reference(&event, &id, |target| {
-                match seen.get(&digest16(target.as_str().as_bytes())) {
-                    Some(earlier) => Ok(Some(earlier.kind)),
-                    None if start_size == 0 => Ok(None),
-                    None => self.stored_kind(target),
-                }
+            check_reference(&event, &id, |target| match seen.get(&id_digest(target)) {
+                Some(earlier) => Ok(Some(earlier.kind)),
+                None if start_size == 0 => Ok(None),
+                None => self.stored_kind(target),
             })
             .map_err(|e| rejected(line, e))?;
             let related = self
-                .revision_chain_among(&event, |target| {
-                    match seen.get(&digest16(target.as_str().as_bytes())) {
-                        Some(Seen { new: Some(at), .. }) => Some(new_events[*at].1.clone()),
-                        _ => None,
-                    }
+                .revision_chain_among(&event, |target| match seen.get(&id_digest(target)) {
+                    Some(Seen { new: Some(at), .. }) => Some(new_events[*at].1.clone()),
+                    _ => None,
                 })
                 .map_err(|e| rejected(line, e.into()))?;
             let new = stored.is_none().then_some(new_events.len());
@@ -261,7 +258,7 @@ impl Ledger {
             );
             if stored.is_none() {
                 plans.push(Plan {
-                    id,
+                    id_hash: id_hash_of(&key),
                     line,
                     offset,
                     terms: if related.is_empty() {
@@ -352,30 +349,46 @@ impl Ledger {
         };
         let (appended, validated, encoded) =
             self.store_batches(how, plans, progress, validate, encode)?;
-        // Derived data: what cannot be written now stays pending in memory,
-        // and the next open indexes those entries from the log.
-        self.flush_index();
-        if let Some((max_instant, projections, revisions, lag)) = validated
-            && self.head().size == start_size + appended
-        {
-            // What was validated is now exactly what the ledger holds.
-            match encoded {
-                Some(encoded) => self.remember_encoded_state(
-                    self.head(),
-                    max_instant,
-                    projections,
-                    revisions,
-                    &encoded,
-                ),
-                None => self.remember_state(
-                    self.head(),
-                    max_instant,
-                    Arc::unwrap_or_clone(projections),
-                    Arc::unwrap_or_clone(revisions),
-                    lag,
-                ),
+        let remember = || {
+            if let Some((max_instant, projections, revisions, lag)) = validated
+                && self.head().size == start_size + appended
+            {
+                // What was validated is now exactly what the ledger holds.
+                match encoded {
+                    Some(encoded) => self.remember_encoded_state(
+                        self.head(),
+                        max_instant,
+                        projections,
+                        revisions,
+                        &encoded,
+                    ),
+                    None => self.remember_state(
+                        self.head(),
+                        max_instant,
+                        Arc::unwrap_or_clone(projections),
+                        Arc::unwrap_or_clone(revisions),
+                        lag,
+                    ),
+                }
             }
-        }
+        };
+        // Derived data: what cannot be written now stays pending in memory,
+        // and the next open indexes those entries from the log. The index
+        // and the snapshot need nothing from each other, so they are
+        // written side by side (at a million events, a fifth of a second
+        // and a twentieth, each mostly on one core).
+        std::thread::scope(|scope| {
+            let flushing = std::thread::Builder::new()
+                .name("docket-flush".to_owned())
+                .spawn_scoped(scope, || self.flush_index());
+            remember();
+            match flushing {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => self.flush_index(),
+            }
+        });
         Ok(ImportReport {
             verbatim: false,
             read,
@@ -396,7 +409,8 @@ struct Seen {
 
 /// How to store one new event of an import.
 struct Plan {
-    id: docket_model::EventId,
+    /// [`id_hash`] of its id, from the digest its line was parsed with.
+    id_hash: u64,
     line: usize,
     /// Bytes of the file read once the line is.
     offset: u64,

@@ -75,17 +75,38 @@ fn terms_by_bucket(terms: &HashMap<Vec<u8>, Vec<u64>>) -> BTreeMap<u16, TermRefs
 }
 
 fn hash64(domain: &[u8], bytes: &[u8]) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&domain_hash(domain, bytes)[..8]);
+    u64::from_le_bytes(first)
+}
+
+fn domain_hash(domain: &[u8], bytes: &[u8]) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(domain);
     hasher.update(bytes);
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
-    u64::from_le_bytes(first)
+    *hasher.finalize().as_bytes()
 }
 
 /// The hash an id is indexed under.
 pub(crate) fn id_hash(id: &EventId) -> u64 {
-    hash64(b"id\0", id.as_str().as_bytes())
+    id_hash_of(&id_digest(id))
+}
+
+/// 128 bits of the hash an id is indexed under, for telling ids apart in
+/// memory: an import keys its table of ids by them, worked out on its
+/// parsing threads, and hands the index [`id_hash_of`] them rather than
+/// hash each id again on the indexing thread.
+pub(crate) fn id_digest(id: &EventId) -> [u8; 16] {
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&domain_hash(b"id\0", id.as_str().as_bytes())[..16]);
+    first
+}
+
+/// [`id_hash`] of the id whose [`id_digest`] this is.
+pub(crate) fn id_hash_of(digest: &[u8; 16]) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
 }
 
 fn term_bucket(term: &[u8]) -> u16 {
@@ -121,10 +142,12 @@ pub(crate) struct IndexStore {
     covered: u64,
     /// Hash of entry `covered - 1`.
     tie: Hash,
-    /// Id hash → seq of the pending ids; a second seq under one hash (a
-    /// collision, or a planted duplicate) goes to `pending_repeats`.
-    pending_ids: HashMap<u64, u64>,
-    pending_repeats: Vec<(u64, u64)>,
+    /// The pending ids as (id hash, seq), by bucket, each bucket in seq
+    /// order. Grouped as the flush writes them: an import of a million
+    /// events spent a fifth of its indexing thread inserting into one
+    /// table keyed by id hash, a cache miss each. A lookup reads through
+    /// its bucket's few hundred.
+    pending_ids: HashMap<u16, Vec<(u64, u64)>>,
     pending_terms: HashMap<Vec<u8>, Vec<u64>>,
     pending_postings: usize,
     /// Decoded stored id buckets: each id lookup would otherwise decode one.
@@ -140,7 +163,6 @@ impl Default for IndexStore {
             covered: 0,
             tie: [0u8; 32],
             pending_ids: HashMap::new(),
-            pending_repeats: Vec::new(),
             pending_terms: HashMap::new(),
             pending_postings: 0,
             id_buckets: HashMap::new(),
@@ -175,7 +197,7 @@ impl IndexStore {
                     Ok(event) => {
                         let related = self.related(log, &event)?;
                         let terms = terms_for(&event, &related);
-                        self.add(seq, entry.hash(), event.id.as_ref(), &terms);
+                        self.add(seq, entry.hash(), event.id.as_ref().map(id_hash), &terms);
                     }
                     // Not an event (only a damaged or forged log holds
                     // one): nothing to index. Reading it fails wherever it
@@ -264,25 +286,20 @@ impl IndexStore {
         }
     }
 
-    /// Records that entry `seq` (with hash `hash`) holds the event `id`,
-    /// indexed under `terms`. Entries already covered are skipped (a reader
+    /// Records that entry `seq` (with hash `hash`) holds the event whose id
+    /// has [`id_hash`] `id`, indexed under `terms`. Entries already covered are skipped (a reader
     /// may have indexed them while catching up), and so is everything while
     /// the index is not loaded: the next use indexes those entries from the
     /// log.
-    pub(crate) fn add(&mut self, seq: u64, hash: Hash, id: Option<&EventId>, terms: &[Vec<u8>]) {
+    pub(crate) fn add(&mut self, seq: u64, hash: Hash, id: Option<u64>, terms: &[Vec<u8>]) {
         if !self.loaded || seq != self.covered {
             return;
         }
         if let Some(id) = id {
-            let hash = id_hash(id);
-            match self.pending_ids.entry(hash) {
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(seq);
-                }
-                std::collections::hash_map::Entry::Occupied(_) => {
-                    self.pending_repeats.push((hash, seq));
-                }
-            }
+            self.pending_ids
+                .entry(bucket_of(id))
+                .or_default()
+                .push((id, seq));
         }
         for term in terms {
             // Most terms are already pending (a dispute has many events):
@@ -345,8 +362,7 @@ impl IndexStore {
             self.stored_id_seqs(log, u64::from(bucket) << BUCKET_SHIFT)?;
             listed.extend(self.id_buckets.get(&bucket).into_iter().flatten());
         }
-        listed.extend(self.pending_ids.iter().map(|(h, s)| (*h, *s)));
-        listed.extend(self.pending_repeats.iter().copied());
+        listed.extend(self.pending_ids.values().flatten());
         listed.sort_unstable();
         // Both sorted: one walk along the two finds what is not listed.
         let mut missing = Vec::new();
@@ -371,12 +387,12 @@ impl IndexStore {
 
     /// The pending seqs under an id hash.
     fn pending_seqs(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
-        let repeats = self.pending_repeats.iter().filter(move |(h, _)| *h == hash);
-        self.pending_ids
-            .get(&hash)
-            .copied()
+        let pending = self.pending_ids.get(&bucket_of(hash));
+        pending
             .into_iter()
-            .chain(repeats.map(|(_, seq)| *seq))
+            .flatten()
+            .filter(move |(h, _)| *h == hash)
+            .map(|(_, seq)| *seq)
     }
 
     fn stored_id_seqs(&mut self, log: &Log, hash: u64) -> Result<Vec<u64>, ReadError> {

@@ -16,8 +16,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use docket_model::Event;
 
-use crate::import::{Digest16, digest16, for_each_line, thread_failed};
+use crate::import::{Digest16, for_each_line, thread_failed};
 use crate::index::terms_for;
+use crate::index_store::id_digest;
 use crate::{AppendError, ImportError};
 
 /// One line of an events file, parsed, with its derived id and payload,
@@ -32,7 +33,7 @@ pub(crate) struct Parsed {
     pub id: docket_model::EventId,
     /// The unsigned (version 1) encoding.
     pub payload: Vec<u8>,
-    /// [`digest16`] of the id.
+    /// [`id_digest`] of the id.
     pub id_digest: Digest16,
     /// The index terms of the event alone (`terms_for(&event, &[])`).
     pub own_terms: Vec<Vec<u8>>,
@@ -209,7 +210,7 @@ fn parse_and_encode(
     Ok(Parsed {
         line,
         offset,
-        id_digest: digest16(id.as_str().as_bytes()),
+        id_digest: id_digest(&id),
         own_terms: terms_for(&event, &[]),
         event,
         id,

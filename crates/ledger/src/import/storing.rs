@@ -17,13 +17,12 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
 use docket_log::{Appended, NewEntry, Prepared};
-use docket_model::EventId;
 
 use super::{ImportOptions, ImportProgress, Plan};
 use crate::{AppendError, ImportError, Ledger};
 
-/// An entry's index terms and id, for [`Ledger::index_appended`].
-type Indexed = (Vec<Vec<u8>>, Option<EventId>);
+/// An entry's index terms and id hash, for [`Ledger::index_appended`].
+type Indexed = (Vec<Vec<u8>>, Option<u64>);
 
 /// A batch ready to store.
 struct Ready {
@@ -93,7 +92,7 @@ impl Ledger {
             let entries = batch
                 .into_iter()
                 .map(|plan| {
-                    indexed.push((plan.terms, Some(plan.id)));
+                    indexed.push((plan.terms, Some(plan.id_hash)));
                     NewEntry {
                         index_keys: Vec::new(),
                         payload: plan.payload,

@@ -1,15 +1,11 @@
 //! Writing the index's pending postings back: the rewritten buckets and
 //! the meta record, in one batch.
 
-use std::collections::BTreeMap;
-
 use foldhash::{HashMap, HashMapExt};
 
 use docket_log::Log;
 
-use super::{
-    Change, ID_BUCKET, IndexStore, META, TERM_BUCKET, bucket_name, bucket_of, terms_by_bucket,
-};
+use super::{Change, ID_BUCKET, IndexStore, META, TERM_BUCKET, bucket_name, terms_by_bucket};
 use crate::ReadError;
 use crate::index_codec::{Meta, encode_ids, encode_meta, encode_terms, seal, set};
 
@@ -43,7 +39,6 @@ impl IndexStore {
         self.id_buckets.extend(id_buckets);
         self.stored = meta;
         self.pending_ids.clear();
-        self.pending_repeats.clear();
         self.pending_terms.clear();
         self.pending_postings = 0;
         Ok(())
@@ -104,21 +99,15 @@ impl IndexStore {
     ) -> Result<(Vec<Change>, HashMap<u16, Vec<(u64, u64)>>, Vec<u16>), ReadError> {
         let mut changes: Vec<Change> = Vec::new();
         let mut written = Vec::new();
-        let mut ids_by_bucket: BTreeMap<u16, Vec<(u64, u64)>> = BTreeMap::new();
-        let pending = self.pending_ids.iter().map(|(h, s)| (*h, *s));
-        for (hash, seq) in pending.chain(self.pending_repeats.iter().copied()) {
-            ids_by_bucket
-                .entry(bucket_of(hash))
-                .or_default()
-                .push((hash, seq));
-        }
+        let mut buckets: Vec<u16> = self.pending_ids.keys().copied().collect();
+        buckets.sort_unstable();
         let mut id_buckets = HashMap::new();
-        for (bucket, new) in ids_by_bucket {
+        for bucket in buckets {
             let mut ids = match self.id_buckets.get(&bucket) {
                 Some(cached) => cached.clone(),
                 None => self.load_id_bucket(log, bucket)?,
             };
-            ids.extend(new);
+            ids.extend(self.pending_ids.get(&bucket).into_iter().flatten());
             ids.sort_unstable();
             let name = bucket_name(ID_BUCKET, bucket);
             changes.push((name.clone(), Some(seal(&name, encode_ids(&ids)))));
@@ -158,7 +147,12 @@ mod tests {
         for seq in 0..3000u64 {
             let id = docket_model::EventId::new(format!("e{seq}")).unwrap();
             let terms = [format!("d:x{}", seq % 97).into_bytes(), b"k:".to_vec()];
-            store.add(seq, [seq as u8; 32], Some(&id), &terms);
+            store.add(
+                seq,
+                [seq as u8; 32],
+                Some(super::super::id_hash(&id)),
+                &terms,
+            );
         }
         let (one, one_ids, one_meta) = store.changes(&log, false).unwrap();
         let (two, two_ids, two_meta) = store.changes(&log, true).unwrap();
@@ -166,5 +160,44 @@ mod tests {
         assert_eq!(one, two);
         assert_eq!(one_ids, two_ids);
         assert_eq!(encode_meta(&one_meta), encode_meta(&two_meta));
+    }
+
+    #[test]
+    fn an_id_hash_is_the_one_format_md_defines() {
+        let id = docket_model::EventId::new("e-1".to_owned()).unwrap();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"id\0e-1");
+        let first: [u8; 8] = hasher.finalize().as_bytes()[..8].try_into().unwrap();
+        assert_eq!(super::super::id_hash(&id), u64::from_le_bytes(first));
+        let digest = super::super::id_digest(&id);
+        assert_eq!(super::super::id_hash_of(&digest), u64::from_le_bytes(first));
+    }
+
+    #[test]
+    fn ids_under_one_hash_are_all_found_pending_and_once_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::create(&dir.path().join("log")).unwrap();
+        let mut store = IndexStore::default();
+        store.ensure(&log).unwrap();
+        let id = |name: &str| docket_model::EventId::new(name.to_owned()).unwrap();
+        let (a, b) = (
+            super::super::id_hash(&id("a")),
+            super::super::id_hash(&id("b")),
+        );
+        // The same id held twice (as only a forged log holds it), around
+        // another: both are listed under its hash, before and after a flush.
+        for (seq, hash) in [(0u64, a), (1, b), (2, a)] {
+            store.add(seq, [seq as u8; 32], Some(hash), &[]);
+        }
+        let pending = |store: &IndexStore, hash| store.pending_seqs(hash).collect::<Vec<_>>();
+        assert_eq!(pending(&store, a), [0, 2]);
+        assert_eq!(pending(&store, b), [1]);
+        let (_, buckets, _) = store.id_changes(&log).unwrap();
+        let listed: Vec<(u64, u64)> = buckets.into_values().flatten().collect();
+        assert_eq!(listed.iter().filter(|(h, _)| *h == a).count(), 2);
+        store.flush(&log).unwrap();
+        assert!(pending(&store, a).is_empty());
+        assert_eq!(store.stored_id_seqs(&log, a).unwrap(), [0, 2]);
+        assert_eq!(store.stored_id_seqs(&log, b).unwrap(), [1]);
     }
 }
