@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use docket_ledger::ImportOptions;
 
 /// An event-sourced, tamper-evident ledger of legal disputes between companies.
 #[derive(Debug, Parser)]
@@ -187,7 +188,7 @@ pub struct ImportArgs {
     /// The NDJSON file: events, or a verbatim export made by `export --entries`.
     pub file: PathBuf,
     /// Events per atomic, durable batch.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = ImportOptions::DEFAULT_BATCH_SIZE as u32, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch_size: u32,
     /// Store events even if they do not fit the history; every query then
     /// reports them as anomalies.

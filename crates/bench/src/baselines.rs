@@ -2,9 +2,10 @@
 //!
 //! * **SQLite**: the hash-chained log most engineers would build — one row
 //!   per entry (seq, header fields, payload, hash), WAL, `synchronous=FULL`,
-//!   one transaction per batch of 1000, the same BLAKE3 chain as docket.
+//!   one transaction per batch of [`BATCH`] (docket's import default), the
+//!   same BLAKE3 chain as docket.
 //! * **sled raw**: one key per entry (seq) holding header ‖ payload, one
-//!   batch and one flush per 1000 entries — the storage ceiling.
+//!   batch and one flush per [`BATCH`] entries — the storage ceiling.
 //! * **BLAKE3 ceiling**: the entry hash over the same bytes on every core,
 //!   without storage.
 
@@ -15,7 +16,7 @@ use anyhow::{Result, bail};
 use docket_log::{Hash, Header, entry_hash};
 use rusqlite::{Connection, params};
 
-use crate::phases::{Metrics, Payloads, Workload, disk_usage, peak_memory, percentile};
+use crate::phases::{BATCH, Metrics, Payloads, Workload, disk_usage, peak_memory, percentile};
 
 /// A fixed recorded-at for baseline headers (2025-01-01, microseconds).
 const RECORDED_AT: i64 = 1_735_689_600_000_000;
@@ -70,7 +71,7 @@ fn sqlite_insert(conn: &Connection, header: &Header, payload: &[u8], hash: &Hash
     Ok(())
 }
 
-/// SQLite bulk import (chained, batches of 1000) then full verification.
+/// SQLite bulk import (chained, batches of [`BATCH`]) then full verification.
 pub fn sqlite(w: &Workload, dir: &Path) -> Result<Metrics> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("log.sqlite");
@@ -81,7 +82,7 @@ pub fn sqlite(w: &Workload, dir: &Path) -> Result<Metrics> {
     let mut payloads = Payloads::open(w.payloads)?.peekable();
     while payloads.peek().is_some() {
         let tx = conn.transaction()?;
-        for payload in payloads.by_ref().take(1000) {
+        for payload in payloads.by_ref().take(BATCH) {
             let (header, bytes) = entry_bytes(seq, prev, &payload);
             let hash = entry_hash(&bytes);
             sqlite_insert(&tx, &header, &payload, &hash)?;
@@ -157,7 +158,7 @@ pub fn sqlite(w: &Workload, dir: &Path) -> Result<Metrics> {
 }
 
 /// Raw sled: the same entry bytes under 8-byte keys, durable batches of
-/// 1000, then single durable inserts.
+/// [`BATCH`], then single durable inserts.
 pub fn sled_raw(w: &Workload, dir: &Path) -> Result<Metrics> {
     let start = Instant::now();
     let db = sled::open(dir)?;
@@ -171,7 +172,7 @@ pub fn sled_raw(w: &Workload, dir: &Path) -> Result<Metrics> {
         batch.insert(&seq.to_be_bytes(), bytes);
         seq += 1;
         in_batch += 1;
-        if in_batch == 1000 {
+        if in_batch == BATCH {
             db.apply_batch(std::mem::take(&mut batch))?;
             db.flush()?;
             in_batch = 0;

@@ -165,18 +165,23 @@ pub fn import(w: &Workload, ledger: &Path) -> Result<Metrics> {
     Ok(m)
 }
 
+/// Entries per durable batch, for docket's import and every baseline
+/// alike: the import's default, so that each pays for as many waits on
+/// the disk.
+pub const BATCH: usize = ImportOptions::DEFAULT_BATCH_SIZE;
+
 /// The same payloads appended straight to a `docket_log::Log`, in durable
-/// batches of 1000, without index keys: docket's storage layer alone.
+/// batches of [`BATCH`], without index keys: docket's storage layer alone.
 pub fn log_append(w: &Workload, dir: &Path) -> Result<Metrics> {
     let start = Instant::now();
     let log = Log::create(dir)?;
-    let mut batch = Vec::with_capacity(1000);
+    let mut batch = Vec::with_capacity(BATCH);
     for payload in Payloads::open(w.payloads)? {
         batch.push(NewEntry {
             payload,
             index_keys: Vec::new(),
         });
-        if batch.len() == 1000 {
+        if batch.len() == BATCH {
             log.append(std::mem::take(&mut batch))?;
         }
     }

@@ -45,10 +45,21 @@ pub struct ImportOptions {
     pub signer: Option<std::sync::Arc<crate::SecretKey>>,
 }
 
+impl ImportOptions {
+    /// The default [`ImportOptions::batch_size`]. Each batch is made
+    /// durable before the next is stored; at a million events, batches of
+    /// 8 192 rather than 1 000 made the import about a tenth faster (fewer
+    /// waits for the disk, and more prepared while the file is validated)
+    /// and its ledger about a tenth smaller on disk (a batch's partly
+    /// filled last chunk is rewritten by the next batch, and sled keeps the
+    /// old copies until it compacts).
+    pub const DEFAULT_BATCH_SIZE: usize = 8192;
+}
+
 impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
-            batch_size: 1000,
+            batch_size: Self::DEFAULT_BATCH_SIZE,
             recorded_at: None,
             allow_anomalies: false,
             signer: None,
