@@ -130,6 +130,19 @@ pub(crate) fn decode_ids(bytes: &[u8]) -> Option<Vec<(u64, u64)>> {
 }
 
 pub(crate) fn encode_terms(terms: &BTreeMap<Vec<u8>, Vec<u64>>) -> Vec<u8> {
+    encode_term_slices(
+        terms
+            .iter()
+            .map(|(term, seqs)| (term.as_slice(), seqs.as_slice())),
+    )
+}
+
+/// [`encode_terms`] of terms given in ascending order, each once, with
+/// their seqs: a flush encodes a bucket that holds nothing yet straight
+/// from the pending postings, without copying them into a map.
+pub(crate) fn encode_term_slices<'a>(
+    terms: impl IntoIterator<Item = (&'a [u8], &'a [u64])>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     for (term, seqs) in terms {
         // Terms are slugs (at most a few hundred bytes); longer ones would
