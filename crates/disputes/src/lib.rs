@@ -89,6 +89,32 @@ pub struct Disputes {
     anomalies: Vec<Anomaly>,
 }
 
+/// From this many disputes on, dropping the state frees their histories
+/// on two threads.
+const PARALLEL_DROP_FROM: usize = 10_000;
+
+impl Drop for Disputes {
+    /// A dispute's history is a few small allocations per event: at a
+    /// million events, freeing them took 110 ms on one core, paid by every
+    /// command that closes a ledger and by every full verify. Half are
+    /// freed on a second thread, joined before returning.
+    fn drop(&mut self) {
+        if self.disputes.len() < PARALLEL_DROP_FROM {
+            return;
+        }
+        let mut lower = self.disputes.take_values();
+        let upper = lower.split_off(lower.len() / 2);
+        std::thread::scope(|scope| {
+            // Out of threads, the closure and the half it holds are
+            // dropped here.
+            let _ = std::thread::Builder::new()
+                .name("docket-free".to_owned())
+                .spawn_scoped(scope, move || drop(upper));
+            drop(lower);
+        });
+    }
+}
+
 impl Disputes {
     /// An empty state: no disputes, no anomalies.
     pub fn new() -> Self {

@@ -79,6 +79,14 @@ impl<T> SlugMap<T> {
         self.positions.insert(slug, i);
     }
 
+    /// Empties the map, handing over its values in the order they were
+    /// added.
+    pub fn take_values(&mut self) -> Vec<T> {
+        self.positions.clear();
+        self.sorted.clear();
+        std::mem::take(&mut self.values)
+    }
+
     /// How many slugs have a value.
     pub fn len(&self) -> usize {
         self.values.len()

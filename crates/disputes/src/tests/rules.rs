@@ -459,3 +459,27 @@ fn disputes_iterate_in_id_order() {
     assert!(Disputes::new().is_empty());
     assert_eq!(Disputes::new().iter().count(), 0);
 }
+
+#[test]
+fn a_large_state_is_freed_whole_and_its_clone_is_untouched() {
+    // Past the size from which dropping frees on two threads.
+    let events: Vec<Event> = (0..crate::PARALLEL_DROP_FROM + 1)
+        .flat_map(|i| {
+            let id = format!("d-{i}");
+            [
+                filed(&id, "2020-01-01"),
+                entry(
+                    &id,
+                    "2020-02-01",
+                    None,
+                    "a long enough description to be on the heap",
+                ),
+            ]
+        })
+        .collect();
+    let state = run(&events);
+    let copy = state.clone();
+    drop(state);
+    assert_eq!(copy.iter().count(), crate::PARALLEL_DROP_FROM + 1);
+    assert_eq!(copy, run(&events));
+}
