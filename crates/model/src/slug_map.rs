@@ -215,6 +215,26 @@ mod tests {
     }
 
     #[test]
+    fn taking_the_values_leaves_an_empty_map_that_works() {
+        let mut map = SlugMap::default();
+        for (s, v) in [("m", 1u32), ("a", 2), ("z", 3)] {
+            map.insert(slug(s), v);
+        }
+        assert_eq!(map.take_values(), [1, 2, 3], "in the order added");
+        assert_eq!(map.len(), 0);
+        assert_eq!(map.get("a"), None);
+        assert!(map.values().next().is_none());
+        assert_eq!(map, SlugMap::default());
+        let config = bincode::config::standard();
+        assert_eq!(
+            bincode::encode_to_vec(&map, config).unwrap(),
+            bincode::encode_to_vec(BTreeMap::<Slug, u32>::new(), config).unwrap()
+        );
+        map.insert(slug("a"), 7);
+        assert_eq!((map.len(), map.get("a")), (1, Some(&7)));
+    }
+
+    #[test]
     fn behaves_and_encodes_like_a_btree_map() {
         let entries = [("m", 1u32), ("a", 2), ("z", 3), ("b", 4), ("a", 5)];
         let mut map = SlugMap::default();
