@@ -393,6 +393,27 @@ fn head_is_durable_across_reopen() {
     check_contents(&log, 80);
 }
 
+#[test]
+fn an_opener_waits_for_a_lock_released_meanwhile() {
+    let (_dir, path, log) = new_log();
+    log.append(vec![NewEntry {
+        index_keys: Vec::new(),
+        payload: b"kept".to_vec(),
+    }])
+    .unwrap();
+    // The holder lets go well within the opener's wait, and well after the
+    // opener's first tries have failed.
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        drop(log);
+    });
+    let started = std::time::Instant::now();
+    let reopened = Log::open(&path).unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(100));
+    holder.join().unwrap();
+    assert_eq!(reopened.head().size, 1);
+}
+
 fn in_use_message(path: &Path) -> String {
     format!("ledger at {} is in use by another process", path.display())
 }
