@@ -271,19 +271,11 @@ impl Ledger {
         self.load_stored_snapshot().map(|s| (s, false))
     }
 
-    /// The stored snapshot's encoding, decompressed.
-    fn stored_snapshot_bytes(&self) -> Option<Vec<u8>> {
-        let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
-        decompress(&compressed)
-    }
-
     /// The stored snapshot, if it decodes and was built by this release.
     fn load_stored_snapshot(&self) -> Option<Snapshot> {
-        let bytes = self.stored_snapshot_bytes()?;
-        let (snapshot, read): (Snapshot, usize) =
-            bincode::decode_from_slice(&bytes, config()).ok()?;
-        (read == bytes.len() && snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD)
-            .then_some(snapshot)
+        let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
+        let snapshot: Snapshot = load::decode_stored(&compressed)?;
+        (snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD).then_some(snapshot)
     }
 
     fn save_snapshot(&self, snapshot: &Snapshot) {
@@ -545,5 +537,6 @@ impl Ledger {
 }
 
 mod compare;
+mod load;
 #[cfg(test)]
 mod tests;
