@@ -129,20 +129,6 @@ const LAZY_LAG: u64 = 4096;
 /// keeps the ledger's size on disk within twice its payload bytes.
 const ZSTD_LEVEL: i32 = 1;
 
-/// The snapshot file's bytes, decompressed; `None` if they are not zstd
-/// frames or would grow past [`SNAPSHOT_LIMIT`] (a damaged file is rebuilt,
-/// not trusted to say how much memory to take).
-fn decompress(compressed: &[u8]) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let decoder = zstd::stream::read::Decoder::new(compressed).ok()?;
-    let mut bytes = Vec::new();
-    decoder
-        .take(SNAPSHOT_LIMIT as u64 + 1)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    (bytes.len() <= SNAPSHOT_LIMIT).then_some(bytes)
-}
-
 /// A reader of the stored snapshot's decompressed bytes: at most one byte
 /// more than [`SNAPSHOT_LIMIT`], so that a stream past the limit is seen.
 type StoredReader<'a> = std::io::BufReader<
@@ -150,9 +136,15 @@ type StoredReader<'a> = std::io::BufReader<
 >;
 
 fn stored_reader(compressed: &[u8]) -> Option<StoredReader<'_>> {
+    stored_reader_within(compressed, SNAPSHOT_LIMIT)
+}
+
+/// [`stored_reader`] with another limit than [`SNAPSHOT_LIMIT`] (tests
+/// cannot make a stream of 4 GiB).
+fn stored_reader_within(compressed: &[u8], limit: usize) -> Option<StoredReader<'_>> {
     use std::io::Read;
     let decoder = zstd::stream::read::Decoder::new(compressed).ok()?;
-    let limited = decoder.take(SNAPSHOT_LIMIT as u64 + 1);
+    let limited = decoder.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1));
     Some(std::io::BufReader::with_capacity(1 << 16, limited))
 }
 
@@ -274,7 +266,7 @@ impl Ledger {
     /// The stored snapshot, if it decodes and was built by this release.
     fn load_stored_snapshot(&self) -> Option<Snapshot> {
         let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
-        let snapshot: Snapshot = load::decode_stored(&compressed)?;
+        let snapshot: Snapshot = load::decode_stored(&compressed, SNAPSHOT_LIMIT)?;
         (snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD).then_some(snapshot)
     }
 
