@@ -191,12 +191,19 @@ mod tests {
     use crate::index_codec::BUCKETS;
     use crate::index_store::bucket_of;
 
-    #[test]
-    fn a_flush_on_two_threads_writes_what_one_thread_would() {
+    /// A new log and its loaded, empty index (the directory must outlive
+    /// both).
+    fn empty_index() -> (tempfile::TempDir, Log, IndexStore) {
         let dir = tempfile::tempdir().unwrap();
         let log = Log::create(&dir.path().join("log")).unwrap();
         let mut store = IndexStore::default();
         store.ensure(&log).unwrap();
+        (dir, log, store)
+    }
+
+    #[test]
+    fn a_flush_on_two_threads_writes_what_one_thread_would() {
+        let (_dir, log, mut store) = empty_index();
         // Twice: into new buckets, then merging into the stored ones.
         for round in 0..2u64 {
             for seq in round * 3000..(round + 1) * 3000 {
@@ -223,10 +230,7 @@ mod tests {
 
     #[test]
     fn term_buckets_are_written_sorted_whether_new_or_merged() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Log::create(&dir.path().join("log")).unwrap();
-        let mut store = IndexStore::default();
-        store.ensure(&log).unwrap();
+        let (_dir, log, mut store) = empty_index();
         let term = |n: u64| format!("d:t{}", (n * 7919) % 500).into_bytes();
         // Two flushes: the first writes new buckets straight from the
         // pending postings, the second merges into the stored ones.
@@ -274,10 +278,7 @@ mod tests {
 
     #[test]
     fn ids_under_one_hash_are_all_found_pending_and_once_flushed() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Log::create(&dir.path().join("log")).unwrap();
-        let mut store = IndexStore::default();
-        store.ensure(&log).unwrap();
+        let (_dir, log, mut store) = empty_index();
         let id = |name: &str| docket_model::EventId::new(name.to_owned()).unwrap();
         let (a, b) = (
             super::super::id_hash(&id("a")),
