@@ -40,15 +40,20 @@ fn a_healthy_ledger_verifies() {
     assert_eq!(report.signatures_checked, 0);
 }
 
-#[test]
-fn chain_damage_comes_first_and_hides_payload_findings() {
-    let (_dir, ledger) = ledger_of(150);
-    // Entry 150 chains correctly but holds no event.
+/// Appends an entry that chains correctly but holds no event.
+fn append_no_event(ledger: &Ledger) {
     let garbage = NewEntry {
         payload: b"not an event".to_vec(),
         index_keys: vec![],
     };
     ledger.log.append(vec![garbage]).unwrap();
+}
+
+#[test]
+fn chain_damage_comes_first_and_hides_payload_findings() {
+    let (_dir, ledger) = ledger_of(150);
+    // Entry 150 chains correctly but holds no event.
+    append_no_event(&ledger);
     docket_log::testing::xor_byte(&ledger.log, 70, 60, 1).unwrap();
     let report = verify(&ledger);
     assert_eq!(report.chain.damage, Some(Damage::EntryAltered { seq: 70 }));
@@ -60,11 +65,7 @@ fn chain_damage_comes_first_and_hides_payload_findings() {
 #[test]
 fn a_stored_entry_that_is_no_event_is_named() {
     let (_dir, ledger) = ledger_of(150);
-    let garbage = NewEntry {
-        payload: b"not an event".to_vec(),
-        index_keys: vec![],
-    };
-    ledger.log.append(vec![garbage]).unwrap();
+    append_no_event(&ledger);
     let report = verify(&ledger);
     assert!(report.chain.is_ok());
     let (seq, reason) = report.payload_failure.unwrap();
