@@ -6,8 +6,9 @@
 //! (`partnership.formed`, `partnership.ended`), and ignores every other kind.
 //! It depends on `docket-model` alone, so it knows neither corporate
 //! structure (docket-holdings) nor dispute status (docket-disputes): its
-//! query, [`Relations::view`], takes that knowledge as closures supplied by
-//! the ledger:
+//! queries, [`Relations::view`] (conflicts and countersuits) and
+//! [`Relations::pairs`] (everything between every two groups), take that
+//! knowledge as closures supplied by the ledger:
 //!
 //! - `group_of(entity)`: the entity's *group*, its ultimate parent (an
 //!   entity without a parent is its own group);
@@ -41,7 +42,7 @@
 //!   nothing for that dispute.
 //! - **Partners.** Two distinct groups are partners in a partnership when
 //!   both are among its parties' groups. A customer is not a party.
-//! - **Pair** ([`Pair`]): every unordered pair of distinct groups that are
+//! - **Pair** ([`Pair`], from [`Relations::pairs`]): every unordered pair of distinct groups that are
 //!   adverse in some dispute or partners in some partnership, with all such
 //!   disputes and partnerships, and the subsets that are active
 //!   (`is_active` for disputes, not ended for partnerships).

@@ -2,23 +2,21 @@
 //! recorded sides and partnerships with the ledger's knowledge of corporate
 //! structure and dispute status supplied as closures.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use docket_model::{Effective, Slug};
 
 use crate::state::{Partnership, Relations, Sides};
 
-/// Who is adverse to and partnered with whom, at the time of a query.
+/// Conflicts and countersuits, at the time of a query.
 ///
 /// Computed by [`Relations::view`]; see the crate documentation for the
-/// definitions. Every list is sorted: pairs and conflicts by their parties,
+/// definitions. Every list is sorted: conflicts by their parties,
 /// countersuits by `(dispute, answers)`, the disputes and partnerships inside
-/// them by slug.
+/// them by slug. Every pair of groups with anything between them is a
+/// separate, larger question: [`Relations::pairs`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct View {
-    /// Every pair of distinct groups that are adverse in some dispute or
-    /// partners in some partnership (active or not).
-    pub pairs: Vec<Pair>,
     /// The pairs adverse in an active dispute while sharing an active
     /// partnership.
     pub conflicts: Vec<Conflict>,
@@ -65,16 +63,6 @@ pub struct Countersuit {
 }
 
 impl View {
-    /// The pair of these two groups, in either order, if they have anything
-    /// between them.
-    pub fn pair(&self, a: &str, b: &str) -> Option<&Pair> {
-        let key = if a <= b { [a, b] } else { [b, a] };
-        self.pairs
-            .binary_search_by(|p| [p.parties[0].as_str(), p.parties[1].as_str()].cmp(&key))
-            .ok()
-            .and_then(|i| self.pairs.get(i))
-    }
-
     /// The conflict between these two groups, in either order, if any.
     pub fn conflict(&self, a: &str, b: &str) -> Option<&Conflict> {
         let key = if a <= b { [a, b] } else { [b, a] };
@@ -85,9 +73,11 @@ impl View {
     }
 }
 
+/// Two group numbers, smaller first: the key of a pair.
+type GroupPair = (u32, u32);
+
 /// Groups as small numbers. Interning turns the view's many set and map
-/// operations on slugs (string comparisons) into operations on integers;
-/// group numbers are ranks in slug order, so sorting numbers sorts slugs.
+/// operations on slugs (string comparisons) into operations on integers.
 struct Groups<'a> {
     group_of: &'a dyn Fn(&Slug) -> Slug,
     /// Each entity's group number: `group_of` is called once per entity.
@@ -124,21 +114,96 @@ impl<'a> Groups<'a> {
         set.dedup();
         set
     }
+}
 
-    /// Renumbers the groups by slug order; returns the old-to-new map and
-    /// the slugs in the new order.
-    fn ranked(self) -> (Vec<u32>, Vec<Slug>) {
+/// The relations with every party replaced by its group number: what both
+/// [`Relations::view`] and [`Relations::pairs`] start from.
+struct Interned<'a> {
+    /// Disputes (by slug, with their sides) in slug order.
+    disputes: Vec<(&'a Slug, &'a Sides)>,
+    /// Each dispute's sides as groups, by position in `disputes`.
+    sides: Vec<GroupSides>,
+    /// Partnerships in slug order.
+    partnerships: Vec<&'a Partnership>,
+    /// Each partnership's parties as groups, by position in `partnerships`.
+    members: Vec<Vec<u32>>,
+    /// Group slugs by number.
+    names: Vec<Slug>,
+}
+
+impl<'a> Interned<'a> {
+    fn new(relations: &'a Relations, group_of: &'a dyn Fn(&Slug) -> Slug) -> Self {
+        let mut groups = Groups {
+            group_of,
+            memo: HashMap::new(),
+            ids: HashMap::new(),
+            names: Vec::new(),
+        };
+        let disputes: Vec<(&Slug, &Sides)> = relations.dispute_map().iter().collect();
+        let partnerships: Vec<&Partnership> = relations.partnerships().collect();
+        let sides = disputes
+            .iter()
+            .map(|(_, s)| GroupSides {
+                plaintiffs: groups.set(&s.plaintiffs),
+                defendants: groups.set(&s.defendants),
+            })
+            .collect();
+        let members = partnerships
+            .iter()
+            .map(|p| groups.set(&p.parties))
+            .collect();
+        Interned {
+            disputes,
+            sides,
+            partnerships,
+            members,
+            names: groups.names,
+        }
+    }
+
+    /// Renumbers the groups by slug order, so that sorting numbers sorts
+    /// slugs.
+    fn rank_groups(&mut self) {
         let mut order: Vec<u32> = (0..).take(self.names.len()).collect();
         order.sort_unstable_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
         let mut rank = vec![0u32; self.names.len()];
         for (new, &old) in (0u32..).zip(&order) {
             rank[old as usize] = new;
         }
-        let names = order
+        self.names = order
             .iter()
             .map(|&old| self.names[old as usize].clone())
             .collect();
-        (rank, names)
+        for g in &mut self.sides {
+            renumber(&mut g.plaintiffs, &rank);
+            renumber(&mut g.defendants, &rank);
+        }
+        for m in &mut self.members {
+            renumber(m, &rank);
+        }
+    }
+
+    /// The slugs of the disputes at these positions.
+    fn dispute_ids(&self, positions: &[u32]) -> Vec<Slug> {
+        positions
+            .iter()
+            .filter_map(|&i| self.disputes.get(i as usize).map(|&(id, _)| id.clone()))
+            .collect()
+    }
+
+    /// The slugs of the partnerships at these positions.
+    fn partnership_ids(&self, positions: &[u32]) -> Vec<Slug> {
+        positions
+            .iter()
+            .filter_map(|&i| self.partnerships.get(i as usize).map(|p| p.id.clone()))
+            .collect()
+    }
+
+    /// The two groups of a pair, sorted by slug.
+    fn parties(&self, (a, b): GroupPair) -> Option<[Slug; 2]> {
+        let a = self.names.get(a as usize)?.clone();
+        let b = self.names.get(b as usize)?.clone();
+        Some(if a <= b { [a, b] } else { [b, a] })
     }
 }
 
@@ -157,21 +222,33 @@ struct GroupSides {
 }
 
 impl GroupSides {
-    /// Every pair of groups adverse in this dispute: a group exclusively on
-    /// the plaintiffs' side with a group exclusively on the defendants'.
-    fn adverse(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let only = |mine: &'_ [u32], theirs: &'_ [u32]| -> Vec<u32> {
-            mine.iter()
-                .copied()
-                .filter(|g| theirs.binary_search(g).is_err())
-                .collect()
-        };
-        let only_p = only(&self.plaintiffs, &self.defendants);
-        let only_d = only(&self.defendants, &self.plaintiffs);
-        only_p
-            .into_iter()
-            .flat_map(move |p| only_d.clone().into_iter().map(move |d| (p, d)))
+    /// Every pair of groups adverse in this dispute (a group exclusively on
+    /// the plaintiffs' side with a group exclusively on the defendants'),
+    /// each once, smaller number first.
+    fn adverse(&self) -> impl Iterator<Item = GroupPair> + '_ {
+        let only_plaintiff = |g: &u32| self.defendants.binary_search(g).is_err();
+        let only_defendant = |g: &u32| self.plaintiffs.binary_search(g).is_err();
+        self.plaintiffs
+            .iter()
+            .copied()
+            .filter(only_plaintiff)
+            .flat_map(move |p| {
+                self.defendants
+                    .iter()
+                    .copied()
+                    .filter(only_defendant)
+                    .map(move |d| (p.min(d), p.max(d)))
+            })
     }
+}
+
+/// Every pair of groups partnered in `members` (sorted sets), each once,
+/// smaller number first.
+fn partnered(members: &[u32]) -> impl Iterator<Item = GroupPair> + '_ {
+    members
+        .iter()
+        .enumerate()
+        .flat_map(move |(k, &a)| members.iter().skip(k + 1).map(move |&b| (a, b)))
 }
 
 /// What a pair collects, by dispute and partnership position.
@@ -184,10 +261,10 @@ struct PairLists {
 }
 
 impl Relations {
-    /// Pairs, conflicts and countersuits, given what this crate does not
-    /// know: `group_of` maps an entity to its group (ultimate parent; an
-    /// entity without a parent is its own group), `is_active` says whether
-    /// a dispute is non-terminal now, and `closed_on` when a dispute last
+    /// Conflicts and countersuits, given what this crate does not know:
+    /// `group_of` maps an entity to its group (ultimate parent; an entity
+    /// without a parent is its own group), `is_active` says whether a
+    /// dispute is non-terminal now, and `closed_on` when a dispute last
     /// closed (`None` while it is active).
     ///
     /// Never panics, whatever the closures return; each closure is called at
@@ -198,132 +275,121 @@ impl Relations {
         is_active: &dyn Fn(&Slug) -> bool,
         closed_on: &dyn Fn(&Slug) -> Option<Effective>,
     ) -> View {
-        let mut groups = Groups {
-            group_of,
-            memo: HashMap::new(),
-            ids: HashMap::new(),
-            names: Vec::new(),
-        };
-        // Disputes (by slug, with their sides) and partnerships by position
-        // in slug order.
-        let disputes: Vec<(&Slug, &Sides)> = self.dispute_map().iter().collect();
-        let partnerships: Vec<&Partnership> = self.partnerships().collect();
-        let mut sides: Vec<GroupSides> = disputes
-            .iter()
-            .map(|(_, s)| GroupSides {
-                plaintiffs: groups.set(&s.plaintiffs),
-                defendants: groups.set(&s.defendants),
-            })
-            .collect();
-        let mut members: Vec<Vec<u32>> = partnerships
-            .iter()
-            .map(|p| groups.set(&p.parties))
-            .collect();
-        let (rank, names) = groups.ranked();
-        for g in &mut sides {
-            renumber(&mut g.plaintiffs, &rank);
-            renumber(&mut g.defendants, &rank);
-        }
-        for m in &mut members {
-            renumber(m, &rank);
-        }
-        let pairs = pairs(
-            &disputes,
-            &sides,
-            &partnerships,
-            &members,
-            &names,
-            is_active,
-        );
-        let conflicts = pairs
-            .iter()
-            .filter(|p| !p.active_disputes.is_empty() && !p.active_partnerships.is_empty())
-            .map(|p| Conflict {
-                parties: p.parties.clone(),
-                disputes: p.active_disputes.clone(),
-                partnerships: p.active_partnerships.clone(),
-            })
-            .collect();
-        let countersuits = countersuits(self, &disputes, &sides, closed_on);
+        let interned = Interned::new(self, group_of);
         View {
-            pairs,
-            conflicts,
-            countersuits,
+            conflicts: conflicts(&interned, is_active),
+            countersuits: countersuits(self, &interned, closed_on),
         }
     }
-}
 
-fn pairs(
-    disputes: &[(&Slug, &Sides)],
-    sides: &[GroupSides],
-    partnerships: &[&Partnership],
-    members: &[Vec<u32>],
-    names: &[Slug],
-    is_active: &dyn Fn(&Slug) -> bool,
-) -> Vec<Pair> {
-    let mut lists: HashMap<(u32, u32), PairLists> = HashMap::new();
-    // Disputes come in slug order, and each adds itself at most once to a
-    // pair (the two groups of a pair are on fixed, disjoint sides), so the
-    // lists come out sorted and without repeats.
-    for ((i, &(id, _)), g) in (0u32..).zip(disputes).zip(sides) {
-        let mut adverse = g.adverse().peekable();
-        if adverse.peek().is_none() {
-            continue;
-        }
-        let active = is_active(id);
-        for (p, d) in adverse {
-            let pair = lists.entry((p.min(d), p.max(d))).or_default();
-            pair.disputes.push(i);
-            if active {
-                pair.active_disputes.push(i);
+    /// Every pair of distinct groups that are adverse in some dispute or
+    /// partners in some partnership (active or not), sorted by parties,
+    /// with `group_of` and `is_active` as for [`Relations::view`].
+    ///
+    /// Never panics, whatever the closures return; each closure is called at
+    /// most once per entity or dispute.
+    pub fn pairs(
+        &self,
+        group_of: &dyn Fn(&Slug) -> Slug,
+        is_active: &dyn Fn(&Slug) -> bool,
+    ) -> Vec<Pair> {
+        let mut interned = Interned::new(self, group_of);
+        interned.rank_groups();
+        let mut lists: HashMap<GroupPair, PairLists> = HashMap::new();
+        // Disputes come in slug order, and each adds itself at most once to a
+        // pair (the two groups of a pair are on fixed, disjoint sides), so the
+        // lists come out sorted and without repeats.
+        for ((i, &(id, _)), g) in (0u32..).zip(&interned.disputes).zip(&interned.sides) {
+            let mut adverse = g.adverse().peekable();
+            if adverse.peek().is_none() {
+                continue;
+            }
+            let active = is_active(id);
+            for key in adverse {
+                let pair = lists.entry(key).or_default();
+                pair.disputes.push(i);
+                if active {
+                    pair.active_disputes.push(i);
+                }
             }
         }
-    }
-    for ((i, partnership), m) in (0u32..).zip(partnerships).zip(members) {
-        let active = partnership.ended.is_none();
-        for (k, &a) in m.iter().enumerate() {
-            for &b in &m[k + 1..] {
-                let pair = lists.entry((a, b)).or_default();
+        for ((i, partnership), m) in (0u32..).zip(&interned.partnerships).zip(&interned.members) {
+            let active = partnership.ended.is_none();
+            for key in partnered(m) {
+                let pair = lists.entry(key).or_default();
                 pair.partnerships.push(i);
                 if active {
                     pair.active_partnerships.push(i);
                 }
             }
         }
+        let mut keyed: Vec<(GroupPair, PairLists)> = lists.into_iter().collect();
+        // Group numbers are ranks in slug order: sorting keys sorts parties.
+        keyed.sort_unstable_by_key(|(key, _)| *key);
+        keyed
+            .into_iter()
+            .filter_map(|(key, l)| {
+                Some(Pair {
+                    parties: interned.parties(key)?,
+                    disputes: interned.dispute_ids(&l.disputes),
+                    active_disputes: interned.dispute_ids(&l.active_disputes),
+                    partnerships: interned.partnership_ids(&l.partnerships),
+                    active_partnerships: interned.partnership_ids(&l.active_partnerships),
+                })
+            })
+            .collect()
     }
-    let mut keyed: Vec<((u32, u32), PairLists)> = lists.into_iter().collect();
-    keyed.sort_unstable_by_key(|(key, _)| *key);
-    let name = |g: u32| names.get(g as usize).cloned();
-    let dispute_ids = |list: &[u32]| -> Vec<Slug> {
-        list.iter()
-            .filter_map(|&i| disputes.get(i as usize).map(|&(id, _)| id.clone()))
-            .collect()
-    };
-    let partnership_ids = |list: &[u32]| -> Vec<Slug> {
-        list.iter()
-            .filter_map(|&i| partnerships.get(i as usize).map(|p| p.id.clone()))
-            .collect()
-    };
-    keyed
+}
+
+/// The conflicts: the pairs partnered in an active partnership are found
+/// first (few), so that a dispute only asks about those, and `is_active`
+/// only about disputes between them.
+fn conflicts(interned: &Interned<'_>, is_active: &dyn Fn(&Slug) -> bool) -> Vec<Conflict> {
+    let mut partners: HashMap<GroupPair, Vec<u32>> = HashMap::new();
+    for ((i, partnership), m) in (0u32..).zip(&interned.partnerships).zip(&interned.members) {
+        if partnership.ended.is_none() {
+            for key in partnered(m) {
+                partners.entry(key).or_default().push(i);
+            }
+        }
+    }
+    if partners.is_empty() {
+        return Vec::new();
+    }
+    let mut adverse: HashMap<GroupPair, Vec<u32>> = HashMap::new();
+    let mut hits: Vec<GroupPair> = Vec::new();
+    for ((i, &(id, _)), g) in (0u32..).zip(&interned.disputes).zip(&interned.sides) {
+        hits.clear();
+        hits.extend(g.adverse().filter(|key| partners.contains_key(key)));
+        if hits.is_empty() || !is_active(id) {
+            continue;
+        }
+        // In slug order, once per pair: see `Relations::pairs`.
+        for &key in &hits {
+            adverse.entry(key).or_default().push(i);
+        }
+    }
+    let mut conflicts: Vec<Conflict> = adverse
         .into_iter()
-        .filter_map(|((a, b), l)| {
-            Some(Pair {
-                parties: [name(a)?, name(b)?],
-                disputes: dispute_ids(&l.disputes),
-                active_disputes: dispute_ids(&l.active_disputes),
-                partnerships: partnership_ids(&l.partnerships),
-                active_partnerships: partnership_ids(&l.active_partnerships),
+        .filter_map(|(key, disputes)| {
+            Some(Conflict {
+                parties: interned.parties(key)?,
+                disputes: interned.dispute_ids(&disputes),
+                partnerships: interned.partnership_ids(partners.get(&key)?),
             })
         })
-        .collect()
+        .collect();
+    conflicts.sort_unstable_by(|a, b| a.parties.cmp(&b.parties));
+    conflicts
 }
 
 fn countersuits(
     relations: &Relations,
-    disputes: &[(&Slug, &Sides)],
-    sides: &[GroupSides],
+    interned: &Interned<'_>,
     closed_on: &dyn Fn(&Slug) -> Option<Effective>,
 ) -> Vec<Countersuit> {
+    let disputes = &interned.disputes;
+    let sides = &interned.sides;
     // The disputes each (defendant group, plaintiff group) pair is filed
     // between, in filing order: the candidates a suit brought by the first
     // against the second may answer. Indexing by both sides at once keeps

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use docket_model::{Body, Effective, Event, Projection, Slug};
 
-use super::{date, slug};
+use super::{SeeAll, date, slug};
 use crate::{Countersuit, Relations};
 
 const PARTNERSHIP: &str = "aws-nokia-telefonica-germany-5g-core";
@@ -83,7 +83,7 @@ fn nokia_and_amazon_conflict_in_july_2024() {
     assert_eq!(group_of(&slug("nokia-solutions-networks")), slug("nokia"));
     let active = |_: &Slug| true;
     let open = |_: &Slug| -> Option<Effective> { None };
-    let v = r.view(&group_of, &active, &open);
+    let v = r.see(&group_of, &active, &open);
 
     assert_eq!(v.conflicts.len(), 1, "{:?}", v.conflicts);
     let c = &v.conflicts[0];
@@ -114,7 +114,7 @@ fn nokia_and_amazon_conflict_in_july_2024() {
     // After the settlement every dispute is terminal: no conflict, the pair
     // and its history remain.
     let settled = |_: &Slug| false;
-    let v = r.view(&group_of, &settled, &open);
+    let v = r.see(&group_of, &settled, &open);
     assert!(v.conflicts.is_empty());
     let pair = v.pair("amazon", "nokia").unwrap();
     assert_eq!(pair.disputes.len(), 11);
@@ -129,7 +129,7 @@ fn no_conflict_before_the_partnership() {
     for (seq, e) in &events {
         r.apply(*seq, e);
     }
-    let v = r.view(&group_map(&events), &|_| true, &|_| None);
+    let v = r.see(&group_map(&events), &|_| true, &|_| None);
     assert!(v.conflicts.is_empty());
     assert!(r.partnership(PARTNERSHIP).is_none());
     assert_eq!(v.pair("amazon", "nokia").unwrap().disputes.len(), 10);

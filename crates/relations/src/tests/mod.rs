@@ -5,6 +5,7 @@ mod props;
 mod reference;
 mod unit;
 
+use crate::{Conflict, Countersuit, Pair, Relations};
 use docket_model::{
     Body, DisputeDismissed, DisputeFiled, Effective, Event, Forum, Nature, PartnershipEnded,
     PartnershipFormed, Slug, Text,
@@ -98,4 +99,59 @@ pub(crate) fn dismissed(effective: Effective, id: &str) -> Event {
             reason: None,
         }),
     )
+}
+
+/// What both queries answer, for tests that look at pairs beside conflicts
+/// and countersuits.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Seen {
+    pub pairs: Vec<Pair>,
+    pub conflicts: Vec<Conflict>,
+    pub countersuits: Vec<Countersuit>,
+}
+
+impl Seen {
+    /// The pair of these two groups, in either order.
+    pub fn pair(&self, a: &str, b: &str) -> Option<&Pair> {
+        let key = if a <= b { [a, b] } else { [b, a] };
+        self.pairs
+            .iter()
+            .find(|p| [p.parties[0].as_str(), p.parties[1].as_str()] == key)
+    }
+
+    /// The conflict between these two groups, as [`crate::View::conflict`].
+    pub fn conflict(&self, a: &str, b: &str) -> Option<&Conflict> {
+        let view = crate::View {
+            conflicts: self.conflicts.clone(),
+            countersuits: Vec::new(),
+        };
+        let found = view.conflict(a, b)?;
+        self.conflicts.iter().find(|c| c.parties == found.parties)
+    }
+}
+
+/// [`Relations::pairs`] and [`Relations::view`] together.
+pub(crate) trait SeeAll {
+    fn see(
+        &self,
+        group_of: &dyn Fn(&Slug) -> Slug,
+        is_active: &dyn Fn(&Slug) -> bool,
+        closed_on: &dyn Fn(&Slug) -> Option<Effective>,
+    ) -> Seen;
+}
+
+impl SeeAll for Relations {
+    fn see(
+        &self,
+        group_of: &dyn Fn(&Slug) -> Slug,
+        is_active: &dyn Fn(&Slug) -> bool,
+        closed_on: &dyn Fn(&Slug) -> Option<Effective>,
+    ) -> Seen {
+        let view = self.view(group_of, is_active, closed_on);
+        Seen {
+            pairs: self.pairs(group_of, is_active),
+            conflicts: view.conflicts,
+            countersuits: view.countersuits,
+        }
+    }
 }

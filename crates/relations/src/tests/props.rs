@@ -7,8 +7,8 @@ use docket_model::{Effective, Event, Projection, Slug, testing};
 use proptest::collection::{btree_map, btree_set, vec};
 use proptest::prelude::*;
 
-use super::{date, ended, filed, formed, slug};
-use crate::{Relations, View};
+use super::{SeeAll, Seen, date, ended, filed, formed, slug};
+use crate::Relations;
 
 const ENTITIES: &[&str] = &["e0", "e1", "e2", "e3", "e4", "e5", "g0", "g1"];
 const DISPUTES: &[&str] = &["d0", "d1", "d2", "d3"];
@@ -85,11 +85,11 @@ fn state(events: &[(u64, Event)]) -> Relations {
     r
 }
 
-fn view(r: &Relations, w: &World) -> View {
+fn view(r: &Relations, w: &World) -> Seen {
     let group_of = |e: &Slug| w.groups.get(e).cloned().unwrap_or_else(|| e.clone());
     let is_active = |d: &Slug| !w.inactive.contains(d);
     let closed_on = |d: &Slug| w.closed.get(d).copied();
-    r.view(&group_of, &is_active, &closed_on)
+    r.see(&group_of, &is_active, &closed_on)
 }
 
 /// Whether the two groups are on strictly opposite sides of the dispute.
@@ -201,7 +201,7 @@ proptest! {
         for (seq, e) in events.iter().enumerate() {
             r.apply(seq as u64, e);
         }
-        let v = r.view(&|e: &Slug| e.clone(), &|_| true, &|_| None);
+        let v = r.see(&|e: &Slug| e.clone(), &|_| true, &|_| None);
         prop_assert!(v.conflicts.iter().all(|c| c.parties[0] < c.parties[1]));
     }
 }

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use docket_model::{Effective, Slug};
 
+use super::Seen;
 use crate::state::{Relations, Sides};
-use crate::view::{Conflict, Countersuit, Pair, View};
+use crate::view::{Conflict, Countersuit, Pair};
 
 /// Calls `group_of` once per entity.
 struct Groups<'a> {
@@ -83,7 +84,7 @@ impl Reference<'_> {
         group_of: &dyn Fn(&Slug) -> Slug,
         is_active: &dyn Fn(&Slug) -> bool,
         closed_on: &dyn Fn(&Slug) -> Option<Effective>,
-    ) -> View {
+    ) -> Seen {
         let mut groups = Groups {
             group_of,
             memo: BTreeMap::new(),
@@ -111,7 +112,7 @@ impl Reference<'_> {
             })
             .collect();
         let countersuits = self.countersuits(&sides, closed_on);
-        View {
+        Seen {
             pairs,
             conflicts,
             countersuits,

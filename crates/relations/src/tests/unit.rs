@@ -1,11 +1,12 @@
 //! Unit tests: groups, pairs, conflicts, countersuits, anomalies.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use docket_model::{Effective, Kind, Projection, Slug};
 
-use super::{date, dismissed, ended, filed, formed, slug};
-use crate::{Countersuit, Relations, View};
+use super::{SeeAll, Seen, date, dismissed, ended, filed, formed, slug};
+use crate::{Countersuit, Relations};
 
 /// A `group_of` from a table of (entity, group); other entities are their
 /// own group.
@@ -34,7 +35,7 @@ fn names(v: &[Slug]) -> Vec<&str> {
     v.iter().map(Slug::as_str).collect()
 }
 
-fn parties(v: &View) -> Vec<[&str; 2]> {
+fn parties(v: &Seen) -> Vec<[&str; 2]> {
     v.pairs
         .iter()
         .map(|p| [p.parties[0].as_str(), p.parties[1].as_str()])
@@ -66,7 +67,7 @@ fn subsidiaries_pair_as_their_groups() {
             Some("acme"),
         ),
     ]);
-    let v = r.view(&groups(ACME), &all_active, &never_closed);
+    let v = r.see(&groups(ACME), &all_active, &never_closed);
     assert_eq!(
         parties(&v),
         [["acme", "beta"], ["acme", "gamma"], ["beta", "gamma"]]
@@ -81,7 +82,7 @@ fn subsidiaries_pair_as_their_groups() {
     assert_eq!(names(&bg.active_partnerships), ["p1"]);
     assert!(v.conflicts.is_empty());
     // Without the group map, subsidiaries stand alone.
-    let raw = r.view(&|e: &Slug| e.clone(), &all_active, &never_closed);
+    let raw = r.see(&|e: &Slug| e.clone(), &all_active, &never_closed);
     assert!(raw.pair("acme", "beta").is_none());
     assert!(raw.pair("acme-labs", "beta-sub").is_some());
     assert!(raw.pair("acme-labs", "beta").is_some());
@@ -123,11 +124,11 @@ fn a_group_on_both_sides_pairs_with_nothing() {
             None,
         ),
     ]);
-    let v = r.view(&groups(ACME), &all_active, &never_closed);
+    let v = r.see(&groups(ACME), &all_active, &never_closed);
     assert_eq!(parties(&v), [["acme", "gamma"]]);
     assert_eq!(names(&v.pairs[0].disputes), ["clean"]);
     // Seen without groups, every dispute pairs someone.
-    let raw = r.view(&|e: &Slug| e.clone(), &all_active, &never_closed);
+    let raw = r.see(&|e: &Slug| e.clone(), &all_active, &never_closed);
     assert!(raw.pair("acme", "acme-labs").is_some());
     assert!(raw.pair("beta", "acme-labs").is_some());
     assert_eq!(
@@ -157,11 +158,11 @@ fn conflict_needs_an_active_dispute_and_an_active_partnership() {
     let g = groups(ACME);
     let upto = |n: usize| state(&events[..n]);
     // Dispute alone: a pair, no conflict.
-    let v = upto(1).view(&g, &all_active, &never_closed);
+    let v = upto(1).see(&g, &all_active, &never_closed);
     assert_eq!(parties(&v), [["acme", "beta"]]);
     assert!(v.conflicts.is_empty());
     // Partnership formed while the dispute is active: a conflict.
-    let v = upto(2).view(&g, &all_active, &never_closed);
+    let v = upto(2).see(&g, &all_active, &never_closed);
     assert_eq!(v.conflicts.len(), 1);
     let c = v.conflict("beta", "acme").unwrap();
     assert_eq!(c.parties, [slug("acme"), slug("beta")]);
@@ -175,7 +176,7 @@ fn conflict_needs_an_active_dispute_and_an_active_partnership() {
     );
     // Dispute terminal: no conflict, the pair keeps its history.
     let closed = |_: &Slug| false;
-    let v = upto(2).view(&g, &closed, &never_closed);
+    let v = upto(2).see(&g, &closed, &never_closed);
     assert!(v.conflicts.is_empty());
     let p = v.pair("acme", "beta").unwrap();
     assert_eq!(names(&p.disputes), ["acme-v-beta"]);
@@ -183,7 +184,7 @@ fn conflict_needs_an_active_dispute_and_an_active_partnership() {
     assert_eq!(names(&p.active_partnerships), ["joint"]);
     // Partnership ended: no conflict either.
     let r = upto(3);
-    let v = r.view(&g, &all_active, &never_closed);
+    let v = r.see(&g, &all_active, &never_closed);
     assert!(v.conflicts.is_empty());
     let p = v.pair("acme", "beta").unwrap();
     assert_eq!(names(&p.partnerships), ["joint"]);
@@ -196,7 +197,7 @@ fn conflict_needs_an_active_dispute_and_an_active_partnership() {
         filed(date("2020-01-01"), "d", &["acme"], &["beta"], None),
         formed(date("2020-01-02"), "inside", &["acme", "acme-eu"], None),
     ]);
-    assert!(r.view(&g, &all_active, &never_closed).conflicts.is_empty());
+    assert!(r.see(&g, &all_active, &never_closed).conflicts.is_empty());
 }
 
 #[test]
@@ -245,7 +246,7 @@ fn countersuits_with_and_without_responds_to() {
             Some("ghost"),
         ),
     ]);
-    let v = r.view(&groups(ACME), &all_active, &never_closed);
+    let v = r.see(&groups(ACME), &all_active, &never_closed);
     let cs = |d: &str, a: &str, declared: bool| Countersuit {
         dispute: slug(d),
         answers: slug(a),
@@ -277,19 +278,19 @@ fn no_countersuit_when_the_first_suit_closed_before() {
     ]);
     let g = groups(ACME);
     let closed_at = |when: &'static str| move |d: &Slug| (d.as_str() == "a").then(|| date(when));
-    let found = |v: View| v.countersuits.len();
-    assert_eq!(found(r.view(&g, &all_active, &never_closed)), 1);
-    assert_eq!(found(r.view(&g, &all_active, &closed_at("2020-05-31"))), 0);
-    assert_eq!(found(r.view(&g, &all_active, &closed_at("2020-06-01"))), 0);
+    let found = |v: Seen| v.countersuits.len();
+    assert_eq!(found(r.see(&g, &all_active, &never_closed)), 1);
+    assert_eq!(found(r.see(&g, &all_active, &closed_at("2020-05-31"))), 0);
+    assert_eq!(found(r.see(&g, &all_active, &closed_at("2020-06-01"))), 0);
     assert_eq!(
-        found(r.view(&g, &all_active, &closed_at("2020-06-01T12:00:00Z"))),
+        found(r.see(&g, &all_active, &closed_at("2020-06-01T12:00:00Z"))),
         1,
         "closed later on the day b was filed"
     );
-    assert_eq!(found(r.view(&g, &all_active, &closed_at("2021-01-01"))), 1);
+    assert_eq!(found(r.see(&g, &all_active, &closed_at("2021-01-01"))), 1);
     // Closing b itself does not matter.
     let b_closed = |d: &Slug| (d.as_str() == "b").then(|| date("2020-01-02"));
-    assert_eq!(found(r.view(&g, &all_active, &b_closed)), 1);
+    assert_eq!(found(r.see(&g, &all_active, &b_closed)), 1);
 }
 
 #[test]
@@ -309,7 +310,7 @@ fn same_day_filings_follow_seq() {
             None,
         ),
     );
-    let v = r.view(&groups(ACME), &all_active, &never_closed);
+    let v = r.see(&groups(ACME), &all_active, &never_closed);
     assert_eq!(
         v.countersuits,
         [Countersuit {
@@ -364,4 +365,50 @@ fn second_filing_is_an_anomaly_and_other_kinds_are_ignored() {
     assert_eq!((s.filed, s.filed_seq), (date("2020-01-01"), 0));
     assert!(r.sides("never-filed").is_none());
     assert_eq!(r.all_sides().count(), 1);
+}
+
+#[test]
+fn each_closure_is_asked_at_most_once_per_entity_or_dispute() {
+    let r = state(&[
+        filed(date("2020-01-01"), "d1", &["acme-labs"], &["beta"], None),
+        filed(date("2020-02-01"), "d2", &["beta-sub"], &["acme-eu"], None),
+        filed(
+            date("2020-03-01"),
+            "d3",
+            &["acme-labs"],
+            &["gamma-sub"],
+            None,
+        ),
+        formed(date("2020-04-01"), "p1", &["acme", "beta", "gamma"], None),
+        formed(date("2020-05-01"), "p2", &["acme-eu", "beta-sub"], None),
+    ]);
+    let asked: RefCell<Vec<String>> = RefCell::new(Vec::new());
+    let ask = |what: &str, s: &Slug| asked.borrow_mut().push(format!("{what} {s}"));
+    let g = groups(ACME);
+    let group_of = |e: &Slug| {
+        ask("group_of", e);
+        g(e)
+    };
+    let is_active = |d: &Slug| {
+        ask("is_active", d);
+        true
+    };
+    let closed_on = |d: &Slug| {
+        ask("closed_on", d);
+        None
+    };
+    let once = |asked: &RefCell<Vec<String>>| {
+        let mut all = asked.take();
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n, "a closure was asked twice: {all:?}");
+        n
+    };
+    let v = r.view(&group_of, &is_active, &closed_on);
+    assert_eq!(v.conflicts.len(), 2);
+    assert!(once(&asked) > 0);
+    let pairs = r.pairs(&group_of, &is_active);
+    assert_eq!(pairs.len(), 3);
+    assert!(once(&asked) > 0);
 }
