@@ -1,5 +1,6 @@
 //! `state` and `conflicts`: questions about everything at once.
 
+use docket_ledger::relations::View;
 use docket_ledger::{Ledger, State};
 use serde_json::json;
 
@@ -36,7 +37,7 @@ pub fn state(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> 
     say!("{}\n", query_line(&query, state.visible, state.head.size));
     print_disputes(&state)?;
     print_partnerships(&state)?;
-    print_conflicts(&state)?;
+    print_conflicts(&state, &view)?;
     let names = Names(&p.holdings);
     let mut entities = Table::new(&["ENTITY", "NAME", "PARENT", "GROUP"]);
     for e in p.holdings.iter() {
@@ -60,8 +61,8 @@ pub fn state(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> 
 pub fn conflicts(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> {
     let query = time_query(time)?;
     let state = ledger.state(&query)?;
+    let view = state.relations_view();
     if cli.json {
-        let view = state.relations_view();
         let mut value = json!({
             "ledger": ledger_json(&state),
             "conflicts": view.conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
@@ -72,7 +73,7 @@ pub fn conflicts(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<
         return Ok(OK);
     }
     say!("{}\n", query_line(&query, state.visible, state.head.size));
-    print_conflicts(&state)?;
+    print_conflicts(&state, &view)?;
     Ok(OK)
 }
 
@@ -134,8 +135,7 @@ fn print_partnerships(state: &State) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_conflicts(state: &State) -> anyhow::Result<()> {
-    let view = state.relations_view();
+fn print_conflicts(state: &State, view: &View) -> anyhow::Result<()> {
     let names = Names(&state.projections.holdings);
     if view.conflicts.is_empty() {
         say!("CONFLICTS: none\n");
