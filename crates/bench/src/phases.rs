@@ -255,7 +255,7 @@ pub fn replay(w: &Workload, ledger: &Path) -> Result<Metrics> {
 }
 
 /// Query latencies: state as of a past date, state now (cold and warm),
-/// one dispute, one entity, a checkpoint and an inclusion proof.
+/// the conflicts and countersuits now (on the warm state), one dispute, one entity, a checkpoint and an inclusion proof.
 pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
     let l = Ledger::open(ledger)?;
     let mut m = Metrics::new();
@@ -267,6 +267,15 @@ pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
         "state_warm_ms".into(),
         median_ms(5, || l.state(&now).map(drop).map_err(Into::into))?,
     );
+    let current = l.state(&now)?;
+    m.insert(
+        "view_ms".into(),
+        median_ms(5, || {
+            std::hint::black_box(current.relations_view());
+            Ok(())
+        })?,
+    );
+    drop(current);
     let past = as_of(w.middle_date)?;
     m.insert(
         "state_asof_ms".into(),

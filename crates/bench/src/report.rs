@@ -195,6 +195,17 @@ pub fn markdown(results: &[SizeResult]) -> String {
             ],
         );
         row(
+            "conflicts and countersuits now, warm",
+            [
+                ms(get(r, "view_ms")),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+            ],
+        );
+        row(
             "one dispute",
             [
                 format!(
