@@ -53,8 +53,18 @@ impl Table {
 
     /// Renders the table; the last column is not padded.
     pub fn render(&self) -> String {
+        let widths = self.widths();
+        let mut text = String::new();
+        for row in &self.rows {
+            push_line(&mut text, row, &widths);
+        }
+        text
+    }
+
+    /// Each column's width: its widest cell, in characters.
+    fn widths(&self) -> Vec<usize> {
         let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
-        let widths: Vec<usize> = (0..columns)
+        (0..columns)
             .map(|c| {
                 self.rows
                     .iter()
@@ -63,23 +73,117 @@ impl Table {
                     .max()
                     .unwrap_or(0)
             })
-            .collect();
-        let mut text = String::new();
-        for row in &self.rows {
-            let mut line = String::new();
-            for (c, cell) in row.iter().enumerate() {
-                if c + 1 == row.len() {
-                    line.push_str(cell);
-                } else {
-                    let pad = widths[c] - cell.chars().count();
-                    line.push_str(cell);
-                    line.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            text.push_str(line.trim_end());
-            text.push('\n');
+            .collect()
+    }
+}
+
+/// Appends one row to `text` with its cells padded to `widths` (a cell
+/// wider than its column pushes the rest of its line along), the last
+/// cell unpadded.
+fn push_line(text: &mut String, row: &[String], widths: &[usize]) {
+    let start = text.len();
+    for (c, cell) in row.iter().enumerate() {
+        text.push_str(cell);
+        if c + 1 < row.len() {
+            let width = widths.get(c).copied().unwrap_or(0);
+            let pad = width.saturating_sub(cell.chars().count());
+            text.extend(std::iter::repeat_n(' ', pad + 2));
         }
-        text
+    }
+    let kept = text[start..].trim_end().len();
+    text.truncate(start + kept);
+    text.push('\n');
+}
+
+/// A [`Table`] written as its rows come, for lists as long as the ledger.
+///
+/// A list of at most [`StreamedTable::ALIGNED_ROWS`] rows is printed
+/// exactly as a [`Table`] would print it. A longer one starts at once and
+/// never holds more than that many rows: its columns are as wide as their
+/// widest cell among the first rows, or as the widths the caller knows in
+/// advance ([`StreamedTable::at_least`]), and a later cell wider than its
+/// column widens the column from its row on.
+pub struct StreamedTable<W: Write> {
+    out: W,
+    /// The headings and the rows before the widths are known.
+    first: Table,
+    /// At least these widths, by column.
+    known: Vec<usize>,
+    widths: Option<Vec<usize>>,
+    line: String,
+}
+
+impl<W: Write> StreamedTable<W> {
+    /// Rows that decide the widths of the columns.
+    pub const ALIGNED_ROWS: usize = 4096;
+
+    /// A table with these column headings, written to `out`.
+    pub fn new(out: W, headings: &[&str]) -> Self {
+        StreamedTable {
+            out,
+            first: Table::new(headings),
+            known: Vec::new(),
+            widths: None,
+            line: String::new(),
+        }
+    }
+
+    /// Makes `column` at least `width` characters wide in a list longer
+    /// than [`StreamedTable::ALIGNED_ROWS`], for a column whose widest cell
+    /// is known before the rows are read.
+    pub fn at_least(mut self, column: usize, width: usize) -> Self {
+        if self.known.len() <= column {
+            self.known.resize(column + 1, 0);
+        }
+        self.known[column] = width;
+        self
+    }
+
+    /// Adds a row, writing it if the widths are known.
+    pub fn row(&mut self, cells: Vec<String>) -> std::io::Result<()> {
+        match &mut self.widths {
+            Some(widths) => {
+                for (width, cell) in widths.iter_mut().zip(&cells) {
+                    *width = (*width).max(cell.chars().count());
+                }
+                self.line.clear();
+                push_line(&mut self.line, &cells, widths);
+                self.out.write_all(self.line.as_bytes())
+            }
+            None => {
+                self.first.row(cells);
+                // The headings are a row of `first` too: this is the row
+                // after the first `ALIGNED_ROWS`.
+                if self.first.rows.len() > Self::ALIGNED_ROWS + 1 {
+                    self.write_first(&self.known.clone())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes what is held back and flushes.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if self.widths.is_none() {
+            // All rows fit: printed as a `Table` would print them.
+            self.write_first(&[])?;
+        }
+        self.out.flush()
+    }
+
+    fn write_first(&mut self, known: &[usize]) -> std::io::Result<()> {
+        let mut widths = self.first.widths();
+        for (width, &known) in widths.iter_mut().zip(known) {
+            *width = (*width).max(known);
+        }
+        let mut text = String::new();
+        for row in &self.first.rows {
+            push_line(&mut text, row, &widths);
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.first.rows.clear();
+        self.widths = Some(widths);
+        Ok(())
     }
 }
 
@@ -102,4 +206,93 @@ macro_rules! say_raw {
         use std::io::Write as _;
         write!(std::io::stdout(), $($arg)*)?
     }};
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn rows(n: usize) -> Vec<Vec<String>> {
+        (0..n)
+            .map(|i| vec![i.to_string(), "x".repeat(i % 7), format!("row {i}")])
+            .collect()
+    }
+
+    fn streamed(rows: &[Vec<String>], seq_width: usize) -> String {
+        let mut out = Vec::new();
+        let mut table =
+            StreamedTable::new(&mut out, &["SEQ", "WHAT", "MORE"]).at_least(0, seq_width);
+        for row in rows {
+            table.row(row.clone()).unwrap();
+        }
+        table.finish().unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_short_streamed_table_prints_as_a_table() {
+        for n in [0, 1, 100, StreamedTable::<Vec<u8>>::ALIGNED_ROWS] {
+            let rows = rows(n);
+            let mut table = Table::new(&["SEQ", "WHAT", "MORE"]);
+            for row in &rows {
+                table.row(row.clone());
+            }
+            // The known width is for long lists only.
+            // Compared without printing them: a failure would print both.
+            assert!(streamed(&rows, 9) == table.render(), "{n} rows");
+        }
+    }
+
+    /// A writer whose bytes can be looked at while a table holds it.
+    #[derive(Clone, Default)]
+    struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_long_streamed_table_is_written_as_it_comes() {
+        let out = Shared::default();
+        let mut table = StreamedTable::new(out.clone(), &["SEQ", "WHAT"]);
+        let aligned = StreamedTable::<Shared>::ALIGNED_ROWS;
+        for (n, row) in rows(aligned + 3).into_iter().enumerate() {
+            table.row(row).unwrap();
+            let written = out.0.borrow().iter().filter(|&&b| b == b'\n').count();
+            // Held back until a row past the first `aligned`, then each
+            // row is written as it comes.
+            let expected = if n < aligned { 0 } else { n + 2 };
+            assert_eq!(written, expected, "after row {n}");
+        }
+        table.finish().unwrap();
+    }
+
+    #[test]
+    fn a_long_streamed_table_keeps_known_widths_and_widens_for_later_cells() {
+        let mut rows = rows(StreamedTable::<Vec<u8>>::ALIGNED_ROWS + 10);
+        let last = rows.len() - 1;
+        rows[last][1] = "y".repeat(12);
+        let text = streamed(&rows, 5);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), rows.len() + 1);
+        // SEQ is five wide from the start, WHAT six (its widest among the
+        // first rows) until the last row widens it.
+        let line = |seq: usize, what: &str, more: usize| format!("{seq:<5}  {what:<6}  row {more}");
+        assert_eq!(lines[0], "SEQ    WHAT    MORE");
+        assert_eq!(lines[1], "0              row 0");
+        let before = last - 1;
+        assert_eq!(lines[last], line(before, &"x".repeat(before % 7), before));
+        assert_eq!(
+            lines[last + 1],
+            format!("{last}   yyyyyyyyyyyy  row {last}")
+        );
+    }
 }

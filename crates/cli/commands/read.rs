@@ -1,7 +1,9 @@
 //! Commands that only read: log, show, verify.
 
+use std::io::{BufWriter, Write};
+
 use docket_ledger::{Damage, Ledger, StoredEvent, hex};
-use docket_model::EventId;
+use docket_model::{EventId, Kind};
 use serde_json::json;
 
 use super::audit::read_checkpoint;
@@ -9,7 +11,7 @@ use super::keys::read_public;
 use crate::args::{Cli, LogArgs, ShowArgs, VerifyArgs};
 use crate::describe::describe;
 use crate::exit::{INTEGRITY, IntegrityFailure, OK, UsageError};
-use crate::output::{Table, print_json, progress_bar, timestamp};
+use crate::output::{StreamedTable, Table, print_json, progress_bar, timestamp};
 use crate::render::time_query;
 
 pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
@@ -19,41 +21,50 @@ pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
         Some(limit) => args.from.saturating_add(limit).min(size),
         None => size,
     };
-    let mut table = Table::new(&["SEQ", "RECORDED", "EFFECTIVE", "KIND", "ID", "WHAT"]);
-    let mut lines = Vec::new();
-    for stored in ledger.events(args.from..end) {
-        let stored = stored?;
-        if query
+    let visible = ledger.events(args.from..end).filter(|stored| {
+        !matches!(stored, Ok(stored) if query
             .as_of
-            .is_some_and(|t| stored.event.effective.instant_micros() > t)
-        {
-            continue;
-        }
-        if cli.json {
-            lines.push(entry_json(&stored, false));
-        } else {
-            let event = &stored.event;
-            table.row(vec![
-                stored.entry.header.seq.to_string(),
-                timestamp(stored.entry.header.recorded_at),
-                event.effective.to_string(),
-                event.kind().as_str().to_string(),
-                event
-                    .id
-                    .as_ref()
-                    .map(|id| id.to_string())
-                    .unwrap_or_default(),
-                describe(event),
-            ]);
-        }
-    }
+            .is_some_and(|t| stored.event.effective.instant_micros() > t))
+    });
+    // Printed as read, so that a long log starts at once and is never held
+    // whole: `docket log | head` answers at once on any ledger.
+    let mut out = BufWriter::new(std::io::stdout().lock());
     if cli.json {
-        print_json(
-            &json!({"ledger": {"size": size, "head": hex(&ledger.head().hash)}, "entries": lines}),
-        )?;
-    } else {
-        say_raw!("{}", table.render());
+        let ledger = json!({"size": size, "head": hex(&ledger.head().hash)});
+        write!(out, "{{\"ledger\":{ledger},\"entries\":[")?;
+        for (n, stored) in visible.enumerate() {
+            if n > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut out, &entry_json(&stored?, false))?;
+        }
+        out.write_all(b"]}\n")?;
+        out.flush()?;
+        return Ok(OK);
     }
+    let widest_seq = end.saturating_sub(1).to_string().len();
+    let widest_kind = Kind::ALL.iter().map(|k| k.as_str().len()).max();
+    let mut table =
+        StreamedTable::new(out, &["SEQ", "RECORDED", "EFFECTIVE", "KIND", "ID", "WHAT"])
+            .at_least(0, widest_seq)
+            .at_least(3, widest_kind.unwrap_or(0));
+    for stored in visible {
+        let stored = stored?;
+        let event = &stored.event;
+        table.row(vec![
+            stored.entry.header.seq.to_string(),
+            timestamp(stored.entry.header.recorded_at),
+            event.effective.to_string(),
+            event.kind().as_str().to_string(),
+            event
+                .id
+                .as_ref()
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            describe(event),
+        ])?;
+    }
+    table.finish()?;
     Ok(OK)
 }
 
