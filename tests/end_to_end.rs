@@ -341,4 +341,21 @@ fn a_log_longer_than_the_aligned_rows_is_printed_whole() {
             .count(),
         6
     );
+
+    // A reader that goes away early (`| head`) ends the list quietly, in
+    // text and in JSON alike.
+    for args in [&["log"][..], &["--json", "log"]] {
+        let mut child = crate::support::docket(&path)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{args:?}: {:?}", output.status);
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{args:?}");
+    }
 }

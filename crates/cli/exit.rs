@@ -72,11 +72,16 @@ pub fn message(error: &anyhow::Error) -> String {
 }
 
 /// Whether the error is standard output's reader going away (`| head`),
-/// which is not worth a message.
+/// which is not worth a message. JSON is written through serde_json,
+/// whose error wraps the write's.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
     error.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|e| Some(e.kind()) == broken)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == broken)
     })
 }
