@@ -12,6 +12,75 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One JSON object written a member at a time, so that a large answer is
+/// never built whole: the bytes are those [`print_json`] prints for the
+/// same members in the same order.
+pub struct JsonObject<W: Write> {
+    out: W,
+    members: usize,
+}
+
+impl<W: Write> JsonObject<W> {
+    /// An object written to `out`.
+    pub fn new(out: W) -> Self {
+        JsonObject { out, members: 0 }
+    }
+
+    fn key(&mut self, key: &str) -> anyhow::Result<()> {
+        self.out
+            .write_all(if self.members == 0 { b"{" } else { b"," })?;
+        self.members += 1;
+        serde_json::to_writer(&mut self.out, key)?;
+        self.out.write_all(b":")?;
+        Ok(())
+    }
+
+    /// Writes the member `key`.
+    pub fn member(&mut self, key: &str, value: &serde_json::Value) -> anyhow::Result<()> {
+        self.key(key)?;
+        serde_json::to_writer(&mut self.out, value)?;
+        Ok(())
+    }
+
+    /// Writes the member `key`, a list of `items` written as they come.
+    pub fn list(
+        &mut self,
+        key: &str,
+        items: impl IntoIterator<Item = serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        self.try_list(key, items.into_iter().map(Ok::<_, anyhow::Error>))
+    }
+
+    /// [`JsonObject::list`] of items that may fail to be read: the first
+    /// failure is returned, the object left unfinished.
+    pub fn try_list<E: Into<anyhow::Error>>(
+        &mut self,
+        key: &str,
+        items: impl IntoIterator<Item = Result<serde_json::Value, E>>,
+    ) -> anyhow::Result<()> {
+        self.key(key)?;
+        self.out.write_all(b"[")?;
+        for (n, item) in items.into_iter().enumerate() {
+            if n > 0 {
+                self.out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut self.out, &item.map_err(Into::into)?)?;
+        }
+        self.out.write_all(b"]")?;
+        Ok(())
+    }
+
+    /// Closes the object, ends the line and flushes.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        if self.members == 0 {
+            self.out.write_all(b"{")?;
+        }
+        self.out.write_all(b"}\n")?;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
 /// A recorded-at time (microseconds since the epoch) as RFC 3339 UTC.
 pub fn timestamp(micros: i64) -> String {
     docket_ledger::format_instant(micros)
@@ -242,6 +311,39 @@ mod tests {
             // Compared without printing them: a failure would print both.
             assert!(streamed(&rows, 9) == table.render(), "{n} rows");
         }
+    }
+
+    #[test]
+    fn a_json_object_written_by_members_is_the_object_printed_whole() {
+        let whole = serde_json::json!({
+            "ledger": {"size": 2, "head": "ab"},
+            "entries": [{"seq": 0, "text": "a \"quoted\" line"}, {"seq": 1}],
+            "none": [],
+            "as_of": null,
+        });
+        let mut out = Vec::new();
+        let mut object = JsonObject::new(&mut out);
+        object.member("ledger", &whole["ledger"]).unwrap();
+        let entries = whole["entries"].as_array().unwrap().iter().cloned();
+        object.list("entries", entries).unwrap();
+        object.list("none", []).unwrap();
+        object.member("as_of", &whole["as_of"]).unwrap();
+        object.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{whole}\n"));
+
+        let mut out = Vec::new();
+        JsonObject::new(&mut out).finish().unwrap();
+        assert_eq!(out, b"{}\n");
+
+        // A failed item stops the list with its error.
+        let mut out = Vec::new();
+        let mut object = JsonObject::new(&mut out);
+        let items = [
+            Ok(serde_json::json!(1)),
+            Err(anyhow::anyhow!("entry 7 unreadable")),
+        ];
+        let error = object.try_list("entries", items).unwrap_err();
+        assert_eq!(error.to_string(), "entry 7 unreadable");
     }
 
     /// A writer whose bytes can be looked at while a table holds it.

@@ -1,12 +1,14 @@
 //! `state` and `conflicts`: questions about everything at once.
 
 use docket_ledger::relations::View;
+use std::io::BufWriter;
+
 use docket_ledger::{Ledger, State};
 use serde_json::json;
 
 use crate::args::{Cli, TimeArgs};
 use crate::exit::OK;
-use crate::output::{Table, print_json};
+use crate::output::{JsonObject, Table, print_json};
 use crate::render::{
     Names, anomaly_json, conflict_json, countersuit_json, dispute_json, entities_json, ledger_json,
     partnership_json, query_json, query_line, time_query,
@@ -18,20 +20,27 @@ pub fn state(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> 
     let view = state.relations_view();
     let p = &state.projections;
     if cli.json {
-        let mut value = json!({
-            "ledger": ledger_json(&state),
-            "disputes": p.disputes.iter().map(dispute_json).collect::<Vec<_>>(),
-            "partnerships": p.relations.partnerships().map(partnership_json).collect::<Vec<_>>(),
-            "entities": entities_json(p),
-            "conflicts": view.conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
-            "countersuits": view.countersuits.iter().map(countersuit_json).collect::<Vec<_>>(),
-            "anomalies": state.anomalies().iter().map(anomaly_json).collect::<Vec<_>>(),
-        });
+        // Written as it is made: at a million events the answer is tens
+        // of megabytes, and built whole it took twice the state's memory.
+        let mut out = JsonObject::new(BufWriter::new(std::io::stdout().lock()));
+        out.member("ledger", &ledger_json(&state))?;
+        out.list("disputes", p.disputes.iter().map(dispute_json))?;
+        out.list(
+            "partnerships",
+            p.relations.partnerships().map(partnership_json),
+        )?;
+        out.list("entities", entities_json(p))?;
+        out.list("conflicts", view.conflicts.iter().map(conflict_json))?;
+        out.list(
+            "countersuits",
+            view.countersuits.iter().map(countersuit_json),
+        )?;
+        out.list("anomalies", state.anomalies().iter().map(anomaly_json))?;
         let q = query_json(&query, state.visible, Some(&state));
         for key in ["as_of", "known_at", "at_seq", "visible_entries", "source"] {
-            value[key] = q[key].clone();
+            out.member(key, &q[key])?;
         }
-        print_json(&value)?;
+        out.finish()?;
         return Ok(OK);
     }
     say!("{}\n", query_line(&query, state.visible, state.head.size));

@@ -1,6 +1,6 @@
 //! Commands that only read: log, show, verify.
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 
 use docket_ledger::{Damage, Ledger, StoredEvent, hex};
 use docket_model::{EventId, Kind};
@@ -11,7 +11,7 @@ use super::keys::read_public;
 use crate::args::{Cli, LogArgs, ShowArgs, VerifyArgs};
 use crate::describe::describe;
 use crate::exit::{INTEGRITY, IntegrityFailure, OK, UsageError};
-use crate::output::{StreamedTable, Table, print_json, progress_bar, timestamp};
+use crate::output::{JsonObject, StreamedTable, Table, print_json, progress_bar, timestamp};
 use crate::render::time_query;
 
 pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
@@ -28,18 +28,18 @@ pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
     });
     // Printed as read, so that a long log starts at once and is never held
     // whole: `docket log | head` answers at once on any ledger.
-    let mut out = BufWriter::new(std::io::stdout().lock());
+    let out = BufWriter::new(std::io::stdout().lock());
     if cli.json {
-        let ledger = json!({"size": size, "head": hex(&ledger.head().hash)});
-        write!(out, "{{\"ledger\":{ledger},\"entries\":[")?;
-        for (n, stored) in visible.enumerate() {
-            if n > 0 {
-                out.write_all(b",")?;
-            }
-            serde_json::to_writer(&mut out, &entry_json(&stored?, false))?;
-        }
-        out.write_all(b"]}\n")?;
-        out.flush()?;
+        let mut out = JsonObject::new(out);
+        out.member(
+            "ledger",
+            &json!({"size": size, "head": hex(&ledger.head().hash)}),
+        )?;
+        out.try_list(
+            "entries",
+            visible.map(|stored| stored.map(|stored| entry_json(&stored, false))),
+        )?;
+        out.finish()?;
         return Ok(OK);
     }
     let widest_seq = end.saturating_sub(1).to_string().len();
