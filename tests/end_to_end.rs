@@ -297,15 +297,16 @@ fn a_snapshot_that_disagrees_with_the_log_fails_verify_and_is_rebuilt() {
 #[test]
 fn a_log_longer_than_the_aligned_rows_is_printed_whole() {
     // More entries than the text table holds back to find its widths
-    // (4 096), with ids that grow longer after them.
+    // (4 096), with longer ids after them.
     let dir = tempfile::tempdir().unwrap();
     let path = new_ledger(dir.path(), "long.ledger");
     let events = dir.path().join("events.ndjson");
     let count = 4_200;
     let lines: Vec<String> = (0..count)
         .map(|i| {
+            let id = if i < 4_096 { format!("e{i}") } else { format!("event-{i}") };
             format!(
-                r#"{{"id":"e{i}","kind":"entity.registered","effective":"2020-01-01","entity":"e-{i}","name":"E {i}"}}"#
+                r#"{{"id":"{id}","kind":"entity.registered","effective":"2020-01-01","entity":"e-{i}","name":"E {i}"}}"#
             )
         })
         .collect();
@@ -316,10 +317,30 @@ fn a_log_longer_than_the_aligned_rows_is_printed_whole() {
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), count + 1);
     assert!(rows[0].starts_with("SEQ   RECORDED"), "{}", rows[0]);
+    let id_at = rows[0].find("ID").unwrap();
+    let what_at = rows[0].find("WHAT").unwrap();
     for (seq, row) in rows[1..].iter().enumerate() {
         let cells: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(cells[0], seq.to_string());
-        assert_eq!(cells[4], format!("e{seq}"));
+        let id = if seq < 4_096 {
+            format!("e{seq}")
+        } else {
+            format!("event-{seq}")
+        };
+        assert_eq!(cells[4], id);
+        assert_eq!(&row[id_at..id_at + id.len()], id, "row {seq}");
+        // The summaries line up under their heading until the longer ids
+        // widen the id column, and from there on with each other.
+        let expected = if seq < 4_096 {
+            what_at
+        } else {
+            id_at + "event-4199".len() + 2
+        };
+        assert_eq!(
+            row.rfind("  ").map(|at| at + 2),
+            Some(expected),
+            "row {seq}: {row}"
+        );
     }
     // The sequence column is as wide as the last seq from the start, so
     // the recorded-at times line up under their heading in every row.
@@ -358,4 +379,39 @@ fn a_log_longer_than_the_aligned_rows_is_printed_whole() {
         assert!(output.status.success(), "{args:?}: {:?}", output.status);
         assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{args:?}");
     }
+}
+
+#[test]
+fn a_log_stops_at_an_unreadable_entry_with_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = new_ledger(dir.path(), "damaged.ledger");
+    run_ok(
+        &path,
+        &[
+            "import",
+            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
+        ],
+    );
+    {
+        let log = docket_log::Log::open(&path).unwrap();
+        // The first payload byte of entry 20 (past its 56-byte header) is
+        // the payload's format version: 0x01 becomes 0x03, which no
+        // release reads.
+        docket_log::testing::xor_byte(&log, 20, 56, 0x02).unwrap();
+        log.flush().unwrap();
+    }
+    let text = run(&path, &["log"]);
+    assert!(!text.status.success());
+    assert!(String::from_utf8_lossy(&text.stderr).contains("20"));
+    // A short list is held back to be aligned: nothing of it was printed.
+    assert!(text.stdout.is_empty());
+    let json = run(&path, &["--json", "log"]);
+    assert!(!json.status.success());
+    assert!(String::from_utf8_lossy(&json.stderr).contains("20"));
+    // JSON is written as it is read: the entries before the damaged one,
+    // in an object that is never finished.
+    let printed = String::from_utf8_lossy(&json.stdout);
+    assert!(printed.starts_with(r#"{"ledger":{"size":45,"#), "{printed}");
+    assert!(printed.contains(r#""seq":19,"#) && !printed.contains(r#""seq":20,"#));
+    assert!(serde_json::from_str::<serde_json::Value>(&printed).is_err());
 }

@@ -167,11 +167,11 @@ fn push_line(text: &mut String, row: &[String], widths: &[usize]) {
 /// A [`Table`] written as its rows come, for lists as long as the ledger.
 ///
 /// A list of at most [`StreamedTable::ALIGNED_ROWS`] rows is printed
-/// exactly as a [`Table`] would print it. A longer one starts at once and
-/// never holds more than that many rows: its columns are as wide as their
-/// widest cell among the first rows, or as the widths the caller knows in
-/// advance ([`StreamedTable::at_least`]), and a later cell wider than its
-/// column widens the column from its row on.
+/// exactly as a [`Table`] would print it. A longer one is written once the
+/// row after them comes, and never holds more than that many: its columns
+/// are as wide as their widest cell among those rows, or as the widths the
+/// caller knows in advance ([`StreamedTable::at_least`]), and a later cell
+/// wider than its column widens the column from its row on.
 pub struct StreamedTable<W: Write> {
     out: W,
     /// The headings and the rows before the widths are known.
@@ -210,25 +210,23 @@ impl<W: Write> StreamedTable<W> {
 
     /// Adds a row, writing it if the widths are known.
     pub fn row(&mut self, cells: Vec<String>) -> std::io::Result<()> {
-        match &mut self.widths {
-            Some(widths) => {
-                for (width, cell) in widths.iter_mut().zip(&cells) {
-                    *width = (*width).max(cell.chars().count());
-                }
-                self.line.clear();
-                push_line(&mut self.line, &cells, widths);
-                self.out.write_all(self.line.as_bytes())
-            }
-            None => {
+        if self.widths.is_none() {
+            // The headings are a row of `first` too.
+            if self.first.rows.len() <= Self::ALIGNED_ROWS {
                 self.first.row(cells);
-                // The headings are a row of `first` too: this is the row
-                // after the first `ALIGNED_ROWS`.
-                if self.first.rows.len() > Self::ALIGNED_ROWS + 1 {
-                    self.write_first(&self.known.clone())?;
-                }
-                Ok(())
+                return Ok(());
             }
+            // The row after the first `ALIGNED_ROWS`: theirs are the widths.
+            let known = std::mem::take(&mut self.known);
+            self.write_first(&known)?;
         }
+        let widths = self.widths.get_or_insert_with(Vec::new);
+        for (width, cell) in widths.iter_mut().zip(&cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+        self.line.clear();
+        push_line(&mut self.line, &cells, widths);
+        self.out.write_all(self.line.as_bytes())
     }
 
     /// Writes what is held back and flushes.

@@ -1,8 +1,8 @@
 //! `state` and `conflicts`: questions about everything at once.
 
-use docket_ledger::relations::View;
 use std::io::BufWriter;
 
+use docket_ledger::relations::View;
 use docket_ledger::{Ledger, State};
 use serde_json::json;
 
