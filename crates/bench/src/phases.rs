@@ -255,7 +255,8 @@ pub fn replay(w: &Workload, ledger: &Path) -> Result<Metrics> {
 }
 
 /// Query latencies: state as of a past date, state now (cold and warm),
-/// the conflicts and countersuits now (on the warm state), one dispute, one entity, a checkpoint and an inclusion proof.
+/// the conflicts and countersuits now (on the warm state), one dispute,
+/// one entity, a checkpoint and an inclusion proof.
 pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
     let l = Ledger::open(ledger)?;
     let mut m = Metrics::new();

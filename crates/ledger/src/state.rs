@@ -48,8 +48,8 @@ pub struct State {
 }
 
 impl State {
-    /// Pairs, conflicts and countersuits, with entities grouped by their
-    /// ultimate parent and disputes judged by their status.
+    /// Conflicts and countersuits, with entities grouped by their ultimate
+    /// parent and disputes judged by their status.
     pub fn relations_view(&self) -> View {
         let p = &self.projections;
         p.relations.view(

@@ -42,10 +42,11 @@
 //!   nothing for that dispute.
 //! - **Partners.** Two distinct groups are partners in a partnership when
 //!   both are among its parties' groups. A customer is not a party.
-//! - **Pair** ([`Pair`], from [`Relations::pairs`]): every unordered pair of distinct groups that are
-//!   adverse in some dispute or partners in some partnership, with all such
-//!   disputes and partnerships, and the subsets that are active
-//!   (`is_active` for disputes, not ended for partnerships).
+//! - **Pair** ([`Pair`], from [`Relations::pairs`]): every unordered pair
+//!   of distinct groups that are adverse in some dispute or partners in
+//!   some partnership, with all such disputes and partnerships, and the
+//!   subsets that are active (`is_active` for disputes, not ended for
+//!   partnerships).
 //! - **Conflict** ([`Conflict`], DESIGN.md section 6): a pair of groups on
 //!   opposite sides of an active (non-terminal) dispute while sharing an
 //!   active partnership; it lists those active disputes and active

@@ -1,5 +1,6 @@
-//! [`View`]: pairs of groups, conflicts and countersuits, computed from the
-//! recorded sides and partnerships with the ledger's knowledge of corporate
+//! [`View`] (conflicts and countersuits) and [`Relations::pairs`] (every
+//! pair of groups with anything between them), computed from the recorded
+//! sides and partnerships with the ledger's knowledge of corporate
 //! structure and dispute status supplied as closures.
 
 use foldhash::{HashMap, HashMapExt};

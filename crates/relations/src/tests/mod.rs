@@ -119,14 +119,12 @@ impl Seen {
             .find(|p| [p.parties[0].as_str(), p.parties[1].as_str()] == key)
     }
 
-    /// The conflict between these two groups, as [`crate::View::conflict`].
+    /// The conflict between these two groups, in either order.
     pub fn conflict(&self, a: &str, b: &str) -> Option<&Conflict> {
-        let view = crate::View {
-            conflicts: self.conflicts.clone(),
-            countersuits: Vec::new(),
-        };
-        let found = view.conflict(a, b)?;
-        self.conflicts.iter().find(|c| c.parties == found.parties)
+        let key = if a <= b { [a, b] } else { [b, a] };
+        self.conflicts
+            .iter()
+            .find(|c| [c.parties[0].as_str(), c.parties[1].as_str()] == key)
     }
 }
 

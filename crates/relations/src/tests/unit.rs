@@ -408,6 +408,11 @@ fn each_closure_is_asked_at_most_once_per_entity_or_dispute() {
     let v = r.view(&group_of, &is_active, &closed_on);
     assert_eq!(v.conflicts.len(), 2);
     assert!(once(&asked) > 0);
+    let c = v.conflict("beta", "acme").unwrap();
+    assert_eq!(c.parties, [slug("acme"), slug("beta")]);
+    assert_eq!(names(&c.disputes), ["d1", "d2"]);
+    assert_eq!(names(&c.partnerships), ["p1", "p2"]);
+    assert!(v.conflict("beta", "gamma").is_none());
     let pairs = r.pairs(&group_of, &is_active);
     assert_eq!(pairs.len(), 3);
     assert!(once(&asked) > 0);
