@@ -66,10 +66,12 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
+use bincode::de::Decoder;
+use bincode::error::DecodeError;
 use bincode::{Decode, Encode};
 use docket_model::Anomaly;
 
-use docket_model::SlugMap;
+use docket_model::{Slug, SlugMap};
 
 pub use dispute::{
     Appeal, Detail, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
@@ -156,6 +158,56 @@ impl Disputes {
     /// Whether the dispute is filed and not in a terminal status.
     pub fn is_active(&self, id: &str) -> bool {
         self.get(id).is_some_and(Dispute::is_active)
+    }
+}
+
+/// The disputes read by [`Disputes::decode_first`].
+pub struct FirstDisputes(SlugMap<Dispute>);
+
+/// The disputes and anomalies read by [`Disputes::decode_later`].
+pub struct LaterDisputes(Vec<(Slug, Dispute)>, Vec<Anomaly>);
+
+/// The state's encoding in two parts, for a large snapshot that two threads
+/// read at once: the bytes of the two parts, one after the other, are the
+/// state's own encoding, so a reader of the whole stream reads them as it
+/// always has.
+impl Disputes {
+    /// The first part is the number of disputes and the first `at` of them
+    /// (by id); the second, the disputes after them and the anomalies.
+    pub fn encode_in_two(&self, at: usize) -> (impl Encode + '_, impl Encode + '_) {
+        let (first, later) = self.disputes.encode_in_two(at);
+        (first, (later, &self.anomalies))
+    }
+
+    /// Reads the first part: the number of disputes, and as many as `at`
+    /// says for that number. Returns them and how many are left for
+    /// [`Disputes::decode_later`].
+    pub fn decode_first<Ctx, D: Decoder<Context = Ctx>>(
+        decoder: &mut D,
+        at: impl FnOnce(usize) -> usize,
+    ) -> Result<(FirstDisputes, usize), DecodeError> {
+        let (first, left) = SlugMap::decode_first(decoder, at)?;
+        Ok((FirstDisputes(first), left))
+    }
+
+    /// Reads the second part: `count` disputes, then the anomalies.
+    pub fn decode_later<Ctx, D: Decoder<Context = Ctx>>(
+        decoder: &mut D,
+        count: usize,
+    ) -> Result<LaterDisputes, DecodeError> {
+        let later = SlugMap::decode_later(decoder, count)?;
+        Ok(LaterDisputes(later, Vec::decode(decoder)?))
+    }
+
+    /// The state the two parts were read from.
+    pub fn from_parts(first: FirstDisputes, later: LaterDisputes) -> Disputes {
+        let FirstDisputes(mut disputes) = first;
+        let LaterDisputes(rest, anomalies) = later;
+        disputes.extend(rest);
+        Disputes {
+            disputes,
+            anomalies,
+        }
     }
 }
 

@@ -89,10 +89,13 @@ pub(crate) fn worth_saving(lag: Option<u64>) -> bool {
 }
 
 /// A snapshot's state (everything after its [`Tie`]), encoded and
-/// compressed into one zstd frame. It is made apart from the tie so that an
-/// import can compress it on the other core while it stores the entries
-/// whose head the tie names. The file is the tie's frame followed by this
-/// one; zstd reads consecutive frames as one stream.
+/// compressed into two zstd frames. It is made apart from the tie so that
+/// an import can compress it on the other core while it stores the entries
+/// whose head the tie names. The file is the tie's frame followed by these
+/// two; zstd reads consecutive frames as one stream, and the stream is the
+/// snapshot's encoding whatever the frames. The second frame starts at the
+/// dispute [`load::first_part`] names, so that a query can decode the two
+/// halves of the state on two threads ([`load::decode_in_two`]).
 pub(crate) struct EncodedState(Vec<u8>);
 
 impl EncodedState {
@@ -103,22 +106,41 @@ impl EncodedState {
         projections: &Projections,
         revisions: &[Revision],
     ) -> Option<EncodedState> {
-        let encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).ok()?;
-        // bincode writes field by field, a few bytes at a time; zstd's
-        // stream pays per call, so it is handed the bytes in large blocks.
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 17, encoder);
         // The fields of `Snapshot` after the tie, in order: bincode encodes
         // a tuple as its parts one after another, an `Arc` as what it holds
-        // and a slice as a `Vec`.
-        bincode::encode_into_std_write(
-            (max_instant, projections, revisions),
-            &mut buffered,
-            config(),
-        )
-        .ok()?;
-        let encoder = buffered.into_inner().ok()?;
-        encoder.finish().ok().map(EncodedState)
+        // and a slice as a `Vec`; `Projections` is its disputes, holdings
+        // and relations.
+        let at = load::first_part(projections.disputes.len());
+        let (first, later) = projections.disputes.encode_in_two(at);
+        let mut bytes = compressed((max_instant, first))?;
+        let rest = (
+            later,
+            &projections.holdings,
+            &projections.relations,
+            revisions,
+        );
+        bytes.extend_from_slice(&compressed(rest)?);
+        Some(EncodedState(bytes))
     }
+}
+
+/// The snapshot file of `state` tied to the head `(size, head)`: the tie's
+/// frame, then the state's.
+fn snapshot_file(size: u64, head: Hash, state: &EncodedState) -> Option<Vec<u8>> {
+    let mut bytes = compressed((SNAPSHOT_VERSION, BUILD, size, head))?;
+    bytes.extend_from_slice(&state.0);
+    Some(bytes)
+}
+
+/// One zstd frame of `value`'s encoding.
+fn compressed(value: impl Encode) -> Option<Vec<u8>> {
+    let encoder = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).ok()?;
+    // bincode writes field by field, a few bytes at a time; zstd's stream
+    // pays per call, so it is handed the bytes in large blocks.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 17, encoder);
+    bincode::encode_into_std_write(value, &mut buffered, config()).ok()?;
+    let encoder = buffered.into_inner().ok()?;
+    encoder.finish().ok()
 }
 
 /// See [`Cached::worth_saving`].
@@ -266,7 +288,10 @@ impl Ledger {
     /// The stored snapshot, if it decodes and was built by this release.
     fn load_stored_snapshot(&self) -> Option<Snapshot> {
         let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
-        let snapshot: Snapshot = load::decode_stored(&compressed, SNAPSHOT_LIMIT)?;
+        // A file of other frames than current builds write (an older
+        // build's, or a damaged one) is read as one stream, which decides.
+        let snapshot: Snapshot = load::decode_in_two(&compressed, SNAPSHOT_LIMIT)
+            .or_else(|| load::decode_stored(&compressed, SNAPSHOT_LIMIT))?;
         (snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD).then_some(snapshot)
     }
 
@@ -285,15 +310,8 @@ impl Ledger {
     /// whether it was. Derived data: failing to store it only costs a
     /// replay next time.
     fn write_snapshot(&self, size: u64, head: Hash, state: &EncodedState) -> bool {
-        let tie = (SNAPSHOT_VERSION, BUILD, size, head);
-        let Some(mut bytes) = bincode::encode_to_vec(tie, config())
-            .ok()
-            .and_then(|tie| zstd::encode_all(&tie[..], ZSTD_LEVEL).ok())
-        else {
-            return false;
-        };
-        bytes.extend_from_slice(&state.0);
-        self.log.put_derived_file(SNAPSHOT_NAME, &bytes).is_ok()
+        snapshot_file(size, head, state)
+            .is_some_and(|bytes| self.log.put_derived_file(SNAPSHOT_NAME, &bytes).is_ok())
     }
 
     /// Forgets the in-memory state without touching the stored snapshot,

@@ -177,22 +177,133 @@ impl<Ctx, T: Decode<Ctx>> Decode<Ctx> for SlugMap<T> {
     /// (a repeated slug keeps its last value), straight into the map: going
     /// through a `BTreeMap` moved every value twice.
     fn decode<D: Decoder<Context = Ctx>>(decoder: &mut D) -> Result<Self, DecodeError> {
-        let len = u64::decode(decoder)?;
-        let len = usize::try_from(len).map_err(|_| DecodeError::OutsideUsizeRange(len))?;
-        decoder.claim_container_read::<(Slug, T)>(len)?;
-        let mut map = SlugMap::default();
-        // The claim bounds `len` by the decoder's limit, not by the bytes
-        // there are: reserve no more than a modest start.
-        map.values.reserve(len.min(1 << 16));
-        for _ in 0..len {
-            // As bincode's own containers do: each element claims its own
-            // bytes as it is read.
+        let len = decode_len::<T, D>(decoder)?;
+        decode_entries(decoder, len)
+    }
+}
+
+/// Reads a map's length and claims room for that many entries.
+fn decode_len<T, D: Decoder>(decoder: &mut D) -> Result<usize, DecodeError> {
+    let len = u64::decode(decoder)?;
+    let len = usize::try_from(len).map_err(|_| DecodeError::OutsideUsizeRange(len))?;
+    decoder.claim_container_read::<(Slug, T)>(len)?;
+    Ok(len)
+}
+
+/// Reads `count` entries, whose room is claimed.
+fn decode_entries<Ctx, T: Decode<Ctx>, D: Decoder<Context = Ctx>>(
+    decoder: &mut D,
+    count: usize,
+) -> Result<SlugMap<T>, DecodeError> {
+    let mut map = SlugMap::default();
+    // The claim bounds `count` by the decoder's limit, not by the bytes
+    // there are: reserve no more than a modest start.
+    map.values.reserve(count.min(1 << 16));
+    for _ in 0..count {
+        // As bincode's own containers do: each element claims its own
+        // bytes as it is read.
+        decoder.unclaim_bytes_read(std::mem::size_of::<(Slug, T)>());
+        let slug = Slug::decode(decoder)?;
+        let value = T::decode(decoder)?;
+        map.insert(slug, value);
+    }
+    Ok(map)
+}
+
+/// The map's encoding in two parts whose bytes, one after the other, are
+/// the map's own: [`FirstEntries`] and [`LaterEntries`]. A large map
+/// written so can be read by two threads at once, each from its own
+/// stream ([`SlugMap::decode_first`], [`SlugMap::decode_later`]).
+impl<T: Encode> SlugMap<T> {
+    /// The two parts, the second starting at the entry `at` in slug order
+    /// (the second is empty when `at` is past the end).
+    pub fn encode_in_two(&self, at: usize) -> (FirstEntries<'_, T>, LaterEntries<'_, T>) {
+        (
+            FirstEntries { map: self, at },
+            LaterEntries { map: self, at },
+        )
+    }
+}
+
+impl<T> SlugMap<T> {
+    /// Reads what [`FirstEntries`] wrote: the length, then as many entries
+    /// as `at` says for that length (at most all of them). Returns the map
+    /// of those entries and how many are left for [`SlugMap::decode_later`].
+    pub fn decode_first<Ctx, D: Decoder<Context = Ctx>>(
+        decoder: &mut D,
+        at: impl FnOnce(usize) -> usize,
+    ) -> Result<(Self, usize), DecodeError>
+    where
+        T: Decode<Ctx>,
+    {
+        let len = decode_len::<T, D>(decoder)?;
+        let first = at(len).min(len);
+        Ok((decode_entries(decoder, first)?, len - first))
+    }
+
+    /// Reads what [`LaterEntries`] wrote: `count` entries, in the order
+    /// written, for [`SlugMap::extend`]. They are not put in a map of their
+    /// own: adding them to the first entries' map puts them in one.
+    pub fn decode_later<Ctx, D: Decoder<Context = Ctx>>(
+        decoder: &mut D,
+        count: usize,
+    ) -> Result<Vec<(Slug, T)>, DecodeError>
+    where
+        T: Decode<Ctx>,
+    {
+        decoder.claim_container_read::<(Slug, T)>(count)?;
+        let mut entries = Vec::with_capacity(count.min(1 << 16));
+        for _ in 0..count {
             decoder.unclaim_bytes_read(std::mem::size_of::<(Slug, T)>());
             let slug = Slug::decode(decoder)?;
-            let value = T::decode(decoder)?;
-            map.insert(slug, value);
+            entries.push((slug, T::decode(decoder)?));
         }
-        Ok(map)
+        Ok(entries)
+    }
+
+    /// Adds `later` entries in order, as reading them after this map's
+    /// entries would: a slug both hold keeps the later value.
+    pub fn extend(&mut self, later: Vec<(Slug, T)>) {
+        self.values.reserve(later.len());
+        self.positions.reserve(later.len());
+        for (slug, value) in later {
+            self.insert(slug, value);
+        }
+    }
+}
+
+/// The first part of [`SlugMap::encode_in_two`]: the map's length and its
+/// first entries.
+pub struct FirstEntries<'a, T> {
+    map: &'a SlugMap<T>,
+    at: usize,
+}
+
+/// The second part of [`SlugMap::encode_in_two`]: the entries after the
+/// first part's.
+pub struct LaterEntries<'a, T> {
+    map: &'a SlugMap<T>,
+    at: usize,
+}
+
+impl<T: Encode> Encode for FirstEntries<'_, T> {
+    fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+        (self.map.len() as u64).encode(encoder)?;
+        for (slug, value) in self.map.iter().take(self.at) {
+            slug.encode(encoder)?;
+            value.encode(encoder)?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Encode> Encode for LaterEntries<'_, T> {
+    fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+        for (slug, value) in self.map.iter().skip(self.at) {
+            slug.encode(encoder)?;
+            value.encode(encoder)?;
+        }
+        Ok(())
     }
 }
 
@@ -232,6 +343,48 @@ mod tests {
         );
         map.insert(slug("a"), 7);
         assert_eq!((map.len(), map.get("a")), (1, Some(&7)));
+    }
+
+    #[test]
+    fn a_map_in_two_parts_is_the_map() {
+        let config = bincode::config::standard();
+        let entries = [("m", 1u32), ("a", 2), ("z", 3), ("b", 4), ("q", 5)];
+        let map: SlugMap<u32> = entries.iter().map(|&(s, v)| (slug(s), v)).collect();
+        let whole = bincode::encode_to_vec(&map, config).unwrap();
+        for at in 0..=7 {
+            let (first, later) = map.encode_in_two(at);
+            let first = bincode::encode_to_vec(first, config).unwrap();
+            let later = bincode::encode_to_vec(later, config).unwrap();
+            assert_eq!([&first[..], &later[..]].concat(), whole, "at {at}");
+            let read_first = |bytes: &[u8]| -> (SlugMap<u32>, usize) {
+                let reader = bincode::de::read::SliceReader::new(bytes);
+                let mut decoder = bincode::de::DecoderImpl::new(reader, config, ());
+                SlugMap::decode_first(&mut decoder, |len| {
+                    assert_eq!(len, 5);
+                    at
+                })
+                .unwrap()
+            };
+            let (mut back, left) = read_first(&first);
+            assert_eq!((back.len(), left), (at.min(5), 5 - at.min(5)));
+            let reader = bincode::de::read::SliceReader::new(&later);
+            let mut decoder = bincode::de::DecoderImpl::new(reader, config, ());
+            back.extend(SlugMap::decode_later(&mut decoder, left).unwrap());
+            assert_eq!(back, map, "at {at}");
+        }
+        // A slug in both parts keeps the later value, as one stream of
+        // the same bytes would give.
+        let mut first: SlugMap<u32> = [(slug("a"), 1), (slug("b"), 2)].into_iter().collect();
+        first.extend(vec![(slug("b"), 3), (slug("c"), 4)]);
+        let tree: BTreeMap<Slug, u32> = [
+            (slug("a"), 1),
+            (slug("b"), 2),
+            (slug("b"), 3),
+            (slug("c"), 4),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(first, tree.into_iter().collect());
     }
 
     #[test]

@@ -1,20 +1,173 @@
-//! Loading the stored snapshot: its bytes are decompressed on a helper
-//! thread while the calling thread decodes them.
+//! Loading the stored snapshot on two threads.
 //!
 //! At a million events the snapshot is 24 MB compressed and 94 MB
 //! decompressed; decompressing it took 160 ms and decoding it 390 ms, one
-//! after the other, on the first query after open. Side by side, the first
-//! `state` after open took 494 ms instead of 585, and the decompressed
-//! bytes are never held whole (a few MiB at a time). `verify`, which
-//! compares a stored snapshot rather than loading it, reads it as before.
+//! after the other, on the first query after open. Current builds write
+//! the state in two zstd frames, split in the middle of the disputes, and
+//! [`decode_in_two`] decompresses and decodes each half on its own thread.
+//! A file framed otherwise (an older build's) is read as one stream by
+//! [`decode_stored`], decompressed on a helper thread while the calling
+//! thread decodes. Either way the decompressed bytes are never held whole.
+//! `verify`, which compares a stored snapshot rather than loading it, reads
+//! it as one stream.
 
-use std::io::Read;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+use bincode::Decode;
+use bincode::de::DecoderImpl;
 use bincode::de::read::Reader;
 use bincode::error::DecodeError;
+use docket_disputes::{Disputes, FirstDisputes, LaterDisputes};
+use docket_holdings::Holdings;
+use docket_log::Hash;
+use docket_relations::Relations;
 
-use super::{config, stored_reader_within};
+use super::{Snapshot, StoredReader, config, stored_reader_within};
+use crate::replay::{Projections, Revision};
+
+/// How many of `len` disputes the first half of the state holds. The
+/// first half also holds the tie and the latest instant (a few bytes), the
+/// second the holdings, the relations and the revisions (about a fifth of
+/// the decoding), so five eighths of the disputes even out the two threads.
+pub(super) fn first_part(len: usize) -> usize {
+    usize::try_from(len as u128 * 5 / 8).unwrap_or(len)
+}
+
+/// The snapshot, decoded on two threads, if the file is the three zstd
+/// frames current builds write (the tie, then the state in two parts, the
+/// second starting at the dispute [`first_part`] names) and each part
+/// decodes to exactly its frame's end. The result is then what reading the
+/// file as one stream gives: the same bytes, read in the same order. `None`
+/// otherwise, for the caller to read the file as one stream, which decides.
+pub(super) fn decode_in_two(compressed: &[u8], limit: usize) -> Option<Snapshot> {
+    let [tie, first, later] = frames::<3>(compressed)?;
+    let start = compressed.get(..tie.len() + first.len())?;
+    std::thread::scope(|scope| {
+        let (tell, told) = sync_channel::<usize>(1);
+        let reading_later = std::thread::Builder::new()
+            .name("docket-snapshot-read".to_owned())
+            .spawn_scoped(scope, move || {
+                let count = told.recv().ok()?;
+                read_later(later, limit, count)
+            })
+            .ok()?;
+        let first = read_first(start, limit, tell);
+        // A panic is passed on, as when reading ran here.
+        let later = reading_later
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (first, first_read) = first?;
+        let (later, later_read) = later?;
+        if first_read.checked_add(later_read)? > limit {
+            return None;
+        }
+        let projections = Projections {
+            disputes: Disputes::from_parts(first.disputes, later.disputes),
+            holdings: later.holdings,
+            relations: later.relations,
+        };
+        Some(Snapshot {
+            version: first.version,
+            build: first.build,
+            size: first.size,
+            head: first.head,
+            max_instant: first.max_instant,
+            projections: Arc::new(projections),
+            revisions: Arc::new(later.revisions),
+        })
+    })
+}
+
+/// The file's zstd frames, if it is exactly `N` whole ones.
+fn frames<const N: usize>(mut bytes: &[u8]) -> Option<[&[u8]; N]> {
+    let mut frames: [&[u8]; N] = [&[]; N];
+    for frame in &mut frames {
+        let size = zstd::zstd_safe::find_frame_compressed_size(bytes).ok()?;
+        let (whole, rest) = bytes.split_at_checked(size)?;
+        if whole.is_empty() {
+            return None;
+        }
+        *frame = whole;
+        bytes = rest;
+    }
+    bytes.is_empty().then_some(frames)
+}
+
+/// What the first frames hold: the tie, the latest instant, the first
+/// disputes.
+struct Start {
+    version: u32,
+    build: String,
+    size: u64,
+    head: Hash,
+    max_instant: i64,
+    disputes: FirstDisputes,
+}
+
+/// What the last frame holds.
+struct Later {
+    disputes: LaterDisputes,
+    holdings: Holdings,
+    relations: Relations,
+    revisions: Vec<Revision>,
+}
+
+/// Reads the tie's frame and the first half's, telling `tell` how many
+/// disputes the second half holds as soon as the count is read; with the
+/// bytes they decompressed to.
+fn read_first(frames: &[u8], limit: usize, tell: SyncSender<usize>) -> Option<(Start, usize)> {
+    let mut reader = stored_reader_within(frames, limit)?;
+    let start = {
+        let mut decoder = DecoderImpl::new(&mut reader, config(), ());
+        Start {
+            version: u32::decode(&mut decoder).ok()?,
+            build: String::decode(&mut decoder).ok()?,
+            size: u64::decode(&mut decoder).ok()?,
+            head: Hash::decode(&mut decoder).ok()?,
+            max_instant: i64::decode(&mut decoder).ok()?,
+            disputes: Disputes::decode_first(&mut decoder, |len| {
+                let at = first_part(len);
+                // A closed channel means the other half's thread has
+                // stopped.
+                let _ = tell.send(len - at);
+                at
+            })
+            .ok()?
+            .0,
+        }
+    };
+    Some((start, read_to_its_end(&mut reader, limit)?))
+}
+
+/// Reads the second half's frame, whose disputes number `count`; with the
+/// bytes it decompressed to.
+fn read_later(frame: &[u8], limit: usize, count: usize) -> Option<(Later, usize)> {
+    let mut reader = stored_reader_within(frame, limit)?;
+    let later = {
+        let mut decoder = DecoderImpl::new(&mut reader, config(), ());
+        Later {
+            disputes: Disputes::decode_later(&mut decoder, count).ok()?,
+            holdings: Holdings::decode(&mut decoder).ok()?,
+            relations: Relations::decode(&mut decoder).ok()?,
+            revisions: Vec::decode(&mut decoder).ok()?,
+        }
+    };
+    Some((later, read_to_its_end(&mut reader, limit)?))
+}
+
+/// How many bytes `reader` decompressed, if what was decoded ends exactly
+/// where the stream does, within `limit`.
+fn read_to_its_end(reader: &mut StoredReader<'_>, limit: usize) -> Option<usize> {
+    if !reader.fill_buf().ok()?.is_empty() {
+        return None;
+    }
+    // The reader stops one byte past the limit.
+    let allowed = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let read = allowed.checked_sub(reader.get_ref().limit())?;
+    usize::try_from(read).ok().filter(|&read| read <= limit)
+}
 
 /// Decompressed bytes handed to the decoder at a time.
 const PIECE: usize = 1 << 20;
@@ -141,7 +294,110 @@ impl Reader for Pieces {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::SNAPSHOT_LIMIT;
+    use crate::snapshot::{EncodedState, SNAPSHOT_LIMIT, compressed, snapshot_file};
+
+    /// The projections of the founding example, with its eleven disputes
+    /// (so that the first half holds six), and its snapshot file.
+    fn example() -> (Projections, Vec<u8>) {
+        let text = include_str!("../../../../examples/amazon-nokia.ndjson");
+        let events = (0u64..)
+            .zip(text.lines().filter(|l| !l.trim().is_empty()))
+            .map(|(seq, line)| (seq, docket_model::Event::from_json(line).unwrap()))
+            .collect();
+        let projections = crate::replay::project(events);
+        assert_eq!(projections.disputes.len(), 11);
+        let state = EncodedState::new(7, &projections, &[]).unwrap();
+        let file = snapshot_file(45, [9; 32], &state).unwrap();
+        (projections, file)
+    }
+
+    fn same(a: &Snapshot, b: &Snapshot) -> bool {
+        (a.version, &a.build, a.size, a.head, a.max_instant)
+            == (b.version, &b.build, b.size, b.head, b.max_instant)
+            && a.projections == b.projections
+            && a.revisions == b.revisions
+    }
+
+    #[test]
+    fn the_two_halves_decode_as_the_whole_stream_does() {
+        let (projections, file) = example();
+        assert!(frames::<3>(&file).is_some(), "the tie and two halves");
+        let halves = decode_in_two(&file, SNAPSHOT_LIMIT).unwrap();
+        let whole: Snapshot = decode_stored(&file, SNAPSHOT_LIMIT).unwrap();
+        assert!(same(&halves, &whole));
+        assert_eq!(*halves.projections, projections);
+        assert_eq!(
+            (halves.size, halves.head, halves.max_instant),
+            (45, [9; 32], 7)
+        );
+
+        // The same stream framed otherwise is read as one stream: in one
+        // frame after the tie (as builds before the halves wrote it), or
+        // split at another dispute.
+        let tie = frames::<3>(&file).unwrap()[0];
+        let state = (7i64, &projections, Vec::<Revision>::new());
+        let one_frame = [tie, &compressed(state).unwrap()].concat();
+        assert!(decode_in_two(&one_frame, SNAPSHOT_LIMIT).is_none());
+        let whole: Snapshot = decode_stored(&one_frame, SNAPSHOT_LIMIT).unwrap();
+        assert!(same(&halves, &whole));
+        for at in [0, 5, 7, 11] {
+            let (first, later) = projections.disputes.encode_in_two(at);
+            let rest = (
+                later,
+                &projections.holdings,
+                &projections.relations,
+                Vec::<Revision>::new(),
+            );
+            let framed = [
+                tie,
+                &compressed((7i64, first)).unwrap(),
+                &compressed(rest).unwrap(),
+            ]
+            .concat();
+            assert!(
+                decode_in_two(&framed, SNAPSHOT_LIMIT).is_none(),
+                "split at {at}"
+            );
+            let whole: Snapshot = decode_stored(&framed, SNAPSHOT_LIMIT).unwrap();
+            assert!(same(&halves, &whole), "split at {at}");
+        }
+    }
+
+    #[test]
+    fn damaged_or_oversized_halves_are_refused() {
+        let (_, file) = example();
+        let [tie, first, later] = frames::<3>(&file).unwrap();
+        let total = {
+            let mut bytes = Vec::new();
+            zstd::stream::read::Decoder::new(&file[..])
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
+            bytes.len()
+        };
+        let refused = |bytes: &[u8], limit: usize| {
+            decode_in_two(bytes, limit).is_none()
+                && decode_stored::<Snapshot>(bytes, limit).is_none()
+        };
+        // Cut short, a frame too many, a half missing, or one byte over
+        // the limit.
+        assert!(refused(&file[..file.len() - 3], SNAPSHOT_LIMIT));
+        assert!(refused(&[&file[..], later].concat(), SNAPSHOT_LIMIT));
+        assert!(refused(&[tie, later].concat(), SNAPSHOT_LIMIT));
+        assert!(refused(&[tie, first].concat(), SNAPSHOT_LIMIT));
+        assert!(decode_in_two(&file, total).is_some());
+        assert!(refused(&file, total - 1));
+        // A second half that decompresses to bytes the first half's count
+        // does not fit.
+        let mut later_bytes = Vec::new();
+        zstd::stream::read::Decoder::new(later)
+            .unwrap()
+            .read_to_end(&mut later_bytes)
+            .unwrap();
+        later_bytes.push(0);
+        let longer = [tie, first, &zstd::encode_all(&later_bytes[..], 1).unwrap()].concat();
+        assert!(refused(&longer, SNAPSHOT_LIMIT));
+    }
 
     /// What the whole stream, decompressed then decoded, gives (as the
     /// snapshot was loaded before it was loaded on two threads).
