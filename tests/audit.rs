@@ -10,7 +10,7 @@ use docket_log::{Entry, Header};
 use docket_model::{Body, Event, Text};
 use serde_json::Value;
 
-use crate::support::{new_ledger, repo_file, run, run_json, run_ok};
+use crate::support::{example_ledger, new_ledger, run, run_json, run_ok};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -21,14 +21,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = new_ledger(dir.path(), "original.ledger");
-    run_ok(
-        &ledger,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
+    let ledger = example_ledger(dir.path(), "original.ledger");
     let key = dir.path().join("keeper");
     run_ok(&ledger, &["keygen", "--out", key.to_str().unwrap()]);
     run_ok(

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{new_ledger, repo_file, run_ok};
+use crate::support::{example_ledger, run_ok};
 
 const BROWSER: &str = "/usr/bin/chromium";
 
@@ -22,14 +22,7 @@ fn the_html_timeline_renders_in_headless_chromium() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let ledger = new_ledger(dir.path(), "browser.ledger");
-    run_ok(
-        &ledger,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
+    let ledger = example_ledger(dir.path(), "browser.ledger");
     let html = dir.path().join("timeline.html");
     run_ok(
         &ledger,

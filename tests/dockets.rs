@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use docket_ledger::{DocketFormat, DocketImportOptions, Ledger, TimeQuery};
 use serde_json::Value;
 
-use crate::support::{head_of, new_ledger, repo_file, run, run_json, run_ok};
+use crate::support::{example_ledger, head_of, new_ledger, run, run_json, run_ok};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(concat!(
@@ -590,14 +590,7 @@ fn timeline_svg_and_html_show_every_event_of_the_dispute() {
 #[test]
 fn timeline_svg_of_the_example_puts_countersuits_on_parallel_lanes() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = new_ledger(dir.path(), "l");
-    run_ok(
-        &ledger,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
+    let ledger = example_ledger(dir.path(), "l");
     let svg = run_ok(
         &ledger,
         &[
@@ -623,14 +616,7 @@ fn timeline_svg_of_the_example_puts_countersuits_on_parallel_lanes() {
 #[test]
 fn graph_draws_groups_disputes_partnerships_and_conflicts() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = new_ledger(dir.path(), "l");
-    run_ok(
-        &ledger,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
+    let ledger = example_ledger(dir.path(), "l");
     let dot = run_ok(
         &ledger,
         &["graph", "--as-of", "2024-07-31", "--format", "dot"],

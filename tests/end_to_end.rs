@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{head_of, new_ledger, repo_file, run, run_json, run_ok};
+use crate::support::{example_ledger, head_of, new_ledger, repo_file, run, run_json, run_ok};
 
 fn payloads_by_id(ledger: &std::path::Path) -> BTreeMap<String, String> {
     let log = run_json(ledger, &["log"]);
@@ -92,14 +92,7 @@ fn init_import_verify_export_and_restore() {
 #[test]
 fn an_altered_verbatim_export_is_refused_naming_the_entry() {
     let dir = tempfile::tempdir().unwrap();
-    let first = new_ledger(dir.path(), "first.ledger");
-    run_ok(
-        &first,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
+    let first = example_ledger(dir.path(), "first.ledger");
     let entries = dir.path().join("entries.ndjson");
     run_ok(&first, &["export", "--entries", entries.to_str().unwrap()]);
 
@@ -137,14 +130,7 @@ fn an_altered_verbatim_export_is_refused_naming_the_entry() {
 #[test]
 fn show_finds_entries_by_seq_and_by_id() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = new_ledger(dir.path(), "l.ledger");
-    run_ok(
-        &ledger,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
+    let ledger = example_ledger(dir.path(), "l.ledger");
     let by_id = run_json(&ledger, &["show", "nokia-amazon-settlement"]);
     let seq = by_id["seq"].as_u64().unwrap();
     let by_seq = run_json(&ledger, &["show", &seq.to_string()]);
@@ -193,23 +179,20 @@ fn usage_errors_exit_with_2() {
     assert_eq!(run(&path, &["log", "--limit", "-3"]).status.code(), Some(2));
 }
 
+/// Flips the bits of `mask` in byte `at` of entry `seq` as stored, past
+/// the ledger's back.
+fn flip_bits(ledger: &std::path::Path, seq: u64, at: usize, mask: u8) {
+    let log = docket_log::Log::open(ledger).unwrap();
+    docket_log::testing::xor_byte(&log, seq, at, mask).unwrap();
+    log.flush().unwrap();
+}
+
 #[test]
 fn verify_names_the_damaged_entry_with_exit_code_3() {
     let dir = tempfile::tempdir().unwrap();
-    let path = new_ledger(dir.path(), "tampered.ledger");
-    run_ok(
-        &path,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
-    {
-        let log = docket_log::Log::open(&path).unwrap();
-        // Flip one byte in the payload of entry 12 (past its 56-byte header).
-        docket_log::testing::xor_byte(&log, 12, 70, 0x01).unwrap();
-        log.flush().unwrap();
-    }
+    let path = example_ledger(dir.path(), "tampered.ledger");
+    // Flip one byte in the payload of entry 12 (past its 56-byte header).
+    flip_bits(&path, 12, 70, 0x01);
     let output = run(&path, &["--json", "verify"]);
     assert_eq!(output.status.code(), Some(3));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -233,14 +216,7 @@ fn a_snapshot_that_disagrees_with_the_log_fails_verify_and_is_rebuilt() {
     let partial_file = dir.path().join("partial.ndjson");
     std::fs::write(&partial_file, all_but_settlement).unwrap();
 
-    let path = new_ledger(dir.path(), "full.ledger");
-    run_ok(
-        &path,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
+    let path = example_ledger(dir.path(), "full.ledger");
     let honest = run_json(&path, &["state"]);
     let partial = new_ledger(dir.path(), "partial.ledger");
     run_ok(&partial, &["import", partial_file.to_str().unwrap()]);
@@ -384,22 +360,10 @@ fn a_log_longer_than_the_aligned_rows_is_printed_whole() {
 #[test]
 fn a_log_stops_at_an_unreadable_entry_with_the_error() {
     let dir = tempfile::tempdir().unwrap();
-    let path = new_ledger(dir.path(), "damaged.ledger");
-    run_ok(
-        &path,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
-    {
-        let log = docket_log::Log::open(&path).unwrap();
-        // The first payload byte of entry 20 (past its 56-byte header) is
-        // the payload's format version: 0x01 becomes 0x03, which no
-        // release reads.
-        docket_log::testing::xor_byte(&log, 20, 56, 0x02).unwrap();
-        log.flush().unwrap();
-    }
+    let path = example_ledger(dir.path(), "damaged.ledger");
+    // The first payload byte of entry 20 (past its 56-byte header) is the
+    // payload's format version: 0x01 becomes 0x03, which no release reads.
+    flip_bits(&path, 20, 56, 0x02);
     let text = run(&path, &["log"]);
     assert!(!text.status.success());
     assert!(String::from_utf8_lossy(&text.stderr).contains("20"));

@@ -61,3 +61,12 @@ pub fn new_ledger(dir: &Path, name: &str) -> PathBuf {
     run_ok(&path, &["init"]);
     path
 }
+
+/// A new ledger `dir/name` holding the founding example
+/// (`examples/amazon-nokia.ndjson`), imported through the command line.
+pub fn example_ledger(dir: &Path, name: &str) -> PathBuf {
+    let path = new_ledger(dir, name);
+    let example = repo_file("examples/amazon-nokia.ndjson");
+    run_ok(&path, &["import", example.to_str().unwrap()]);
+    path
+}

@@ -2,19 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{new_ledger, repo_file, run, run_json, run_ok};
-
-fn example_ledger(dir: &std::path::Path) -> std::path::PathBuf {
-    let ledger = new_ledger(dir, "example.ledger");
-    run_ok(
-        &ledger,
-        &[
-            "import",
-            repo_file("examples/amazon-nokia.ndjson").to_str().unwrap(),
-        ],
-    );
-    ledger
-}
+use crate::support::{example_ledger, new_ledger, run, run_json, run_ok};
 
 fn statuses(state: &Value) -> Vec<(String, String)> {
     state["disputes"]
@@ -55,7 +43,7 @@ fn all(ids: &[&str], status: &str) -> Vec<(String, String)> {
 #[test]
 fn the_founding_example_at_four_dates() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = example_ledger(dir.path());
+    let ledger = example_ledger(dir.path(), "example.ledger");
 
     // Before the first suit: a corporate history, no disputes.
     let before = run_json(&ledger, &["state", "--as-of", "2023-10-30"]);
@@ -144,7 +132,7 @@ impl TapAsOf for Value {
 #[test]
 fn a_retraction_is_invisible_after_and_visible_before_it_is_known() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = example_ledger(dir.path());
+    let ledger = example_ledger(dir.path(), "example.ledger");
     let before = run_json(&ledger, &["log"]);
     let last_recorded = before["entries"].as_array().unwrap().last().unwrap()["recorded_at"]
         .as_str()
@@ -207,7 +195,7 @@ fn a_retraction_is_invisible_after_and_visible_before_it_is_known() {
 #[test]
 fn one_dispute_and_one_entity_through_the_index() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = example_ledger(dir.path());
+    let ledger = example_ledger(dir.path(), "example.ledger");
     let dispute = run_json(
         &ledger,
         &["dispute", "amazon-v-nokia-ded", "--as-of", "2024-12-31"],
