@@ -152,9 +152,7 @@ impl<T: Eq> Eq for SlugMap<T> {}
 impl<T> FromIterator<(Slug, T)> for SlugMap<T> {
     fn from_iter<I: IntoIterator<Item = (Slug, T)>>(entries: I) -> Self {
         let mut map = SlugMap::default();
-        for (slug, value) in entries {
-            map.insert(slug, value);
-        }
+        map.extend(entries);
         map
     }
 }
@@ -190,7 +188,7 @@ fn decode_len<T, D: Decoder>(decoder: &mut D) -> Result<usize, DecodeError> {
     Ok(len)
 }
 
-/// Reads `count` entries, whose room is claimed.
+/// Reads `count` entries, whose room is claimed, into a map.
 fn decode_entries<Ctx, T: Decode<Ctx>, D: Decoder<Context = Ctx>>(
     decoder: &mut D,
     count: usize,
@@ -198,16 +196,28 @@ fn decode_entries<Ctx, T: Decode<Ctx>, D: Decoder<Context = Ctx>>(
     let mut map = SlugMap::default();
     // The claim bounds `count` by the decoder's limit, not by the bytes
     // there are: reserve no more than a modest start.
-    map.values.reserve(count.min(1 << 16));
+    map.values.reserve(count.min(RESERVED));
+    decode_each(decoder, count, |slug, value| map.insert(slug, value))?;
+    Ok(map)
+}
+
+/// Entries reserved for at most before reading them.
+const RESERVED: usize = 1 << 16;
+
+/// Reads `count` entries, whose room is claimed, handing each to `each`.
+fn decode_each<Ctx, T: Decode<Ctx>, D: Decoder<Context = Ctx>>(
+    decoder: &mut D,
+    count: usize,
+    mut each: impl FnMut(Slug, T),
+) -> Result<(), DecodeError> {
     for _ in 0..count {
         // As bincode's own containers do: each element claims its own
         // bytes as it is read.
         decoder.unclaim_bytes_read(std::mem::size_of::<(Slug, T)>());
         let slug = Slug::decode(decoder)?;
-        let value = T::decode(decoder)?;
-        map.insert(slug, value);
+        each(slug, T::decode(decoder)?);
     }
-    Ok(map)
+    Ok(())
 }
 
 /// The map's encoding in two parts whose bytes, one after the other, are
@@ -242,8 +252,8 @@ impl<T> SlugMap<T> {
     }
 
     /// Reads what [`LaterEntries`] wrote: `count` entries, in the order
-    /// written, for [`SlugMap::extend`]. They are not put in a map of their
-    /// own: adding them to the first entries' map puts them in one.
+    /// written, to be added to the first entries' map (`Extend`, which
+    /// puts them in a map: one of their own would be built twice).
     pub fn decode_later<Ctx, D: Decoder<Context = Ctx>>(
         decoder: &mut D,
         count: usize,
@@ -252,21 +262,22 @@ impl<T> SlugMap<T> {
         T: Decode<Ctx>,
     {
         decoder.claim_container_read::<(Slug, T)>(count)?;
-        let mut entries = Vec::with_capacity(count.min(1 << 16));
-        for _ in 0..count {
-            decoder.unclaim_bytes_read(std::mem::size_of::<(Slug, T)>());
-            let slug = Slug::decode(decoder)?;
-            entries.push((slug, T::decode(decoder)?));
-        }
+        let mut entries = Vec::with_capacity(count.min(RESERVED));
+        decode_each(decoder, count, |slug, value| entries.push((slug, value)))?;
         Ok(entries)
     }
+}
 
-    /// Adds `later` entries in order, as reading them after this map's
-    /// entries would: a slug both hold keeps the later value.
-    pub fn extend(&mut self, later: Vec<(Slug, T)>) {
-        self.values.reserve(later.len());
-        self.positions.reserve(later.len());
-        for (slug, value) in later {
+impl<T> Extend<(Slug, T)> for SlugMap<T> {
+    /// Adds the entries in order, as [`SlugMap::insert`] does: a slug
+    /// already there, or repeated, keeps the last value, as reading the
+    /// entries after this map's would.
+    fn extend<I: IntoIterator<Item = (Slug, T)>>(&mut self, entries: I) {
+        let entries = entries.into_iter();
+        let (at_least, _) = entries.size_hint();
+        self.values.reserve(at_least);
+        self.positions.reserve(at_least);
+        for (slug, value) in entries {
             self.insert(slug, value);
         }
     }

@@ -3,8 +3,9 @@
 //! At a million events the snapshot is 24 MB compressed and 94 MB
 //! decompressed; decompressing it took 160 ms and decoding it 390 ms, one
 //! after the other, on the first query after open. Current builds write
-//! the state in two zstd frames, split in the middle of the disputes, and
-//! [`decode_in_two`] decompresses and decodes each half on its own thread.
+//! the state in two zstd frames, split five eighths of the way through the
+//! disputes, and [`decode_in_two`] decompresses and decodes each part on
+//! its own thread.
 //! A file framed otherwise (an older build's) is read as one stream by
 //! [`decode_stored`], decompressed on a helper thread while the calling
 //! thread decodes. Either way the decompressed bytes are never held whole.
@@ -37,11 +38,32 @@ pub(super) fn first_part(len: usize) -> usize {
 
 /// The snapshot, decoded on two threads, if the file is the three zstd
 /// frames current builds write (the tie, then the state in two parts, the
-/// second starting at the dispute [`first_part`] names) and each part
-/// decodes to exactly its frame's end. The result is then what reading the
-/// file as one stream gives: the same bytes, read in the same order. `None`
-/// otherwise, for the caller to read the file as one stream, which decides.
+/// second starting after the first [`first_part`] disputes), each part
+/// decodes to exactly its frame's end, and neither claims more than half
+/// of [`SNAPSHOT_LIMIT`](super::SNAPSHOT_LIMIT). The result is then what
+/// reading the file as one stream gives: the same bytes, read in the same
+/// order, and claims that never add up to more than the whole stream's
+/// limit. `None` otherwise, for the caller to read the file as one stream,
+/// which decides.
 pub(super) fn decode_in_two(compressed: &[u8], limit: usize) -> Option<Snapshot> {
+    decode_in_two_within(compressed, limit, half_config())
+}
+
+/// What each part may claim: bincode counts its claims (a container's
+/// length times its items' size, before reading them) against its
+/// configured limit, and the one-stream read counts both parts' against
+/// one limit.
+fn half_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<{ super::SNAPSHOT_LIMIT / 2 }>()
+}
+
+/// [`decode_in_two`] with another limit on each part's claims (tests cannot
+/// make a state that claims 2 GiB).
+fn decode_in_two_within<C: bincode::config::Config + Send>(
+    compressed: &[u8],
+    limit: usize,
+    half: C,
+) -> Option<Snapshot> {
     let [tie, first, later] = frames::<3>(compressed)?;
     let start = compressed.get(..tie.len() + first.len())?;
     std::thread::scope(|scope| {
@@ -50,10 +72,10 @@ pub(super) fn decode_in_two(compressed: &[u8], limit: usize) -> Option<Snapshot>
             .name("docket-snapshot-read".to_owned())
             .spawn_scoped(scope, move || {
                 let count = told.recv().ok()?;
-                read_later(later, limit, count)
+                read_later(later, limit, count, half)
             })
             .ok()?;
-        let first = read_first(start, limit, tell);
+        let first = read_first(start, limit, tell, half);
         // A panic is passed on, as when reading ran here.
         let later = reading_later
             .join()
@@ -117,10 +139,15 @@ struct Later {
 /// Reads the tie's frame and the first half's, telling `tell` how many
 /// disputes the second half holds as soon as the count is read; with the
 /// bytes they decompressed to.
-fn read_first(frames: &[u8], limit: usize, tell: SyncSender<usize>) -> Option<(Start, usize)> {
+fn read_first<C: bincode::config::Config>(
+    frames: &[u8],
+    limit: usize,
+    tell: SyncSender<usize>,
+    half: C,
+) -> Option<(Start, usize)> {
     let mut reader = stored_reader_within(frames, limit)?;
     let start = {
-        let mut decoder = DecoderImpl::new(&mut reader, config(), ());
+        let mut decoder = DecoderImpl::new(&mut reader, half, ());
         Start {
             version: u32::decode(&mut decoder).ok()?,
             build: String::decode(&mut decoder).ok()?,
@@ -143,10 +170,15 @@ fn read_first(frames: &[u8], limit: usize, tell: SyncSender<usize>) -> Option<(S
 
 /// Reads the second half's frame, whose disputes number `count`; with the
 /// bytes it decompressed to.
-fn read_later(frame: &[u8], limit: usize, count: usize) -> Option<(Later, usize)> {
+fn read_later<C: bincode::config::Config>(
+    frame: &[u8],
+    limit: usize,
+    count: usize,
+    half: C,
+) -> Option<(Later, usize)> {
     let mut reader = stored_reader_within(frame, limit)?;
     let later = {
-        let mut decoder = DecoderImpl::new(&mut reader, config(), ());
+        let mut decoder = DecoderImpl::new(&mut reader, half, ());
         Later {
             disputes: Disputes::decode_later(&mut decoder, count).ok()?,
             holdings: Holdings::decode(&mut decoder).ok()?,
@@ -294,7 +326,9 @@ impl Reader for Pieces {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{EncodedState, SNAPSHOT_LIMIT, compressed, snapshot_file};
+    use crate::snapshot::{
+        BUILD, EncodedState, SNAPSHOT_LIMIT, SNAPSHOT_VERSION, compressed, snapshot_file,
+    };
 
     /// The projections of the founding example, with its eleven disputes
     /// (so that the first half holds six), and its snapshot file.
@@ -330,6 +364,22 @@ mod tests {
             (halves.size, halves.head, halves.max_instant),
             (45, [9; 32], 7)
         );
+        // The frames hold, as one stream, the snapshot's own encoding.
+        let snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            build: BUILD.to_owned(),
+            size: 45,
+            head: [9; 32],
+            max_instant: 7,
+            projections: Arc::new(projections.clone()),
+            revisions: Arc::new(Vec::new()),
+        };
+        let mut stream = Vec::new();
+        zstd::stream::read::Decoder::new(&file[..])
+            .unwrap()
+            .read_to_end(&mut stream)
+            .unwrap();
+        assert_eq!(stream, bincode::encode_to_vec(&snapshot, config()).unwrap());
 
         // The same stream framed otherwise is read as one stream: in one
         // frame after the tie (as builds before the halves wrote it), or
@@ -397,6 +447,56 @@ mod tests {
         later_bytes.push(0);
         let longer = [tie, first, &zstd::encode_all(&later_bytes[..], 1).unwrap()].concat();
         assert!(refused(&longer, SNAPSHOT_LIMIT));
+        // A first half that ends before the disputes' count: the second
+        // half's thread, never told how many to read, gives up.
+        let no_count = [tie, &compressed(7i64).unwrap(), later].concat();
+        assert!(refused(&no_count, SNAPSHOT_LIMIT));
+        // A part that claims more than its half of the limit is left to the
+        // one-stream read, which decides.
+        let small = bincode::config::standard().with_limit::<1024>();
+        assert!(decode_in_two_within(&file, SNAPSHOT_LIMIT, small).is_none());
+        assert!(decode_stored::<Snapshot>(&file, SNAPSHOT_LIMIT).is_some());
+    }
+
+    #[test]
+    fn a_dispute_in_both_halves_keeps_its_later_value_as_one_stream_does() {
+        let (projections, file) = example();
+        let tie = frames::<3>(&file).unwrap()[0];
+        let disputes: Vec<_> = projections.disputes.iter().collect();
+        let at = first_part(disputes.len());
+        // The second half repeats the first dispute's id, with the last
+        // dispute's record, before its own disputes; one fewer of those,
+        // so that the count still fits.
+        let id = |i: usize| disputes[i].id.clone();
+        let mut later: docket_model::SlugMap<docket_disputes::Dispute> =
+            [(id(0), disputes[disputes.len() - 1].clone())]
+                .into_iter()
+                .collect();
+        later.extend((at + 1..disputes.len()).map(|i| (id(i), disputes[i].clone())));
+        let (first, _) = projections.disputes.encode_in_two(at);
+        let (_, later) = later.encode_in_two(0);
+        let rest = (
+            later,
+            Vec::<docket_model::Anomaly>::new(),
+            &projections.holdings,
+            &projections.relations,
+            Vec::<Revision>::new(),
+        );
+        let crafted = [
+            tie,
+            &compressed((7i64, first)).unwrap(),
+            &compressed(rest).unwrap(),
+        ]
+        .concat();
+        let halves = decode_in_two(&crafted, SNAPSHOT_LIMIT).unwrap();
+        let whole: Snapshot = decode_stored(&crafted, SNAPSHOT_LIMIT).unwrap();
+        assert!(same(&halves, &whole));
+        let first_id = disputes[0].id.as_str();
+        assert_eq!(
+            halves.projections.disputes.get(first_id),
+            disputes.last().copied()
+        );
+        assert_eq!(halves.projections.disputes.len(), disputes.len() - 1);
     }
 
     /// What the whole stream, decompressed then decoded, gives (as the
