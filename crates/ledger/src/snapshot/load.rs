@@ -345,6 +345,27 @@ mod tests {
         (projections, file)
     }
 
+    /// A file of the example's state after `tie`, its disputes written as
+    /// `first` (with the latest instant) and `later` (with the anomalies).
+    fn file_of(
+        tie: &[u8],
+        first: impl bincode::Encode,
+        later: impl bincode::Encode,
+        projections: &Projections,
+    ) -> Vec<u8> {
+        let rest = (
+            later,
+            &projections.holdings,
+            &projections.relations,
+            Vec::<Revision>::new(),
+        );
+        let halves = [compressed((7i64, first)), compressed(rest)];
+        let [Some(first), Some(rest)] = halves else {
+            panic!("the halves compress")
+        };
+        [tie, &first, &rest].concat()
+    }
+
     fn same(a: &Snapshot, b: &Snapshot) -> bool {
         (a.version, &a.build, a.size, a.head, a.max_instant)
             == (b.version, &b.build, b.size, b.head, b.max_instant)
@@ -392,18 +413,7 @@ mod tests {
         assert!(same(&halves, &whole));
         for at in [0, 5, 7, 11] {
             let (first, later) = projections.disputes.encode_in_two(at);
-            let rest = (
-                later,
-                &projections.holdings,
-                &projections.relations,
-                Vec::<Revision>::new(),
-            );
-            let framed = [
-                tie,
-                &compressed((7i64, first)).unwrap(),
-                &compressed(rest).unwrap(),
-            ]
-            .concat();
+            let framed = file_of(tie, first, later, &projections);
             assert!(
                 decode_in_two(&framed, SNAPSHOT_LIMIT).is_none(),
                 "split at {at}"
@@ -475,19 +485,8 @@ mod tests {
         later.extend((at + 1..disputes.len()).map(|i| (id(i), disputes[i].clone())));
         let (first, _) = projections.disputes.encode_in_two(at);
         let (_, later) = later.encode_in_two(0);
-        let rest = (
-            later,
-            Vec::<docket_model::Anomaly>::new(),
-            &projections.holdings,
-            &projections.relations,
-            Vec::<Revision>::new(),
-        );
-        let crafted = [
-            tie,
-            &compressed((7i64, first)).unwrap(),
-            &compressed(rest).unwrap(),
-        ]
-        .concat();
+        let no_anomalies = Vec::<docket_model::Anomaly>::new();
+        let crafted = file_of(tie, first, (later, no_anomalies), &projections);
         let halves = decode_in_two(&crafted, SNAPSHOT_LIMIT).unwrap();
         let whole: Snapshot = decode_stored(&crafted, SNAPSHOT_LIMIT).unwrap();
         assert!(same(&halves, &whole));
