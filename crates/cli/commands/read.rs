@@ -42,12 +42,17 @@ pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
         out.finish()?;
         return Ok(OK);
     }
+    // The widest each column can get, where that is known before reading:
+    // the last seq, a recorded-at time with all six digits of its
+    // microseconds, the longest kind.
     let widest_seq = end.saturating_sub(1).to_string().len();
+    let widest_recorded = "2026-01-01T00:00:00.000001Z".len();
     let widest_kind = Kind::ALL.iter().map(|k| k.as_str().len()).max();
     let mut table =
         StreamedTable::new(out, &["SEQ", "RECORDED", "EFFECTIVE", "KIND", "ID", "WHAT"])
-            .at_least(0, widest_seq)
-            .at_least(3, widest_kind.unwrap_or(0));
+            .at_least(SEQ_COLUMN, widest_seq)
+            .at_least(RECORDED_COLUMN, widest_recorded)
+            .at_least(KIND_COLUMN, widest_kind.unwrap_or(0));
     for stored in visible {
         let stored = stored?;
         let event = &stored.event;
@@ -67,6 +72,11 @@ pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
     table.finish()?;
     Ok(OK)
 }
+
+/// Columns of the log's table.
+const SEQ_COLUMN: usize = 0;
+const RECORDED_COLUMN: usize = 1;
+const KIND_COLUMN: usize = 3;
 
 fn entry_json(stored: &StoredEvent, with_payload: bool) -> serde_json::Value {
     let header = &stored.entry.header;
