@@ -339,6 +339,21 @@ fn a_log_longer_than_the_aligned_rows_is_printed_whole() {
         6
     );
 
+    // The timeline of the same events, in text and JSON.
+    let timeline = run_ok(&path, &["timeline"]);
+    assert_eq!(timeline.lines().count(), count + 1);
+    assert!(
+        timeline
+            .lines()
+            .nth(count)
+            .unwrap()
+            .contains("E 4199 registered")
+    );
+    let json = run_json(&path, &["timeline"]);
+    let events = json["events"].as_array().unwrap();
+    assert_eq!(events.len(), count);
+    assert_eq!(events[count - 1]["id"], "event-4199");
+
     // A reader that goes away early (`| head`) ends the list quietly, in
     // text and in JSON alike.
     for args in [&["log"][..], &["--json", "log"]] {

@@ -1,12 +1,15 @@
 //! `dispute`, `entity` and `timeline`: one thing at a time, through the index.
 
-use docket_ledger::{Ledger, Revised, Revision, TimelineScope};
+use std::io::BufWriter;
+
+use docket_ledger::{Ledger, Revised, Revision, TimelineItem, TimelineScope};
+use docket_model::Kind;
 use serde_json::{Value, json};
 
 use crate::args::{Cli, DisputeArgs, EntityArgs, TimelineArgs};
 use crate::describe::describe;
 use crate::exit::{OK, UsageError};
-use crate::output::{Table, print_json};
+use crate::output::{JsonObject, StreamedTable, Table, print_json};
 use crate::render::{Names, dispute_json, partnership_json, query_json, time_query};
 
 fn revisions_json(revisions: &[Revision]) -> Vec<Value> {
@@ -225,34 +228,24 @@ pub fn timeline(cli: &Cli, ledger: &Ledger, args: &TimelineArgs) -> anyhow::Resu
         (None, None) => TimelineScope::All,
     };
     let items = ledger.timeline(&scope, &query)?;
+    let visible = ledger.visible_size(&query)?;
+    // The events are sorted before the first is printed, but each line is
+    // made as it is written: as JSON values, a million events took five
+    // times the memory of the events themselves.
+    let out = BufWriter::new(std::io::stdout().lock());
     if cli.json {
-        let items: Vec<Value> = items
-            .iter()
-            .map(|item| {
-                let mut value = json!({
-                    "seq": item.seq,
-                    "effective": item.event.effective.to_string(),
-                    "kind": item.event.kind().as_str(),
-                    "id": item.event.id.as_ref().map(|i| i.as_str()),
-                    "what": describe(&item.event),
-                    "event": item.event.to_json_value(),
-                });
-                match &item.revised {
-                    Revised::No => {}
-                    Revised::Corrected { seq, reason, original } => {
-                        value["corrected"] = json!({"by": seq, "reason": reason, "original": original.to_json_value()});
-                    }
-                    Revised::Retracted { seq, reason } => value["retracted"] = json!({"by": seq, "reason": reason}),
-                }
-                value
-            })
-            .collect();
-        print_json(
-            &json!({"query": query_json(&query, ledger.visible_size(&query)?, None), "events": items}),
-        )?;
+        let mut out = JsonObject::new(out);
+        out.member("query", &query_json(&query, visible, None))?;
+        out.list("events", items.iter().map(timeline_item_json))?;
+        out.finish()?;
         return Ok(OK);
     }
-    let mut table = Table::new(&["EFFECTIVE", "SEQ", "KIND", "WHAT"]);
+    // The widest the seq (column 1) and kind (column 2) can get.
+    let widest_seq = visible.saturating_sub(1).to_string().len();
+    let widest_kind = Kind::ALL.iter().map(|k| k.as_str().len()).max();
+    let mut table = StreamedTable::new(out, &["EFFECTIVE", "SEQ", "KIND", "WHAT"])
+        .at_least(1, widest_seq)
+        .at_least(2, widest_kind.unwrap_or(0));
     for item in &items {
         let note = match &item.revised {
             Revised::No => String::new(),
@@ -264,8 +257,35 @@ pub fn timeline(cli: &Cli, ledger: &Ledger, args: &TimelineArgs) -> anyhow::Resu
             item.seq.to_string(),
             item.event.kind().as_str().to_string(),
             format!("{}{note}", describe(&item.event)),
-        ]);
+        ])?;
     }
-    say_raw!("{}", table.render());
+    table.finish()?;
     Ok(OK)
+}
+
+/// One event of the timeline, with how it was revised.
+fn timeline_item_json(item: &TimelineItem) -> Value {
+    let mut value = json!({
+        "seq": item.seq,
+        "effective": item.event.effective.to_string(),
+        "kind": item.event.kind().as_str(),
+        "id": item.event.id.as_ref().map(|i| i.as_str()),
+        "what": describe(&item.event),
+        "event": item.event.to_json_value(),
+    });
+    match &item.revised {
+        Revised::No => {}
+        Revised::Corrected {
+            seq,
+            reason,
+            original,
+        } => {
+            value["corrected"] =
+                json!({"by": seq, "reason": reason, "original": original.to_json_value()});
+        }
+        Revised::Retracted { seq, reason } => {
+            value["retracted"] = json!({"by": seq, "reason": reason})
+        }
+    }
+    value
 }
