@@ -81,6 +81,21 @@ impl<W: Write> JsonObject<W> {
     }
 }
 
+/// The width of the widest sequence number among `count` entries, for a
+/// [`StreamedTable`] column known before the rows are read.
+pub fn seq_width(count: u64) -> usize {
+    count.saturating_sub(1).to_string().len()
+}
+
+/// The width of the longest kind name, for a [`StreamedTable`] column.
+pub fn kind_width() -> usize {
+    docket_model::Kind::ALL
+        .iter()
+        .map(|kind| kind.as_str().len())
+        .max()
+        .unwrap_or(0)
+}
+
 /// A recorded-at time (microseconds since the epoch) as RFC 3339 UTC.
 pub fn timestamp(micros: i64) -> String {
     docket_ledger::format_instant(micros)

@@ -3,7 +3,7 @@
 use std::io::BufWriter;
 
 use docket_ledger::{Damage, Ledger, StoredEvent, hex};
-use docket_model::{EventId, Kind};
+use docket_model::EventId;
 use serde_json::json;
 
 use super::audit::read_checkpoint;
@@ -11,7 +11,9 @@ use super::keys::read_public;
 use crate::args::{Cli, LogArgs, ShowArgs, VerifyArgs};
 use crate::describe::describe;
 use crate::exit::{INTEGRITY, IntegrityFailure, OK, UsageError};
-use crate::output::{JsonObject, StreamedTable, Table, print_json, progress_bar, timestamp};
+use crate::output::{
+    JsonObject, StreamedTable, Table, kind_width, print_json, progress_bar, seq_width, timestamp,
+};
 use crate::render::time_query;
 
 pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
@@ -45,14 +47,12 @@ pub fn log(cli: &Cli, ledger: &Ledger, args: &LogArgs) -> anyhow::Result<u8> {
     // The widest each column can get, where that is known before reading:
     // the last seq, a recorded-at time with all six digits of its
     // microseconds, the longest kind.
-    let widest_seq = end.saturating_sub(1).to_string().len();
     let widest_recorded = "2026-01-01T00:00:00.000001Z".len();
-    let widest_kind = Kind::ALL.iter().map(|k| k.as_str().len()).max();
     let mut table =
         StreamedTable::new(out, &["SEQ", "RECORDED", "EFFECTIVE", "KIND", "ID", "WHAT"])
-            .at_least(SEQ_COLUMN, widest_seq)
+            .at_least(SEQ_COLUMN, seq_width(end))
             .at_least(RECORDED_COLUMN, widest_recorded)
-            .at_least(KIND_COLUMN, widest_kind.unwrap_or(0));
+            .at_least(KIND_COLUMN, kind_width());
     for stored in visible {
         let stored = stored?;
         let event = &stored.event;

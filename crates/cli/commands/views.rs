@@ -3,13 +3,12 @@
 use std::io::BufWriter;
 
 use docket_ledger::{Ledger, Revised, Revision, TimelineItem, TimelineScope};
-use docket_model::Kind;
 use serde_json::{Value, json};
 
 use crate::args::{Cli, DisputeArgs, EntityArgs, TimelineArgs};
 use crate::describe::describe;
 use crate::exit::{OK, UsageError};
-use crate::output::{JsonObject, StreamedTable, Table, print_json};
+use crate::output::{JsonObject, StreamedTable, Table, kind_width, print_json, seq_width};
 use crate::render::{Names, dispute_json, partnership_json, query_json, time_query};
 
 fn revisions_json(revisions: &[Revision]) -> Vec<Value> {
@@ -240,12 +239,11 @@ pub fn timeline(cli: &Cli, ledger: &Ledger, args: &TimelineArgs) -> anyhow::Resu
         out.finish()?;
         return Ok(OK);
     }
-    // The widest the seq (column 1) and kind (column 2) can get.
-    let widest_seq = visible.saturating_sub(1).to_string().len();
-    let widest_kind = Kind::ALL.iter().map(|k| k.as_str().len()).max();
+    // The widest the seq and kind columns can get.
+    let (seq_column, kind_column) = (1, 2);
     let mut table = StreamedTable::new(out, &["EFFECTIVE", "SEQ", "KIND", "WHAT"])
-        .at_least(1, widest_seq)
-        .at_least(2, widest_kind.unwrap_or(0));
+        .at_least(seq_column, seq_width(visible))
+        .at_least(kind_column, kind_width());
     for item in &items {
         let note = match &item.revised {
             Revised::No => String::new(),
