@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use docket_log::{Hash, Head, NewEntry};
 use docket_model::{Body, Event, EventId, Kind};
 
-use crate::index::{revision_chain, terms_for};
+use crate::index::{Terms, revision_chain, terms_for};
 use crate::index_store::id_hash;
 use crate::input::parse_events;
 use crate::keys::{KeyState, SecretKey};
@@ -303,7 +303,7 @@ impl Ledger {
     pub(crate) fn index_appended(
         &self,
         appended: &[docket_log::Appended],
-        indexed: &[(Vec<Vec<u8>>, Option<u64>)],
+        indexed: &[(Terms, Option<u64>)],
         flush_now: bool,
     ) {
         let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());

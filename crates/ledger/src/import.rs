@@ -429,7 +429,7 @@ struct Plan {
     line: usize,
     /// Bytes of the file read once the line is.
     offset: u64,
-    terms: Vec<Vec<u8>>,
+    terms: crate::index::Terms,
     /// The unsigned encoding until signing, then what is stored.
     payload: Vec<u8>,
 }

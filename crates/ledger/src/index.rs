@@ -78,15 +78,66 @@ pub(crate) fn revision_chain<E: Borrow<Event>>(
     chain
 }
 
+/// The terms one event is indexed under, in one buffer, each behind its
+/// length (four bytes, little-endian). An import holds every new event's
+/// terms until the event is stored: with a vector per term (three or four
+/// allocations an event), a million-event import peaked a tenth higher.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Terms(Vec<u8>);
+
+const TERM_LENGTH: usize = 4;
+
+impl Terms {
+    /// Each term, in the order added.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest = self.0.as_slice();
+        std::iter::from_fn(move || {
+            let (length, after) = rest.split_first_chunk::<TERM_LENGTH>()?;
+            let length = u32::from_le_bytes(*length) as usize;
+            let (term, after) = after.split_at_checked(length)?;
+            rest = after;
+            Some(term)
+        })
+    }
+
+    /// Terms made of the given bytes, each once.
+    #[cfg(test)]
+    pub(crate) fn of<T: AsRef<[u8]>>(terms: impl IntoIterator<Item = T>) -> Terms {
+        let mut all = Terms::default();
+        for term in terms {
+            all.add(term.as_ref(), b"");
+        }
+        all
+    }
+
+    /// Adds the term `prefix` ‖ `slug`, unless it is there already.
+    fn add(&mut self, prefix: &[u8], slug: &[u8]) {
+        let is_it = |term: &[u8]| {
+            term.len() == prefix.len() + slug.len()
+                && term.starts_with(prefix)
+                && term.ends_with(slug)
+        };
+        if self.iter().any(is_it) {
+            return;
+        }
+        // Terms are a two-byte prefix and a slug of at most
+        // `limits::MAX_SLUG` bytes, far below the length's range.
+        let length = u32::try_from(prefix.len() + slug.len()).unwrap_or(u32::MAX);
+        self.0.extend_from_slice(&length.to_le_bytes());
+        self.0.extend_from_slice(prefix);
+        self.0.extend_from_slice(slug);
+    }
+}
+
 /// Every term `event` is indexed under, besides its id. `related` are the
 /// events a correction or retraction reaches (see [`revision_chain`]).
-pub(crate) fn terms_for<'e>(
-    event: &Event,
-    related: impl IntoIterator<Item = &'e Event>,
-) -> Vec<Vec<u8>> {
-    let mut terms: Vec<Vec<u8>> = Vec::new();
+pub(crate) fn terms_for<'e>(event: &Event, related: impl IntoIterator<Item = &'e Event>) -> Terms {
+    // Room for most events' terms, then copied to a buffer of their size:
+    // growing from nothing took several allocations, and a roomy buffer
+    // would be held, mostly empty, for each event of an import.
+    let mut terms = Terms(Vec::with_capacity(256));
     if event.kind().is_key() {
-        terms.push(KEY_EVENTS_TERM.to_vec());
+        terms.add(KEY_EVENTS_TERM, b"");
     }
     let mut add = |source: &Event| {
         let families = [
@@ -100,10 +151,7 @@ pub(crate) fn terms_for<'e>(
             .chain([(Family::Structure, subject.into_iter().collect())])
         {
             for slug in slugs {
-                let term = slug_term(family, slug.as_str());
-                if !terms.contains(&term) {
-                    terms.push(term);
-                }
+                terms.add(family.prefix(), slug.as_str().as_bytes());
             }
         }
     };
@@ -111,5 +159,39 @@ pub(crate) fn terms_for<'e>(
     for target in related {
         add(target);
     }
-    terms
+    Terms(terms.0.as_slice().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_come_back_in_order_once_each() {
+        let mut terms = Terms::default();
+        assert_eq!(terms.iter().count(), 0);
+        terms.add(b"d:", b"acme-v-widget");
+        terms.add(b"e:", b"acme");
+        terms.add(b"d:", b"acme-v-widget");
+        terms.add(b"e:", b"acm");
+        terms.add(b"k:", b"");
+        terms.add(b"k:", b"");
+        let listed: Vec<&[u8]> = terms.iter().collect();
+        assert_eq!(
+            listed,
+            [&b"d:acme-v-widget"[..], b"e:acme", b"e:acm", b"k:"]
+        );
+        assert_eq!(terms.iter().count(), 4);
+    }
+
+    #[test]
+    fn a_cut_buffer_ends_the_terms_without_a_panic() {
+        let mut terms = Terms::default();
+        terms.add(b"d:", b"a");
+        terms.add(b"e:", b"bb");
+        for cut in 0..terms.0.len() {
+            let part = Terms(terms.0[..cut].to_vec());
+            assert!(part.iter().count() <= 1, "cut at {cut}");
+        }
+    }
 }

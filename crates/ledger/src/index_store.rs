@@ -36,7 +36,7 @@ use docket_log::{Entry, Hash, Log};
 use docket_model::{Event, EventId};
 
 use crate::ReadError;
-use crate::index::{revision_chain, terms_for};
+use crate::index::{Terms, revision_chain, terms_for};
 use crate::index_codec::{BUCKETS, Meta, decode_ids, decode_terms, has, parse_meta, unseal};
 
 mod flush;
@@ -204,7 +204,7 @@ impl IndexStore {
                     // Not an event (only a damaged or forged log holds
                     // one): nothing to index. Reading it fails wherever it
                     // matters, and `verify` names it.
-                    Err(_) => self.add(seq, entry.hash(), None, &[]),
+                    Err(_) => self.add(seq, entry.hash(), None, &Terms::default()),
                 }
             }
             // Derived data: if it cannot be written now, the postings stay
@@ -293,7 +293,7 @@ impl IndexStore {
     /// covered are skipped (a reader may have indexed them while catching
     /// up), and so is everything while the index is not loaded: the next
     /// use indexes those entries from the log.
-    pub(crate) fn add(&mut self, seq: u64, hash: Hash, id_hash: Option<u64>, terms: &[Vec<u8>]) {
+    pub(crate) fn add(&mut self, seq: u64, hash: Hash, id_hash: Option<u64>, terms: &Terms) {
         if !self.loaded || seq != self.covered {
             return;
         }
@@ -303,17 +303,18 @@ impl IndexStore {
                 .or_default()
                 .push((id_hash, seq));
         }
-        for term in terms {
+        self.pending_postings += 1;
+        for term in terms.iter() {
             // Most terms are already pending (a dispute has many events):
             // look up by reference before paying for an owned key.
-            match self.pending_terms.get_mut(term.as_slice()) {
+            match self.pending_terms.get_mut(term) {
                 Some(seqs) => seqs.push(seq),
                 None => {
-                    self.pending_terms.insert(term.clone(), vec![seq]);
+                    self.pending_terms.insert(term.to_vec(), vec![seq]);
                 }
             }
+            self.pending_postings += 1;
         }
-        self.pending_postings += 1 + terms.len();
         self.covered = seq + 1;
         self.tie = hash;
     }

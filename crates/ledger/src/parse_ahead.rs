@@ -17,7 +17,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use docket_model::Event;
 
 use crate::import::{Digest16, for_each_line, thread_failed};
-use crate::index::terms_for;
+use crate::index::{Terms, terms_for};
 use crate::index_store::id_digest;
 use crate::{AppendError, ImportError};
 
@@ -36,7 +36,7 @@ pub(crate) struct Parsed {
     /// [`id_digest`] of the id.
     pub id_digest: Digest16,
     /// The index terms of the event alone (`terms_for(&event, &[])`).
-    pub own_terms: Vec<Vec<u8>>,
+    pub own_terms: Terms,
 }
 
 /// Lines per block handed between threads: enough to amortise the

@@ -265,19 +265,17 @@ impl Ledger {
         visible: u64,
         read: &mut BTreeMap<u64, Event>,
     ) -> Result<(), ReadError> {
-        let rank = |term: &Vec<u8>| match term.get(..2) {
+        let rank = |term: &&[u8]| match term.get(..2) {
             Some(b"d:") => 0,
             Some(b"p:") => 1,
             Some(b"s:") => 2,
             _ => 3,
         };
-        let Some(term) = crate::index::terms_for(root, &[])
-            .into_iter()
-            .min_by_key(rank)
-        else {
+        let terms = crate::index::terms_for(root, &[]);
+        let Some(term) = terms.iter().min_by_key(rank) else {
             return Ok(());
         };
-        let postings = self.with_index(|index, log| index.postings(log, &term))?;
+        let postings = self.with_index(|index, log| index.postings(log, term))?;
         // Targets come before their revisions, so one pass in seq order
         // meets every revision after what it revises.
         for seq in postings.into_iter().filter(|&seq| seq < visible) {

@@ -22,7 +22,7 @@ use super::{ImportOptions, ImportProgress, Plan};
 use crate::{AppendError, ImportError, Ledger};
 
 /// An entry's index terms and id hash, for [`Ledger::index_appended`].
-type Indexed = (Vec<Vec<u8>>, Option<u64>);
+type Indexed = (crate::index::Terms, Option<u64>);
 
 /// A batch ready to store.
 struct Ready {

@@ -188,6 +188,7 @@ impl IndexStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Terms;
     use crate::index_codec::BUCKETS;
     use crate::index_store::bucket_of;
 
@@ -208,7 +209,7 @@ mod tests {
         for round in 0..2u64 {
             for seq in round * 3000..(round + 1) * 3000 {
                 let id = docket_model::EventId::new(format!("e{seq}")).unwrap();
-                let terms = [format!("d:x{}", seq % 97).into_bytes(), b"k:".to_vec()];
+                let terms = Terms::of([format!("d:x{}", seq % 97).into_bytes(), b"k:".to_vec()]);
                 store.add(
                     seq,
                     [seq as u8; 32],
@@ -236,7 +237,7 @@ mod tests {
         // pending postings, the second merges into the stored ones.
         for round in 0..2u64 {
             for seq in round * 1000..(round + 1) * 1000 {
-                store.add(seq, [0u8; 32], None, &[term(seq), term(seq + 1)]);
+                store.add(seq, [0u8; 32], None, &Terms::of([term(seq), term(seq + 1)]));
             }
             store.flush(&log).unwrap();
             for bucket in 0..BUCKETS as u16 {
@@ -292,7 +293,7 @@ mod tests {
         // its bucket neighbour: both are listed under its hash, apart from
         // the neighbour, before and after a flush.
         for (seq, hash) in [(0u64, a), (1, near), (2, a), (3, b)] {
-            store.add(seq, [seq as u8; 32], Some(hash), &[]);
+            store.add(seq, [seq as u8; 32], Some(hash), &Terms::default());
         }
         let pending = |store: &IndexStore, hash| store.pending_seqs(hash).collect::<Vec<_>>();
         assert_eq!(pending(&store, a), [0, 2]);

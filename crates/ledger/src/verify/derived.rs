@@ -19,7 +19,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use docket_log::Head;
 use docket_model::{Event, EventId};
 
-use crate::index::{revision_chain, terms_for};
+use crate::index::{Terms, revision_chain, terms_for};
 use crate::index_store::id_hash;
 use crate::replay::{EventSink, Part};
 use crate::{Ledger, ReadError};
@@ -76,9 +76,7 @@ impl<'t> Expected<'t> {
             let Some(id) = &event.id else { continue };
             self.ids.push((id_hash(id), seq));
             if event.body.target().is_none() {
-                for term in terms_for(&event, &[]) {
-                    self.postings.entry(term).or_default().push(seq);
-                }
+                add_postings(&mut self.postings, &terms_for(&event, &[]), seq);
             }
             let targeted = self.targets.contains(id)
                 && self.targeted.get(id).is_none_or(|(kept, _)| seq < *kept);
@@ -102,11 +100,21 @@ impl<'t> Expected<'t> {
         let targeted = &self.targeted;
         for (seq, event) in &self.revisions {
             let related = revision_chain(event, |id| targeted.get(id).map(|(_, e)| e));
-            for term in terms_for(event, related) {
-                self.postings.entry(term).or_default().push(*seq);
-            }
+            add_postings(&mut self.postings, &terms_for(event, related), *seq);
         }
         (self.ids, self.postings)
+    }
+}
+
+/// Notes that entry `seq` is indexed under each of `terms`.
+fn add_postings(postings: &mut Postings, terms: &Terms, seq: u64) {
+    for term in terms.iter() {
+        match postings.get_mut(term) {
+            Some(seqs) => seqs.push(seq),
+            None => {
+                postings.insert(term.to_vec(), vec![seq]);
+            }
+        }
     }
 }
 
