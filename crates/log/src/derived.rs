@@ -77,6 +77,18 @@ impl Log {
         }
     }
 
+    /// The derived file `name`, if any, open for reading: for a reader
+    /// that wants only its start. A file stored meanwhile replaces it
+    /// under its name, not under this reader.
+    pub fn derived_file_reader(&self, name: &str) -> Result<Option<std::fs::File>, DerivedError> {
+        let path = self.derived_file_path(name)?;
+        match std::fs::File::open(&path) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(DerivedError::Io { path, source }),
+        }
+    }
+
     /// Stores (or replaces) the derived file `name`: written beside it and
     /// renamed over it, so a reader sees the old file or the new one, never
     /// a part. Not synced: derived data can always be rebuilt.
@@ -128,12 +140,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = Log::create(&dir.path().join("l")).unwrap();
         assert_eq!(log.derived_file("snapshot").unwrap(), None);
+        assert!(log.derived_file_reader("snapshot").unwrap().is_none());
         log.put_derived_file("snapshot", b"state bytes").unwrap();
+        let mut older = log.derived_file_reader("snapshot").unwrap().unwrap();
         log.put_derived_file("snapshot", b"newer state").unwrap();
         assert_eq!(
             log.derived_file("snapshot").unwrap().as_deref(),
             Some(&b"newer state"[..])
         );
+        let mut read = String::new();
+        std::io::Read::read_to_string(&mut older, &mut read).unwrap();
+        assert_eq!(read, "state bytes", "a reader keeps the file it opened");
+        assert!(log.derived_file_reader("../escape").is_err());
         assert!(log.verify(&mut |_, _| {}).is_ok());
         drop(log);
         let log = Log::open(&dir.path().join("l")).unwrap();
