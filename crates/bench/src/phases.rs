@@ -254,13 +254,18 @@ pub fn replay(w: &Workload, ledger: &Path) -> Result<Metrics> {
     Ok(m)
 }
 
-/// Query latencies: state as of a past date, state now (cold and warm),
-/// the conflicts and countersuits now (on the warm state), one dispute,
-/// one entity, a checkpoint and an inclusion proof.
+/// Query latencies: one entity now before anything else (its holdings
+/// read from the stored snapshot), state as of a past date, state now
+/// (cold and warm), the conflicts and countersuits now (on the warm
+/// state), one dispute, one entity now (its holdings from the state in
+/// memory) and as of a past date, a checkpoint and an inclusion proof.
 pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
     let l = Ledger::open(ledger)?;
     let mut m = Metrics::new();
     let now = TimeQuery::default();
+    let start = Instant::now();
+    l.entity(w.entity, &now)?.context("sample entity missing")?;
+    m.insert("entity_cold_ms".into(), secs(start.elapsed()) * 1e3);
     let start = Instant::now();
     l.state(&now)?;
     m.insert("state_cold_ms".into(), secs(start.elapsed()) * 1e3);
@@ -303,6 +308,17 @@ pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
         })?,
     );
     m.insert("entity_read".into(), read as f64);
+    m.insert(
+        "entity_asof_ms".into(),
+        median_ms(3, || {
+            let view = l
+                .entity(w.entity, &past)?
+                .context("sample entity missing")?;
+            read = view.entries_read;
+            Ok(())
+        })?,
+    );
+    m.insert("entity_asof_read".into(), read as f64);
     m.insert(
         "checkpoint_ms".into(),
         median_ms(21, || l.checkpoint(None).map(drop).map_err(Into::into))?,

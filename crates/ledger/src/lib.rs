@@ -36,6 +36,8 @@ mod verify;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_entity;
+#[cfg(test)]
 mod tests_replay;
 
 use std::path::Path;

@@ -12,19 +12,23 @@
 
 use std::sync::Arc;
 
-use bincode::{Decode, Encode};
+use bincode::Encode;
+use docket_holdings::Holdings;
 use docket_log::{Hash, Head};
+use docket_model::{Event, Projection};
 
 use crate::replay::{Part, Projections, Revision};
 use crate::state::{State, StateSource};
 use crate::{Ledger, ReadError, TimeQuery};
 use compare::{Comparison, compare_rest};
+use layout::{DecodedState, StateRef, Tie};
 
 const SNAPSHOT_NAME: &str = "snapshot";
 
 /// Bumped whenever a projection's stored shape changes, so an old snapshot
-/// is rebuilt rather than misread.
-const SNAPSHOT_VERSION: u32 = 2;
+/// is rebuilt rather than misread. Version 3 moved the disputes after the
+/// rest of the state ([`StateRef`]).
+const SNAPSHOT_VERSION: u32 = 3;
 
 /// See [`Snapshot::build`].
 const BUILD: &str = env!("CARGO_PKG_VERSION");
@@ -33,7 +37,8 @@ const BUILD: &str = env!("CARGO_PKG_VERSION");
 /// decoder allocate.
 const SNAPSHOT_LIMIT: usize = 1 << 32;
 
-#[derive(Debug, Clone, Encode, Decode)]
+/// Encoded as its [`Tie`] and then its state as a [`StateRef`].
+#[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
     version: u32,
     /// The docket-ledger release that built it: a release may fix how
@@ -49,15 +54,9 @@ pub(crate) struct Snapshot {
     revisions: Arc<Vec<Revision>>,
 }
 
-/// The fields a snapshot starts with: enough to tell whether it belongs to
-/// the current head without decoding the projections.
-#[derive(Decode)]
-struct Tie {
-    version: u32,
-    build: String,
-    size: u64,
-    head: Hash,
-}
+/// An event recorded after a snapshot, with its instant and seq, for the
+/// snapshot to catch up with.
+type Later = (i64, u64, Event);
 
 /// A snapshot held in memory, and how the stored one relates to it.
 pub(crate) struct Cached {
@@ -106,20 +105,19 @@ impl EncodedState {
         projections: &Projections,
         revisions: &[Revision],
     ) -> Option<EncodedState> {
-        // The fields of `Snapshot` after the tie, in order: bincode encodes
-        // a tuple as its parts one after another, an `Arc` as what it holds
-        // and a slice as a `Vec`; `Projections` is its disputes, holdings
-        // and relations.
+        // What `StateRef` encodes, in order: bincode encodes a tuple as its
+        // parts one after another.
         let at = load::first_part(projections.disputes.len());
         let (first, later) = projections.disputes.encode_in_two(at);
-        let mut bytes = compressed((max_instant, first))?;
-        let rest = (
-            later,
+        let start = (
+            max_instant,
             &projections.holdings,
             &projections.relations,
             revisions,
+            first,
         );
-        bytes.extend_from_slice(&compressed(rest)?);
+        let mut bytes = compressed(start)?;
+        bytes.extend_from_slice(&compressed(later)?);
         Some(EncodedState(bytes))
     }
 }
@@ -178,18 +176,8 @@ fn read_state(tie: Tie, mut reader: StoredReader<'_>) -> Option<Snapshot> {
     if reader.get_ref().limit() == 0 {
         return None;
     }
-    type State = (i64, Projections, Vec<Revision>);
-    let ((max_instant, projections, revisions), read): (State, usize) =
-        bincode::decode_from_slice(&bytes, config()).ok()?;
-    (read == bytes.len()).then(|| Snapshot {
-        version: tie.version,
-        build: tie.build,
-        size: tie.size,
-        head: tie.head,
-        max_instant,
-        projections: Arc::new(projections),
-        revisions: Arc::new(revisions),
-    })
+    let (state, read): (DecodedState, usize) = bincode::decode_from_slice(&bytes, config()).ok()?;
+    (read == bytes.len()).then(|| Snapshot::of(tie, state))
 }
 
 fn config() -> impl bincode::config::Config {
@@ -381,7 +369,7 @@ impl Ledger {
         if let Some(mut reader) = compressed.as_deref().and_then(stored_reader) {
             let tie = bincode::decode_from_std_read::<Tie, _, _>(&mut reader, config())
                 .ok()
-                .filter(|tie| tie.version == SNAPSHOT_VERSION && tie.build == BUILD);
+                .filter(Tie::is_current);
             match tie {
                 Some(tie) if tie.size == head.size && tie.head == head.hash => {
                     stored = Some(reader);
@@ -416,7 +404,11 @@ impl Ledger {
         };
         // The ties are equal (checked above), so the states are compared.
         let stored_matches = stored.and_then(|reader| {
-            let state = (fresh.max_instant, &*fresh.projections, &*fresh.revisions);
+            let state = StateRef {
+                max_instant: fresh.max_instant,
+                projections: &fresh.projections,
+                revisions: &fresh.revisions,
+            };
             match compare_rest(state, reader) {
                 Comparison::Same => Some(true),
                 Comparison::Differs => Some(false),
@@ -506,35 +498,10 @@ impl Ledger {
     /// Applies the entries after the snapshot to it, if that gives the same
     /// result as a replay. Returns whether it did.
     fn catch_up(&self, snapshot: &mut Snapshot, head: Head) -> Result<bool, ReadError> {
-        if snapshot.size > head.size {
+        let tie = (snapshot.size, snapshot.head);
+        let Some(new) = self.events_to_catch_up(tie, snapshot.max_instant, head)? else {
             return Ok(false);
-        }
-        // The snapshot must be of a prefix of this very log.
-        let tied = match snapshot.size {
-            0 => snapshot.head == [0u8; 32],
-            size => self.log.get(size - 1)?.map(|e| e.hash()) == Some(snapshot.head),
         };
-        if !tied {
-            return Ok(false);
-        }
-        // Decoded without hashing each entry as `Ledger::events` does: the
-        // tie above is all that a catch-up needs of the chain.
-        let decoded = self.decode_parts(snapshot.size..head.size)?;
-        let mut new = Vec::new();
-        for (seq, event) in decoded.into_iter().flat_map(Part::into_events) {
-            let Some(event) = event else { continue };
-            if event.kind().is_key() {
-                continue;
-            }
-            let instant = event.effective.instant_micros();
-            if event.kind().is_meta() || instant < snapshot.max_instant {
-                return Ok(false);
-            }
-            new.push((instant, seq, event));
-        }
-        // None is earlier than what was applied, so applying them in
-        // (effective, seq) order after the old ones is exactly replay order.
-        new.sort_by_key(|(instant, seq, _)| (*instant, *seq));
         let projections = Arc::make_mut(&mut snapshot.projections);
         for (instant, seq, event) in &new {
             projections.apply(*seq, event);
@@ -544,9 +511,82 @@ impl Ledger {
         snapshot.head = head.hash;
         Ok(true)
     }
+
+    /// The events a state of the first `size` entries (whose last has hash
+    /// `hash`), none later than `max_instant`, must apply to become the
+    /// state at `head`, with their instants, in the order to apply them:
+    /// if applying them after the others is what a replay would do. `None`
+    /// if not (a revision, or an event dated earlier), or if that state is
+    /// not of a prefix of this log.
+    fn events_to_catch_up(
+        &self,
+        (size, hash): (u64, Hash),
+        max_instant: i64,
+        head: Head,
+    ) -> Result<Option<Vec<Later>>, ReadError> {
+        if size > head.size {
+            return Ok(None);
+        }
+        let tied = match size {
+            0 => hash == [0u8; 32],
+            size => self.log.get(size - 1)?.map(|e| e.hash()) == Some(hash),
+        };
+        if !tied {
+            return Ok(None);
+        }
+        // Decoded without hashing each entry as `Ledger::events` does: the
+        // tie above is all that a catch-up needs of the chain.
+        let decoded = self.decode_parts(size..head.size)?;
+        let mut new = Vec::new();
+        for (seq, event) in decoded.into_iter().flat_map(Part::into_events) {
+            let Some(event) = event else { continue };
+            if event.kind().is_key() {
+                continue;
+            }
+            let instant = event.effective.instant_micros();
+            if event.kind().is_meta() || instant < max_instant {
+                return Ok(None);
+            }
+            new.push((instant, seq, event));
+        }
+        // None is earlier than what was applied, so applying them in
+        // (effective, seq) order after the old ones is exactly replay order.
+        new.sort_by_key(|(instant, seq, _)| (*instant, *seq));
+        Ok(Some(new))
+    }
+
+    /// The holdings of everything recorded at `head`, without the rest of
+    /// the state: from the state in memory if it is of `head`, else from
+    /// the stored snapshot's start ([`load::read_entities`]), caught up as
+    /// a whole state would be. `None` when neither will do: the caller
+    /// reads through the index instead.
+    pub(crate) fn current_holdings(&self, head: Head) -> Result<Option<Holdings>, ReadError> {
+        if let Some(cached) = self.cached().as_ref()
+            && cached.snapshot.size == head.size
+            && cached.snapshot.head == head.hash
+        {
+            return Ok(Some(cached.snapshot.projections.holdings.clone()));
+        }
+        // Only the start of the file is read: at ten million events it is
+        // 225 MB, and the holdings are in its first few.
+        let Some(file) = self.log.derived_file_reader(SNAPSHOT_NAME).ok().flatten() else {
+            return Ok(None);
+        };
+        let Some((tie, max_instant, mut holdings)) = load::read_entities(file) else {
+            return Ok(None);
+        };
+        let Some(new) = self.events_to_catch_up((tie.size, tie.head), max_instant, head)? else {
+            return Ok(None);
+        };
+        for (_, seq, event) in &new {
+            holdings.apply(*seq, event);
+        }
+        Ok(Some(holdings))
+    }
 }
 
 mod compare;
+mod layout;
 mod load;
 #[cfg(test)]
 mod tests;

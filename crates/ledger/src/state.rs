@@ -90,9 +90,10 @@ pub struct EntityView {
     pub disputes: Vec<Dispute>,
     /// Partnerships it is a party to.
     pub partnerships: Vec<Partnership>,
-    /// The projections built from the events read.
+    /// The disputes and relations of the events about it, and the
+    /// holdings its place was read from (which name everyone it names).
     pub projections: Projections,
-    /// Revisions that touched the events read.
+    /// Revisions of the events about it.
     pub revisions: Vec<Revision>,
     /// Entries read to answer.
     pub entries_read: u64,
@@ -419,61 +420,116 @@ impl Ledger {
         }))
     }
 
-    /// One entity as of `query`, read through the index: its own events,
-    /// its corporate family's, and those of the disputes and partnerships
-    /// naming it.
+    /// One entity as of `query`.
+    ///
+    /// Its disputes, partnerships and revisions come from the events about
+    /// it, read through the index: those naming it, its structural events,
+    /// and the events of the disputes and partnerships they name it in.
+    ///
+    /// Its place in corporate structure (its names, parents, children and
+    /// group) and everyone's names come from the holdings of the whole
+    /// current state when the query is of the present, read from the
+    /// snapshot without its disputes. For a query of the past, they come
+    /// from a replay of every structural event its corporate family ever
+    /// reached: whether an acquisition or a divestment took effect depends
+    /// on the ancestors, at the time, of the entities it moves, and
+    /// following them reaches most of a large corporate graph.
     pub fn entity(&self, id: &str, query: &TimeQuery) -> Result<Option<EntityView>, ReadError> {
-        let start = vec![
-            (Family::Entity, id.to_string()),
-            (Family::Structure, id.to_string()),
-        ];
-        let (replayed, entries_read) = self.replay_around(query, start, |events| {
-            let mut more = structure_of_those_named(events);
-            for event in events {
-                if !is_structural(event) && event.entities().iter().any(|e| e.as_str() == id) {
-                    more.extend(
-                        event
-                            .disputes()
-                            .into_iter()
-                            .map(|s| (Family::Dispute, s.to_string())),
-                    );
-                    more.extend(
-                        event
-                            .partnerships()
-                            .into_iter()
-                            .map(|s| (Family::Partnership, s.to_string())),
-                    );
+        let head = self.head();
+        let present = query.as_of.is_none() && self.visible_size(query)? == head.size;
+        let current = if present {
+            self.current_holdings(head)?
+        } else {
+            None
+        };
+        let start = || {
+            vec![
+                (Family::Entity, id.to_string()),
+                (Family::Structure, id.to_string()),
+            ]
+        };
+        let (holdings, about, entries_read) = match current {
+            Some(holdings) => {
+                if holdings.get(id).is_none() {
+                    return Ok(None);
                 }
+                // Read up to the head the holdings are of, whatever is
+                // appended meanwhile.
+                let pinned = TimeQuery {
+                    at_seq: head.size.checked_sub(1),
+                    ..*query
+                };
+                let (about, read) = self.replay_around(&pinned, start(), |e| about(id, e))?;
+                (holdings, about, read)
             }
-            more
-        })?;
-        let p = replayed.projections;
-        let Some(entity) = p.holdings.get(id).cloned() else {
+            None => {
+                let (family, read) = self.replay_around(query, start(), |events| {
+                    let mut more = structure_of_those_named(events);
+                    more.extend(about(id, events));
+                    more
+                })?;
+                // The family's replay read every event about the entity
+                // too, but its revisions are those of everything read.
+                let (about, _) = self.replay_around(query, start(), |e| about(id, e))?;
+                (family.projections.holdings, about, read)
+            }
+        };
+        let Some(entity) = holdings.get(id).cloned() else {
             return Ok(None);
         };
+        let Projections {
+            disputes,
+            relations,
+            ..
+        } = about.projections;
         let names_it = |slugs: &[Slug]| slugs.iter().any(|s| s.as_str() == id);
-        let disputes = p
-            .disputes
+        let own_disputes = disputes
             .iter()
             .filter(|d| names_it(&d.plaintiffs) || names_it(&d.defendants))
             .cloned()
             .collect();
-        let partnerships = p
-            .relations
+        let partnerships = relations
             .partnerships()
             .filter(|x| names_it(&x.parties))
             .cloned()
             .collect();
         Ok(Some(EntityView {
-            ultimate_parent: p.holdings.ultimate_parent(&entity.id),
+            ultimate_parent: holdings.ultimate_parent(&entity.id),
             entity,
-            disputes,
+            disputes: own_disputes,
             partnerships,
-            revisions: replayed.revisions,
-            projections: p,
+            revisions: about.revisions,
+            projections: Projections {
+                disputes,
+                holdings,
+                relations,
+            },
             entries_read,
         }))
     }
+}
+
+/// The disputes and partnerships that the given events name the entity
+/// `id` in.
+fn about(id: &str, events: &[&Event]) -> Vec<(Family, String)> {
+    let mut more = Vec::new();
+    for event in events {
+        if !is_structural(event) && event.entities().iter().any(|e| e.as_str() == id) {
+            more.extend(
+                event
+                    .disputes()
+                    .into_iter()
+                    .map(|s| (Family::Dispute, s.to_string())),
+            );
+            more.extend(
+                event
+                    .partnerships()
+                    .into_iter()
+                    .map(|s| (Family::Partnership, s.to_string())),
+            );
+        }
+    }
+    more
 }
 
 /// The structural events of every entity the given events name: enough to

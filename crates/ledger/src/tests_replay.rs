@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use crate::{AppendOptions, Ledger, StateSource, TimeQuery};
 
-const ENTITIES: [&str; 4] = ["acme", "beta", "gamma", "delta"];
+pub(crate) const ENTITIES: [&str; 4] = ["acme", "beta", "gamma", "delta"];
 const DISPUTES: [&str; 3] = ["d0", "d1", "d2"];
 const PARTNERSHIPS: [&str; 2] = ["p0", "p1"];
 
@@ -26,7 +26,7 @@ fn date(day: u16) -> String {
 /// corporate moves and revisions naming earlier events. Many will not fit
 /// (a ruling in a dispute not yet filed, a second settlement); those become
 /// anomalies, which the properties must handle too.
-fn history(steps: &[Step]) -> Vec<Event> {
+pub(crate) fn history(steps: &[Step]) -> Vec<Event> {
     let mut lines: Vec<String> = ENTITIES
         .iter()
         .map(|e| format!(r#"{{"id":"reg-{e}","kind":"entity.registered","effective":"2020-01-01","entity":"{e}","name":"{e} Inc."}}"#))
@@ -67,7 +67,7 @@ fn history(steps: &[Step]) -> Vec<Event> {
         .collect()
 }
 
-fn steps() -> impl Strategy<Value = Vec<Step>> {
+pub(crate) fn steps() -> impl Strategy<Value = Vec<Step>> {
     proptest::collection::vec(
         (0u8..12, 0usize..8, 0usize..8, 0usize..8, 0u16..1500),
         0..40,
@@ -78,7 +78,7 @@ fn ledger_with(dir: &tempfile::TempDir, name: &str) -> Ledger {
     Ledger::init(&dir.path().join(name)).unwrap()
 }
 
-fn append_each(ledger: &Ledger, events: &[Event], recorded_at: Option<i64>) {
+pub(crate) fn append_each(ledger: &Ledger, events: &[Event], recorded_at: Option<i64>) {
     for event in events {
         // Random histories are full of events that do not fit; record them
         // anyway, the properties are about what replay makes of them.

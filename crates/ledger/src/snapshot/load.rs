@@ -22,19 +22,21 @@ use bincode::de::read::Reader;
 use bincode::error::DecodeError;
 use docket_disputes::{Disputes, FirstDisputes, LaterDisputes};
 use docket_holdings::Holdings;
-use docket_log::Hash;
 use docket_relations::Relations;
 
-use super::{Snapshot, StoredReader, config, stored_reader_within};
+use super::{Snapshot, StoredReader, Tie, config, stored_reader_within};
 use crate::replay::{Projections, Revision};
 
 /// How many of `len` disputes the first half of the state holds. The
-/// first half also holds the tie and the latest instant (a few bytes), the
-/// second the holdings, the relations and the revisions (about a fifth of
-/// the decoding), so five eighths of the disputes even out the two threads.
+/// first half also holds the rest of the state (the holdings, the
+/// relations and the revisions: about a fifth of the decoding), so three
+/// eighths of the disputes even out the two threads.
 pub(super) fn first_part(len: usize) -> usize {
-    usize::try_from(len as u128 * 5 / 8).unwrap_or(len)
+    usize::try_from(len as u128 * FIRST_NUMERATOR / FIRST_DENOMINATOR).unwrap_or(len)
 }
+
+const FIRST_NUMERATOR: u128 = 3;
+const FIRST_DENOMINATOR: u128 = 8;
 
 /// The snapshot, decoded on two threads, if the file is the three zstd
 /// frames current builds write (the tie, then the state in two parts, the
@@ -86,18 +88,18 @@ fn decode_in_two_within<C: bincode::config::Config + Send>(
             return None;
         }
         let projections = Projections {
-            disputes: Disputes::from_parts(first.disputes, later.disputes),
-            holdings: later.holdings,
-            relations: later.relations,
+            disputes: Disputes::from_parts(first.disputes, later),
+            holdings: first.holdings,
+            relations: first.relations,
         };
         Some(Snapshot {
-            version: first.version,
-            build: first.build,
-            size: first.size,
-            head: first.head,
+            version: first.tie.version,
+            build: first.tie.build,
+            size: first.tie.size,
+            head: first.tie.head,
             max_instant: first.max_instant,
             projections: Arc::new(projections),
-            revisions: Arc::new(later.revisions),
+            revisions: Arc::new(first.revisions),
         })
     })
 }
@@ -117,23 +119,15 @@ fn frames<const N: usize>(mut bytes: &[u8]) -> Option<[&[u8]; N]> {
     bytes.is_empty().then_some(frames)
 }
 
-/// What the first frames hold: the tie, the latest instant, the first
-/// disputes.
+/// What the first frames hold: the tie, the state but for the later
+/// disputes, and the first disputes.
 struct Start {
-    version: u32,
-    build: String,
-    size: u64,
-    head: Hash,
+    tie: Tie,
     max_instant: i64,
-    disputes: FirstDisputes,
-}
-
-/// What the last frame holds.
-struct Later {
-    disputes: LaterDisputes,
     holdings: Holdings,
     relations: Relations,
     revisions: Vec<Revision>,
+    disputes: FirstDisputes,
 }
 
 /// Reads the tie's frame and the first half's, telling `tell` how many
@@ -148,12 +142,15 @@ fn read_first<C: bincode::config::Config>(
     let mut reader = stored_reader_within(frames, limit)?;
     let start = {
         let mut decoder = DecoderImpl::new(&mut reader, half, ());
+        // Another build's state may be laid out otherwise: it is not read
+        // as this build's.
+        let tie = Tie::decode(&mut decoder).ok().filter(Tie::is_current)?;
         Start {
-            version: u32::decode(&mut decoder).ok()?,
-            build: String::decode(&mut decoder).ok()?,
-            size: u64::decode(&mut decoder).ok()?,
-            head: Hash::decode(&mut decoder).ok()?,
+            tie,
             max_instant: i64::decode(&mut decoder).ok()?,
+            holdings: Holdings::decode(&mut decoder).ok()?,
+            relations: Relations::decode(&mut decoder).ok()?,
+            revisions: Vec::decode(&mut decoder).ok()?,
             disputes: Disputes::decode_first(&mut decoder, |len| {
                 let at = first_part(len);
                 // A closed channel means the other half's thread has
@@ -175,18 +172,29 @@ fn read_later<C: bincode::config::Config>(
     limit: usize,
     count: usize,
     half: C,
-) -> Option<(Later, usize)> {
+) -> Option<(LaterDisputes, usize)> {
     let mut reader = stored_reader_within(frame, limit)?;
     let later = {
         let mut decoder = DecoderImpl::new(&mut reader, half, ());
-        Later {
-            disputes: Disputes::decode_later(&mut decoder, count).ok()?,
-            holdings: Holdings::decode(&mut decoder).ok()?,
-            relations: Relations::decode(&mut decoder).ok()?,
-            revisions: Vec::decode(&mut decoder).ok()?,
-        }
+        Disputes::decode_later(&mut decoder, count).ok()?
     };
     Some((later, read_to_its_end(&mut reader, limit)?))
+}
+
+/// The tie, the latest instant and the holdings of a stored snapshot that
+/// this build wrote, read without the rest: decompressing stops a block
+/// after the holdings end, before the disputes. Nothing checks that the
+/// rest of the file is sound, as a whole read does; a file whose start
+/// decodes is derived data like any other, which `verify` compares.
+pub(super) fn read_entities(compressed: impl Read) -> Option<(Tie, i64, Holdings)> {
+    let decoder = zstd::stream::read::Decoder::new(compressed).ok()?;
+    let limit = u64::try_from(super::SNAPSHOT_LIMIT).unwrap_or(u64::MAX);
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, decoder.take(limit));
+    let mut decoder = DecoderImpl::new(&mut reader, config(), ());
+    let tie = Tie::decode(&mut decoder).ok().filter(Tie::is_current)?;
+    let max_instant = i64::decode(&mut decoder).ok()?;
+    let holdings = Holdings::decode(&mut decoder).ok()?;
+    Some((tie, max_instant, holdings))
 }
 
 /// How many bytes `reader` decompressed, if what was decoded ends exactly
@@ -327,7 +335,7 @@ impl Reader for Pieces {
 mod tests {
     use super::*;
     use crate::snapshot::{
-        BUILD, EncodedState, SNAPSHOT_LIMIT, SNAPSHOT_VERSION, compressed, snapshot_file,
+        BUILD, EncodedState, SNAPSHOT_LIMIT, SNAPSHOT_VERSION, StateRef, compressed, snapshot_file,
     };
 
     /// The projections of the founding example, with its eleven disputes
@@ -346,24 +354,26 @@ mod tests {
     }
 
     /// A file of the example's state after `tie`, its disputes written as
-    /// `first` (with the latest instant) and `later` (with the anomalies).
+    /// `first` (after the rest of the state) and `later` (with the
+    /// anomalies).
     fn file_of(
         tie: &[u8],
         first: impl bincode::Encode,
         later: impl bincode::Encode,
         projections: &Projections,
     ) -> Vec<u8> {
-        let rest = (
-            later,
+        let start = (
+            7i64,
             &projections.holdings,
             &projections.relations,
             Vec::<Revision>::new(),
+            first,
         );
-        let halves = [compressed((7i64, first)), compressed(rest)];
-        let [Some(first), Some(rest)] = halves else {
+        let halves = [compressed(start), compressed(later)];
+        let [Some(start), Some(later)] = halves else {
             panic!("the halves compress")
         };
-        [tie, &first, &rest].concat()
+        [tie, &start, &later].concat()
     }
 
     fn same(a: &Snapshot, b: &Snapshot) -> bool {
@@ -406,7 +416,11 @@ mod tests {
         // frame after the tie (as builds before the halves wrote it), or
         // split at another dispute.
         let tie = frames::<3>(&file).unwrap()[0];
-        let state = (7i64, &projections, Vec::<Revision>::new());
+        let state = StateRef {
+            max_instant: 7,
+            projections: &projections,
+            revisions: &[],
+        };
         let one_frame = [tie, &compressed(state).unwrap()].concat();
         assert!(decode_in_two(&one_frame, SNAPSHOT_LIMIT).is_none());
         let whole: Snapshot = decode_stored(&one_frame, SNAPSHOT_LIMIT).unwrap();
@@ -421,6 +435,41 @@ mod tests {
             let whole: Snapshot = decode_stored(&framed, SNAPSHOT_LIMIT).unwrap();
             assert!(same(&halves, &whole), "split at {at}");
         }
+    }
+
+    #[test]
+    fn the_entities_are_read_without_the_disputes() {
+        let (projections, file) = example();
+        let (tie, max_instant, holdings) = read_entities(&file[..]).unwrap();
+        assert_eq!((tie.size, tie.head, max_instant), (45, [9; 32], 7));
+        assert_eq!(holdings, projections.holdings);
+        // Whatever the frames: here, the state in one.
+        let [tie_frame, ..] = frames::<3>(&file).unwrap();
+        let state = StateRef {
+            max_instant: 7,
+            projections: &projections,
+            revisions: &[],
+        };
+        let one_frame = [tie_frame, &compressed(state).unwrap()].concat();
+        assert_eq!(
+            read_entities(&one_frame[..]).unwrap().2,
+            projections.holdings
+        );
+        // Cut after the holdings: they are still read.
+        let start = compressed((7i64, &projections.holdings)).unwrap();
+        let cut = [tie_frame, &start].concat();
+        assert_eq!(read_entities(&cut[..]).unwrap().2, projections.holdings);
+        // Another version or build may lay its state out otherwise: its
+        // tie is refused before anything after it is read.
+        for (version, build) in [(SNAPSHOT_VERSION - 1, BUILD), (SNAPSHOT_VERSION, "0.0.0")] {
+            let other = compressed((version, build, 45u64, [9u8; 32])).unwrap();
+            let [_, first, later] = frames::<3>(&file).unwrap();
+            let file = [&other[..], first, later].concat();
+            assert!(read_entities(&file[..]).is_none(), "{version} {build}");
+            assert!(decode_in_two(&file, SNAPSHOT_LIMIT).is_none());
+            assert!(decode_stored::<Snapshot>(&file, SNAPSHOT_LIMIT).is_none());
+        }
+        assert!(read_entities(&file[..tie_frame.len() + 5]).is_none());
     }
 
     #[test]
