@@ -119,4 +119,40 @@ impl Entity {
     pub fn exists_at(&self, instant_micros: i64) -> bool {
         self.registered.instant_micros() <= instant_micros
     }
+
+    /// The entity as it stood at `instant_micros`: its spells that started
+    /// at or before it, and the last of its names among them; `None`
+    /// before its registration. Only renames, acquisitions and
+    /// divestments change an entity once registered, each by adding a
+    /// spell, so this is the entity the events effective at or before the
+    /// instant made.
+    pub fn as_of(&self, instant_micros: i64) -> Option<Entity> {
+        if !self.exists_at(instant_micros) {
+            return None;
+        }
+        let started = |from: &Effective| from.instant_micros() <= instant_micros;
+        let names: Vec<NameSpell> = self
+            .names
+            .iter()
+            .take_while(|s| started(&s.from))
+            .cloned()
+            .collect();
+        Some(Entity {
+            id: self.id.clone(),
+            name: names
+                .last()
+                .map_or_else(|| self.name.clone(), |s| s.name.clone()),
+            aliases: self.aliases.clone(),
+            category: self.category,
+            registered: self.registered,
+            registered_seq: self.registered_seq,
+            names,
+            parents: self
+                .parents
+                .iter()
+                .take_while(|s| started(&s.from))
+                .cloned()
+                .collect(),
+        })
+    }
 }

@@ -183,6 +183,25 @@ impl Holdings {
         out
     }
 
+    /// The entities as they stood at `instant_micros` ([`Entity::as_of`]):
+    /// what applying only the events effective at or before it makes of
+    /// them, since events apply in `(effective, seq)` order and each only
+    /// adds to what came before. For reading only: an anomaly does not say
+    /// when its event was effective, so none is kept, nor the latest time
+    /// applied, and applying more events to it does not check their
+    /// order.
+    pub fn entities_as_of(&self, instant_micros: i64) -> Holdings {
+        Holdings {
+            entities: self
+                .entities
+                .values()
+                .filter_map(|e| Some((e.id.clone(), e.as_of(instant_micros)?)))
+                .collect(),
+            anomalies: Vec::new(),
+            latest: None,
+        }
+    }
+
     /// The entity's current direct children, sorted by id.
     pub fn children(&self, id: &str) -> Vec<&Slug> {
         self.entities

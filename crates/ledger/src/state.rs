@@ -428,17 +428,22 @@ impl Ledger {
     ///
     /// Its place in corporate structure (its names, parents, children and
     /// group) and everyone's names come from the holdings of the whole
-    /// current state when the query is of the present, read from the
-    /// snapshot without its disputes. For a query of the past, they come
-    /// from a replay of every structural event its corporate family ever
-    /// reached: whether an acquisition or a divestment took effect depends
-    /// on the ancestors, at the time, of the entities it moves, and
-    /// following them reaches most of a large corporate graph.
+    /// current state, read from the snapshot without its disputes, as they
+    /// stood at the query's date ([`docket_holdings::Holdings::entities_as_of`]), when the
+    /// query sees every entry. Otherwise (or without a snapshot that can
+    /// catch up), they come from a replay of every structural event its
+    /// corporate family ever reached: whether an acquisition or a
+    /// divestment took effect depends on the ancestors, at the time, of
+    /// the entities it moves, and following them reaches most of a large
+    /// corporate graph.
     pub fn entity(&self, id: &str, query: &TimeQuery) -> Result<Option<EntityView>, ReadError> {
         let head = self.head();
-        let present = query.as_of.is_none() && self.visible_size(query)? == head.size;
-        let current = if present {
+        let current = if self.visible_size(query)? == head.size {
             self.current_holdings(head)?
+                .map(|holdings| match query.as_of {
+                    Some(instant) => holdings.entities_as_of(instant),
+                    None => holdings,
+                })
         } else {
             None
         };

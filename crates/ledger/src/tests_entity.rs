@@ -7,14 +7,6 @@ use proptest::prelude::*;
 use crate::tests_replay::{ENTITIES, append_each, history, steps};
 use crate::{EntityView, Ledger, TimeQuery};
 
-/// A query of the present that is not asked as one, so that the view is
-/// read by replaying the entity's corporate family.
-const FAR_FUTURE: TimeQuery = TimeQuery {
-    as_of: Some(i64::MAX),
-    known_at: None,
-    at_seq: None,
-};
-
 /// What a view shows, without how many entries it read.
 fn shown(view: &Option<EntityView>) -> String {
     format!(
@@ -31,28 +23,85 @@ fn shown(view: &Option<EntityView>) -> String {
     )
 }
 
-/// Every entity's view, the present's and the replayed family's, before
-/// anything else reads the state (which would change where the present's
-/// holdings come from).
-fn views(ledger: &Ledger) -> Vec<(Option<EntityView>, Option<EntityView>)> {
-    ENTITIES
-        .iter()
-        .chain(&["nobody"])
-        .map(|id| {
-            let now = ledger.entity(id, &TimeQuery::default()).unwrap();
-            let family = ledger.entity(id, &FAR_FUTURE).unwrap();
-            (now, family)
+/// The queries asked of every entity: now, and as of three dates the
+/// histories span.
+fn queries() -> Vec<TimeQuery> {
+    let at = |day| {
+        let date: jiff::civil::Date = crate::tests_replay::date(day).parse().unwrap();
+        let end = date.at(23, 59, 59, 999_999_999);
+        end.to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_microsecond()
+    };
+    [None, Some(at(200)), Some(at(700)), Some(at(1200))]
+        .into_iter()
+        .map(|as_of| TimeQuery {
+            as_of,
+            ..TimeQuery::default()
         })
         .collect()
+}
+
+/// Every entity's view for every query.
+fn views(ledger: &Ledger) -> Vec<Option<EntityView>> {
+    let mut all = Vec::new();
+    for query in queries() {
+        for id in ENTITIES.iter().chain(&["nobody"]) {
+            all.push(ledger.entity(id, &query).unwrap());
+        }
+    }
+    all
+}
+
+/// Checks a view of `id` against the whole state as of the same query.
+fn check_against_state(
+    ledger: &Ledger,
+    id: &str,
+    query: &TimeQuery,
+    view: &Option<EntityView>,
+) -> Result<(), TestCaseError> {
+    let whole = ledger.state(query).unwrap();
+    let holdings = &whole.projections.holdings;
+    let Some(view) = view else {
+        prop_assert!(holdings.get(id).is_none(), "{}", id);
+        return Ok(());
+    };
+    prop_assert_eq!(Some(&view.entity), holdings.get(id));
+    prop_assert_eq!(
+        &view.ultimate_parent,
+        &holdings.ultimate_parent(&view.entity.id)
+    );
+    prop_assert_eq!(view.projections.holdings.parent(id), holdings.parent(id));
+    prop_assert_eq!(
+        view.projections.holdings.children(id),
+        holdings.children(id)
+    );
+    let names = |slugs: &[docket_model::Slug]| slugs.iter().any(|s| s.as_str() == id);
+    let disputes: Vec<_> = whole
+        .projections
+        .disputes
+        .iter()
+        .filter(|d| names(&d.plaintiffs) || names(&d.defendants))
+        .collect();
+    prop_assert_eq!(view.disputes.iter().collect::<Vec<_>>(), disputes);
+    let partnerships: Vec<_> = whole
+        .projections
+        .relations
+        .partnerships()
+        .filter(|p| names(&p.parties))
+        .collect();
+    prop_assert_eq!(view.partnerships.iter().collect::<Vec<_>>(), partnerships);
+    Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
-    /// Whether the present's holdings come from the state in memory, from
-    /// a stored snapshot of the head, from one caught up over later
-    /// entries, or (one that cannot catch up, or none) from the family's
-    /// replay, a view shows what the whole state says.
+    /// Whether the holdings come from the state in memory, from a stored
+    /// snapshot of the head, from one caught up over later entries, or
+    /// (one that cannot catch up, or none) from the family's replay, a
+    /// view, now or as of a date, shows what the whole state says.
     #[test]
     fn an_entity_is_what_the_whole_state_says(
         steps in steps(),
@@ -81,42 +130,25 @@ proptest! {
             drop(ledger);
             ledger = Ledger::open(&path).unwrap();
         }
-        let views = views(&ledger);
-        let whole = ledger.state(&TimeQuery::default()).unwrap();
-        let holdings = &whole.projections.holdings;
-        for (id, (now, family)) in ENTITIES.iter().chain(&["nobody"]).zip(&views) {
-            prop_assert_eq!(shown(now), shown(family), "{}", id);
-            let Some(now) = now else {
-                prop_assert!(holdings.get(id).is_none(), "{}", id);
-                continue;
-            };
-            prop_assert_eq!(Some(&now.entity), holdings.get(id));
-            prop_assert_eq!(&now.ultimate_parent, &holdings.ultimate_parent(&now.entity.id));
-            prop_assert_eq!(now.projections.holdings.parent(id), holdings.parent(id));
-            prop_assert_eq!(now.projections.holdings.children(id), holdings.children(id));
-            let names = |slugs: &[docket_model::Slug]| slugs.iter().any(|s| s.as_str() == *id);
-            let disputes: Vec<_> = whole
-                .projections
-                .disputes
-                .iter()
-                .filter(|d| names(&d.plaintiffs) || names(&d.defendants))
-                .collect();
-            prop_assert_eq!(now.disputes.iter().collect::<Vec<_>>(), disputes);
-            let partnerships: Vec<_> = whole
-                .projections
-                .relations
-                .partnerships()
-                .filter(|p| names(&p.parties))
-                .collect();
-            prop_assert_eq!(now.partnerships.iter().collect::<Vec<_>>(), partnerships);
+        // Before anything else loads the state, which would change where
+        // the holdings come from.
+        let current = views(&ledger);
+        ledger.discard_snapshot();
+        let family = views(&ledger);
+        let asked = queries()
+            .into_iter()
+            .flat_map(|query| ENTITIES.iter().chain(&["nobody"]).map(move |id| (query, *id)));
+        for ((query, id), (current, family)) in asked.zip(current.iter().zip(&family)) {
+            prop_assert_eq!(shown(current), shown(family), "{} {:?}", id, query);
+            check_against_state(&ledger, id, &query, current)?;
         }
     }
 }
 
-/// A chain of acquisitions: the present's view reads the entity's own
-/// events, not its parents'.
+/// A chain of acquisitions: the view reads the entity's own events, not
+/// its parents', and as of a date shows the chain as it stood then.
 #[test]
-fn the_present_reads_no_parent_s_events() {
+fn a_view_reads_no_parent_s_events() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chain");
     let ledger = Ledger::init(&path).unwrap();
@@ -137,17 +169,22 @@ fn the_present_reads_no_parent_s_events() {
             .append_json(line, &crate::AppendOptions::default())
             .unwrap();
     }
-    drop(ledger);
-    let ledger = Ledger::open(&path).unwrap();
     ledger.state(&TimeQuery::default()).unwrap();
     drop(ledger);
     let ledger = Ledger::open(&path).unwrap();
+    let march = TimeQuery {
+        as_of: Some(crate::parse_instant("2021-02-15").unwrap()),
+        ..TimeQuery::default()
+    };
     let now = ledger.entity("a", &TimeQuery::default()).unwrap().unwrap();
-    let family = ledger.entity("a", &FAR_FUTURE).unwrap().unwrap();
-    assert_eq!(now.ultimate_parent.as_str(), "d");
-    assert_eq!(shown(&Some(now.clone())), shown(&Some(family.clone())));
-    // Its registration and its acquisition, against every event.
-    assert_eq!(now.entries_read, 2);
-    assert_eq!(family.entries_read, 7);
+    let then = ledger.entity("a", &march).unwrap().unwrap();
     assert!(!ledger.has_cached_state(), "the state was not loaded");
+    assert_eq!(now.ultimate_parent.as_str(), "d");
+    assert_eq!(then.ultimate_parent.as_str(), "c");
+    // Its registration and its acquisition.
+    assert_eq!((now.entries_read, then.entries_read), (2, 2));
+    ledger.discard_snapshot();
+    let family = ledger.entity("a", &TimeQuery::default()).unwrap();
+    assert_eq!(shown(&Some(now)), shown(&family));
+    assert_eq!(family.unwrap().entries_read, 7, "every event");
 }

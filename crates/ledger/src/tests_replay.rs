@@ -14,7 +14,7 @@ const PARTNERSHIPS: [&str; 2] = ["p0", "p1"];
 /// One step of a plausible history: (operation, three selectors, a day).
 type Step = (u8, usize, usize, usize, u16);
 
-fn date(day: u16) -> String {
+pub(crate) fn date(day: u16) -> String {
     let base = jiff::civil::date(2021, 1, 1);
     let d = base
         .checked_add(jiff::Span::new().days(i64::from(day)))

@@ -265,6 +265,8 @@ proptest! {
         cuts.dedup();
         for t in cuts.into_iter().flat_map(|t| [t - 1, t]) {
             let prefix = fold(events.iter().filter(|(_, e)| e.effective.instant_micros() <= t));
+            let past = h.entities_as_of(t);
+            prop_assert_eq!(past.iter().collect::<Vec<_>>(), prefix.iter().collect::<Vec<_>>());
             for id in ids(&events) {
                 prop_assert_eq!(h.ultimate_parent_at(&id, t), prefix.ultimate_parent(&id));
                 prop_assert_eq!(h.parent_at(id.as_str(), t), prefix.parent(id.as_str()));
