@@ -111,6 +111,13 @@ impl Holdings {
         Self::default()
     }
 
+    /// The effective time of the latest event of the four kinds applied
+    /// (whether it fit or not): an event dated before it would be out of
+    /// order.
+    pub fn latest(&self) -> Option<&Effective> {
+        self.latest.as_ref()
+    }
+
     /// The entity with this id, if registered.
     pub fn get(&self, id: &str) -> Option<&Entity> {
         self.entities.get(id)

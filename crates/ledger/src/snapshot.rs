@@ -13,9 +13,7 @@
 use std::sync::Arc;
 
 use bincode::Encode;
-use docket_holdings::Holdings;
 use docket_log::{Hash, Head};
-use docket_model::{Event, Projection};
 
 use crate::replay::{Part, Projections, Revision};
 use crate::state::{State, StateSource};
@@ -53,10 +51,6 @@ pub(crate) struct Snapshot {
     projections: Arc<Projections>,
     revisions: Arc<Vec<Revision>>,
 }
-
-/// An event recorded after a snapshot, with its instant and seq, for the
-/// snapshot to catch up with.
-type Later = (i64, u64, Event);
 
 /// A snapshot held in memory, and how the stored one relates to it.
 pub(crate) struct Cached {
@@ -494,97 +488,9 @@ impl Ledger {
             self.store_cached_snapshot();
         }
     }
-
-    /// Applies the entries after the snapshot to it, if that gives the same
-    /// result as a replay. Returns whether it did.
-    fn catch_up(&self, snapshot: &mut Snapshot, head: Head) -> Result<bool, ReadError> {
-        let tie = (snapshot.size, snapshot.head);
-        let Some(new) = self.events_to_catch_up(tie, snapshot.max_instant, head)? else {
-            return Ok(false);
-        };
-        let projections = Arc::make_mut(&mut snapshot.projections);
-        for (instant, seq, event) in &new {
-            projections.apply(*seq, event);
-            snapshot.max_instant = snapshot.max_instant.max(*instant);
-        }
-        snapshot.size = head.size;
-        snapshot.head = head.hash;
-        Ok(true)
-    }
-
-    /// The events a state of the first `size` entries (whose last has hash
-    /// `hash`), none later than `max_instant`, must apply to become the
-    /// state at `head`, with their instants, in the order to apply them:
-    /// if applying them after the others is what a replay would do. `None`
-    /// if not (a revision, or an event dated earlier), or if that state is
-    /// not of a prefix of this log.
-    fn events_to_catch_up(
-        &self,
-        (size, hash): (u64, Hash),
-        max_instant: i64,
-        head: Head,
-    ) -> Result<Option<Vec<Later>>, ReadError> {
-        if size > head.size {
-            return Ok(None);
-        }
-        let tied = match size {
-            0 => hash == [0u8; 32],
-            size => self.log.get(size - 1)?.map(|e| e.hash()) == Some(hash),
-        };
-        if !tied {
-            return Ok(None);
-        }
-        // Decoded without hashing each entry as `Ledger::events` does: the
-        // tie above is all that a catch-up needs of the chain.
-        let decoded = self.decode_parts(size..head.size)?;
-        let mut new = Vec::new();
-        for (seq, event) in decoded.into_iter().flat_map(Part::into_events) {
-            let Some(event) = event else { continue };
-            if event.kind().is_key() {
-                continue;
-            }
-            let instant = event.effective.instant_micros();
-            if event.kind().is_meta() || instant < max_instant {
-                return Ok(None);
-            }
-            new.push((instant, seq, event));
-        }
-        // None is earlier than what was applied, so applying them in
-        // (effective, seq) order after the old ones is exactly replay order.
-        new.sort_by_key(|(instant, seq, _)| (*instant, *seq));
-        Ok(Some(new))
-    }
-
-    /// The holdings of everything recorded at `head`, without the rest of
-    /// the state: from the state in memory if it is of `head`, else from
-    /// the stored snapshot's start ([`load::read_entities`]), caught up as
-    /// a whole state would be. `None` when neither will do: the caller
-    /// reads through the index instead.
-    pub(crate) fn current_holdings(&self, head: Head) -> Result<Option<Holdings>, ReadError> {
-        if let Some(cached) = self.cached().as_ref()
-            && cached.snapshot.size == head.size
-            && cached.snapshot.head == head.hash
-        {
-            return Ok(Some(cached.snapshot.projections.holdings.clone()));
-        }
-        // Only the start of the file is read: at ten million events it is
-        // 225 MB, and the holdings are in its first few.
-        let Some(file) = self.log.derived_file_reader(SNAPSHOT_NAME).ok().flatten() else {
-            return Ok(None);
-        };
-        let Some((tie, max_instant, mut holdings)) = load::read_entities(file) else {
-            return Ok(None);
-        };
-        let Some(new) = self.events_to_catch_up((tie.size, tie.head), max_instant, head)? else {
-            return Ok(None);
-        };
-        for (_, seq, event) in &new {
-            holdings.apply(*seq, event);
-        }
-        Ok(Some(holdings))
-    }
 }
 
+mod catch_up;
 mod compare;
 mod layout;
 mod load;

@@ -188,3 +188,45 @@ fn a_view_reads_no_parent_s_events() {
     assert_eq!(shown(&Some(now)), shown(&family));
     assert_eq!(family.unwrap().entries_read, 7, "every event");
 }
+
+/// A docket entry recorded late does not stop the stored holdings from
+/// catching up: the holdings ignore everything but structural events.
+#[test]
+fn a_late_docket_entry_leaves_the_holdings_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late");
+    let lines = [
+        r#"{"id":"ra","kind":"entity.registered","effective":"2020-01-01","entity":"a","name":"A"}"#,
+        r#"{"id":"rb","kind":"entity.registered","effective":"2020-01-01","entity":"b","name":"B"}"#,
+        r#"{"id":"rc","kind":"entity.registered","effective":"2020-01-01","entity":"c","name":"C"}"#,
+        r#"{"id":"q1","kind":"acquisition","effective":"2021-02-01","acquirer":"b","target":"a"}"#,
+        r#"{"id":"q2","kind":"acquisition","effective":"2021-03-01","acquirer":"c","target":"b"}"#,
+        r#"{"id":"f","kind":"dispute.filed","effective":"2021-01-01","dispute":"d","title":"A v B","forum":{"court":"ded"},"nature":"patent","plaintiffs":["a"],"defendants":["b"]}"#,
+        r#"{"id":"e1","kind":"dispute.entry","effective":"2022-01-01","dispute":"d","description":"Order"}"#,
+    ];
+    let ledger = Ledger::init(&path).unwrap();
+    for line in lines {
+        ledger
+            .append_json(line, &crate::AppendOptions::default())
+            .unwrap();
+    }
+    ledger.state(&TimeQuery::default()).unwrap();
+    drop(ledger);
+    let ledger = Ledger::open(&path).unwrap();
+    // Dated before the latest event, so the whole state cannot catch up.
+    let late = r#"{"id":"e0","kind":"dispute.entry","effective":"2021-06-01","dispute":"d","description":"Answer"}"#;
+    ledger
+        .append_json(late, &crate::AppendOptions::default())
+        .unwrap();
+    assert!(!ledger.has_cached_state());
+    let view = ledger.entity("a", &TimeQuery::default()).unwrap().unwrap();
+    assert_eq!(view.ultimate_parent.as_str(), "c");
+    assert_eq!(view.disputes[0].history.len(), 3, "{:?}", view.disputes);
+    // Its registration, its acquisition, and the dispute's three events,
+    // not its parents' registrations and acquisition.
+    assert_eq!(view.entries_read, 5);
+    ledger.discard_snapshot();
+    let family = ledger.entity("a", &TimeQuery::default()).unwrap();
+    assert_eq!(shown(&Some(view)), shown(&family));
+    assert_eq!(family.unwrap().entries_read, 8);
+}
