@@ -125,7 +125,9 @@ impl Entity {
     /// before its registration. Only renames, acquisitions and
     /// divestments change an entity once registered, each by adding a
     /// spell, so this is the entity the events effective at or before the
-    /// instant made.
+    /// instant made. Its aliases and category are the registration's at
+    /// every date: a correction of the registration replaces it in the
+    /// history, not from its own date on.
     pub fn as_of(&self, instant_micros: i64) -> Option<Entity> {
         if !self.exists_at(instant_micros) {
             return None;

@@ -8,7 +8,7 @@
 //! | `d:` ‖ dispute slug | every entry that names the dispute |
 //! | `e:` ‖ entity slug | every entry that names the entity |
 //! | `p:` ‖ partnership slug | every entry that names the partnership |
-//! | `s:` ‖ entity slug | every structural event about the entity: its registration, renames, its acquisition (as target) and divestment (as asset) |
+//! | `s:` ‖ entity slug | every structural event about the entity: its registration, renames, its acquisition (as target) and divestment (as asset); and every correction whose replacement is one |
 //! | `k:` | every key event (`key.authorized`, `key.revoked`) |
 //!
 //! A correction or retraction is also indexed under every slug of the event
@@ -145,7 +145,13 @@ pub(crate) fn terms_for<'e>(event: &Event, related: impl IntoIterator<Item = &'e
             (Family::Entity, source.entities()),
             (Family::Partnership, source.partnerships()),
         ];
-        let subject = crate::state::structural_subject(source);
+        // A correction is about what its replacement is about: one that
+        // moves an acquisition to another target is found from that
+        // target's structure, as the acquisition it makes would be.
+        let subject = match &source.body {
+            docket_model::Body::Correction(c) => crate::state::structural_subject(&c.replacement),
+            _ => crate::state::structural_subject(source),
+        };
         for (family, slugs) in families
             .into_iter()
             .chain([(Family::Structure, subject.into_iter().collect())])

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use docket_log::Hash;
 
-/// Bumped when the records change shape; an index of another version is
-/// rebuilt.
-pub(crate) const VERSION: u32 = 2;
+/// Bumped when the records change shape or what they post; an index of
+/// another version is rebuilt. Version 3 posts a correction under the
+/// structural term of its replacement's subject.
+pub(crate) const VERSION: u32 = 3;
 /// Buckets of each kind, and the bytes of their presence bitmaps.
 pub(crate) const BUCKETS: usize = 4096;
 const BITMAP_LEN: usize = BUCKETS / 8;

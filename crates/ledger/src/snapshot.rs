@@ -7,8 +7,9 @@
 //! just the new entries, provided none of them is a correction or a
 //! retraction and none is dated before the latest event already applied
 //! (otherwise the `(effective, seq)` order would put it in the middle of
-//! history, and everything is replayed instead). A snapshot that does not
-//! decode is ignored and rebuilt.
+//! history, and everything is replayed instead). Its holdings alone, which
+//! a view of one entity reads, catch up over the structural events only
+//! (`catch_up.rs`). A snapshot that does not decode is ignored and rebuilt.
 
 use std::sync::Arc;
 
@@ -270,8 +271,10 @@ impl Ledger {
     /// The stored snapshot, if it decodes and was built by this release.
     fn load_stored_snapshot(&self) -> Option<Snapshot> {
         let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
-        // A file of other frames than current builds write (an older
-        // build's, or a damaged one) is read as one stream, which decides.
+        // A file of other frames than current builds write (a damaged one,
+        // or one framed otherwise) is read as one stream, which decides.
+        // Either read refuses another version's or build's at its tie;
+        // checked again here, whatever read a later change adds.
         let snapshot: Snapshot = load::decode_in_two(&compressed, SNAPSHOT_LIMIT)
             .or_else(|| load::decode_stored(&compressed, SNAPSHOT_LIMIT))?;
         (snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD).then_some(snapshot)
@@ -354,12 +357,15 @@ impl Ledger {
         // fresh state costs less than decoding the stored one (the encoding
         // is canonical, so equal bytes mean equal states). One that is
         // behind (appends leave it so for a while, see `Cached`) is what
-        // queries would catch up from: it is caught up and compared.
+        // queries would catch up from: it is caught up and compared; if
+        // only its holdings can catch up (views of one entity read them
+        // so), they are.
         // The stored bytes are read as a stream and compared as the fresh
         // state is encoded: neither is ever held whole.
         let compressed = self.log.derived_file(SNAPSHOT_NAME).ok().flatten();
         let mut stored = None;
         let mut caught_up = None;
+        let mut holdings = None;
         if let Some(mut reader) = compressed.as_deref().and_then(stored_reader) {
             let tie = bincode::decode_from_std_read::<Tie, _, _>(&mut reader, config())
                 .ok()
@@ -373,6 +379,8 @@ impl Ledger {
                         && self.catch_up(&mut snapshot, head)?
                     {
                         caught_up = Some(snapshot);
+                    } else {
+                        holdings = self.stored_holdings(head).map(|(h, _)| h);
                     }
                 }
                 _ => {}
@@ -383,7 +391,7 @@ impl Ledger {
             .as_ref()
             .map(|c| c.snapshot.clone())
             .filter(|s| s.size == head.size && s.head == head.hash);
-        if stored.is_none() && cached.is_none() && caught_up.is_none() {
+        if stored.is_none() && cached.is_none() && caught_up.is_none() && holdings.is_none() {
             return Ok(None);
         }
         let fresh = fresh()?;
@@ -414,7 +422,13 @@ impl Ledger {
                 && s.projections == fresh.projections
                 && s.revisions == fresh.revisions
         };
-        let verdicts = [stored_matches, cached.map(same), caught_up.map(same)];
+        let holdings_match = holdings.map(|h| h == fresh.projections.holdings);
+        let verdicts = [
+            stored_matches,
+            cached.map(same),
+            caught_up.map(same),
+            holdings_match,
+        ];
         if verdicts.iter().all(Option::is_none) {
             return Ok(None);
         }

@@ -91,12 +91,23 @@ pub struct EntityView {
     /// Partnerships it is a party to.
     pub partnerships: Vec<Partnership>,
     /// The disputes and relations of the events about it, and the
-    /// holdings its place was read from (which name everyone it names).
+    /// holdings its place was read from, which name everyone it names.
+    /// Those are the whole current state's holdings, or as they stood at
+    /// the query's date (then without anomalies: an anomaly does not say
+    /// when its event was effective), unless [`EntityView::structure`] is
+    /// [`StateSource::Replay`]: then they are its corporate family's.
     pub projections: Projections,
     /// Revisions of the events about it.
     pub revisions: Vec<Revision>,
-    /// Entries read to answer.
+    /// Entries read to answer: through the index, and to catch the stored
+    /// holdings up.
     pub entries_read: u64,
+    /// Where its place in corporate structure came from: the holdings of
+    /// the state in memory or of the stored snapshot
+    /// ([`StateSource::Snapshot`]), the stored holdings caught up over
+    /// later structural events ([`StateSource::Incremental`]), or a replay
+    /// of its corporate family ([`StateSource::Replay`]).
+    pub structure: StateSource,
 }
 
 impl Ledger {
@@ -429,23 +440,29 @@ impl Ledger {
     /// Its place in corporate structure (its names, parents, children and
     /// group) and everyone's names come from the holdings of the whole
     /// current state, read from the snapshot without its disputes, as they
-    /// stood at the query's date ([`docket_holdings::Holdings::entities_as_of`]), when the
-    /// query sees every entry. Otherwise (or without a snapshot that can
-    /// catch up), they come from a replay of every structural event its
+    /// stood at the query's date
+    /// ([`docket_holdings::Holdings::entities_as_of`]), when the query
+    /// sees every entry. Otherwise (or without a snapshot that can catch
+    /// up), they come from a replay of every structural event its
     /// corporate family ever reached: whether an acquisition or a
     /// divestment took effect depends on the ancestors, at the time, of
     /// the entities it moves, and following them reaches most of a large
     /// corporate graph.
     pub fn entity(&self, id: &str, query: &TimeQuery) -> Result<Option<EntityView>, ReadError> {
         let head = self.head();
-        let current = if self.visible_size(query)? == head.size {
-            self.current_holdings(head)?
-                .map(|holdings| match query.as_of {
-                    Some(instant) => holdings.entities_as_of(instant),
-                    None => holdings,
-                })
-        } else {
-            None
+        let visible = self.visible_size(query)?;
+        // Every read below stops at the entries visible now, whatever is
+        // appended meanwhile.
+        let Some(last) = visible.checked_sub(1) else {
+            return Ok(None);
+        };
+        let pinned = TimeQuery {
+            at_seq: Some(last),
+            ..*query
+        };
+        let current = match visible == head.size {
+            true => self.current_holdings(head, query.as_of),
+            false => None,
         };
         let start = || {
             vec![
@@ -453,34 +470,33 @@ impl Ledger {
                 (Family::Structure, id.to_string()),
             ]
         };
-        let (holdings, about, entries_read) = match current {
-            Some(holdings) => {
-                if holdings.get(id).is_none() {
-                    return Ok(None);
-                }
-                // Read up to the head the holdings are of, whatever is
-                // appended meanwhile.
-                let pinned = TimeQuery {
-                    at_seq: head.size.checked_sub(1),
-                    ..*query
-                };
-                let (about, read) = self.replay_around(&pinned, start(), |e| about(id, e))?;
-                (holdings, about, read)
-            }
+        let naming_it = |events: &[&Event]| disputes_and_partnerships_naming(id, events);
+        let structure = match current {
+            Some((_, 0)) => StateSource::Snapshot,
+            Some(_) => StateSource::Incremental,
+            None => StateSource::Replay,
+        };
+        let (holdings, structure_read) = match current {
+            Some(current) => current,
             None => {
-                let (family, read) = self.replay_around(query, start(), |events| {
+                let (family, read) = self.replay_around(&pinned, start(), |events| {
                     let mut more = structure_of_those_named(events);
-                    more.extend(about(id, events));
+                    more.extend(naming_it(events));
                     more
                 })?;
                 // The family's replay read every event about the entity
-                // too, but its revisions are those of everything read.
-                let (about, _) = self.replay_around(query, start(), |e| about(id, e))?;
-                (family.projections.holdings, about, read)
+                // too, but its revisions are those of everything it read:
+                // the events about it are replayed again, below.
+                (family.projections.holdings, read)
             }
         };
         let Some(entity) = holdings.get(id).cloned() else {
             return Ok(None);
+        };
+        let (about, read) = self.replay_around(&pinned, start(), naming_it)?;
+        let entries_read = match structure {
+            StateSource::Replay => structure_read,
+            _ => read + structure_read,
         };
         let Projections {
             disputes,
@@ -510,13 +526,14 @@ impl Ledger {
                 relations,
             },
             entries_read,
+            structure,
         }))
     }
 }
 
 /// The disputes and partnerships that the given events name the entity
 /// `id` in.
-fn about(id: &str, events: &[&Event]) -> Vec<(Family, String)> {
+fn disputes_and_partnerships_naming(id: &str, events: &[&Event]) -> Vec<(Family, String)> {
     let mut more = Vec::new();
     for event in events {
         if !is_structural(event) && event.entities().iter().any(|e| e.as_str() == id) {

@@ -65,11 +65,15 @@ impl Ledger {
         let mut new = Vec::new();
         for (seq, event) in decoded.into_iter().flat_map(Part::into_events) {
             let Some(event) = event else { continue };
+            // A revision may reach any event, earlier ones included.
+            if event.kind().is_meta() {
+                return Ok(None);
+            }
             if event.kind().is_key() || !matters(&event) {
                 continue;
             }
             let instant = event.effective.instant_micros();
-            if event.kind().is_meta() || instant < max_instant {
+            if instant < max_instant {
                 return Ok(None);
             }
             new.push((instant, seq, event));
@@ -80,36 +84,54 @@ impl Ledger {
         Ok(Some(new))
     }
 
-    /// The holdings of everything recorded at `head`, without the rest of
+    /// The holdings of everything recorded at `head`, as they stood at
+    /// `as_of` if given ([`Holdings::entities_as_of`]), without the rest of
     /// the state: from the state in memory if it is of `head`, else from
-    /// the stored snapshot's start ([`load::read_entities`]), caught up
-    /// over the structural events recorded since (the holdings ignore the
-    /// rest, so a docket entry recorded late does not stop them). `None`
-    /// when neither will do: the caller reads through the index instead.
-    pub(crate) fn current_holdings(&self, head: Head) -> Result<Option<Holdings>, ReadError> {
+    /// the stored snapshot ([`Ledger::stored_holdings`]); with the entries
+    /// decoded to catch up. `None` when neither will do: the caller reads
+    /// through the index instead.
+    pub(crate) fn current_holdings(
+        &self,
+        head: Head,
+        as_of: Option<i64>,
+    ) -> Option<(Holdings, u64)> {
+        let cut = |holdings: &Holdings| match as_of {
+            Some(instant) => holdings.entities_as_of(instant),
+            None => holdings.clone(),
+        };
         if let Some(cached) = self.cached().as_ref()
             && cached.snapshot.size == head.size
             && cached.snapshot.head == head.hash
         {
-            return Ok(Some(cached.snapshot.projections.holdings.clone()));
+            return Some((cut(&cached.snapshot.projections.holdings), 0));
         }
+        let (holdings, read) = self.stored_holdings(head)?;
+        Some(match as_of {
+            Some(_) => (cut(&holdings), read),
+            None => (holdings, read),
+        })
+    }
+
+    /// The stored snapshot's holdings ([`load::read_entities`]), caught up
+    /// to `head` over the structural events recorded since (the holdings
+    /// ignore the rest, so a docket entry recorded late does not stop
+    /// them), with how many entries were decoded to catch up. `None` if
+    /// there is no such snapshot, it cannot catch up, or an entry since
+    /// does not decode (the caller reads another way, which may not need
+    /// that entry).
+    pub(super) fn stored_holdings(&self, head: Head) -> Option<(Holdings, u64)> {
         // Only the start of the file is read: at ten million events it is
         // 225 MB, and the holdings are in its first few.
-        let Some(file) = self.log.derived_file_reader(SNAPSHOT_NAME).ok().flatten() else {
-            return Ok(None);
-        };
-        let Some((tie, _, mut holdings)) = load::read_entities(file) else {
-            return Ok(None);
-        };
+        let file = self.log.derived_file_reader(SNAPSHOT_NAME).ok()??;
+        let (tie, mut holdings) = load::read_entities(file)?;
         let latest = holdings.latest().map_or(i64::MIN, |at| at.instant_micros());
-        let structural = |event: &Event| is_structural(event) || event.kind().is_meta();
-        let tie = (tie.size, tie.head);
-        let Some(new) = self.events_to_catch_up(tie, latest, head, structural)? else {
-            return Ok(None);
-        };
+        let since = (tie.size, tie.head);
+        let new = self
+            .events_to_catch_up(since, latest, head, is_structural)
+            .ok()??;
         for (_, seq, event) in &new {
             holdings.apply(*seq, event);
         }
-        Ok(Some(holdings))
+        Some((holdings, head.size.saturating_sub(tie.size)))
     }
 }

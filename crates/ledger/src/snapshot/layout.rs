@@ -81,6 +81,9 @@ impl<Context> Decode<Context> for DecodedState {
     }
 }
 
+/// The stream a whole snapshot is, as one value (the files are written in
+/// parts, by `EncodedState`).
+#[cfg(test)]
 impl Encode for Snapshot {
     fn encode<E: bincode::enc::Encoder>(
         &self,

@@ -3,10 +3,10 @@
 //! At a million events the snapshot is 24 MB compressed and 94 MB
 //! decompressed; decompressing it took 160 ms and decoding it 390 ms, one
 //! after the other, on the first query after open. Current builds write
-//! the state in two zstd frames, split five eighths of the way through the
-//! disputes, and [`decode_in_two`] decompresses and decodes each part on
-//! its own thread.
-//! A file framed otherwise (an older build's) is read as one stream by
+//! the state in two zstd frames, the second starting three eighths of the
+//! way through the disputes, and [`decode_in_two`] decompresses and
+//! decodes each part on its own thread.
+//! A file framed otherwise is read as one stream by
 //! [`decode_stored`], decompressed on a helper thread while the calling
 //! thread decodes. Either way the decompressed bytes are never held whole.
 //! `verify`, which compares a stored snapshot rather than loading it, reads
@@ -32,11 +32,8 @@ use crate::replay::{Projections, Revision};
 /// relations and the revisions: about a fifth of the decoding), so three
 /// eighths of the disputes even out the two threads.
 pub(super) fn first_part(len: usize) -> usize {
-    usize::try_from(len as u128 * FIRST_NUMERATOR / FIRST_DENOMINATOR).unwrap_or(len)
+    usize::try_from(len as u128 * 3 / 8).unwrap_or(len)
 }
-
-const FIRST_NUMERATOR: u128 = 3;
-const FIRST_DENOMINATOR: u128 = 8;
 
 /// The snapshot, decoded on two threads, if the file is the three zstd
 /// frames current builds write (the tie, then the state in two parts, the
@@ -181,20 +178,22 @@ fn read_later<C: bincode::config::Config>(
     Some((later, read_to_its_end(&mut reader, limit)?))
 }
 
-/// The tie, the latest instant and the holdings of a stored snapshot that
-/// this build wrote, read without the rest: decompressing stops a block
-/// after the holdings end, before the disputes. Nothing checks that the
-/// rest of the file is sound, as a whole read does; a file whose start
-/// decodes is derived data like any other, which `verify` compares.
-pub(super) fn read_entities(compressed: impl Read) -> Option<(Tie, i64, Holdings)> {
+/// The tie and the holdings of a stored snapshot that this build wrote,
+/// read without the rest: decompressing stops a block after the holdings
+/// end, before the disputes. Nothing checks that the rest of the file is
+/// sound, as a whole read does; a file whose start decodes is derived data
+/// like any other, which `verify` compares (the holdings alone, when only
+/// they can catch up with the log).
+pub(super) fn read_entities(compressed: impl Read) -> Option<(Tie, Holdings)> {
     let decoder = zstd::stream::read::Decoder::new(compressed).ok()?;
     let limit = u64::try_from(super::SNAPSHOT_LIMIT).unwrap_or(u64::MAX);
     let mut reader = std::io::BufReader::with_capacity(1 << 16, decoder.take(limit));
     let mut decoder = DecoderImpl::new(&mut reader, config(), ());
     let tie = Tie::decode(&mut decoder).ok().filter(Tie::is_current)?;
-    let max_instant = i64::decode(&mut decoder).ok()?;
+    // The latest instant of the whole state: the holdings keep their own.
+    i64::decode(&mut decoder).ok()?;
     let holdings = Holdings::decode(&mut decoder).ok()?;
-    Some((tie, max_instant, holdings))
+    Some((tie, holdings))
 }
 
 /// How many bytes `reader` decompressed, if what was decoded ends exactly
@@ -440,8 +439,8 @@ mod tests {
     #[test]
     fn the_entities_are_read_without_the_disputes() {
         let (projections, file) = example();
-        let (tie, max_instant, holdings) = read_entities(&file[..]).unwrap();
-        assert_eq!((tie.size, tie.head, max_instant), (45, [9; 32], 7));
+        let (tie, holdings) = read_entities(&file[..]).unwrap();
+        assert_eq!((tie.size, tie.head), (45, [9; 32]));
         assert_eq!(holdings, projections.holdings);
         // Whatever the frames: here, the state in one.
         let [tie_frame, ..] = frames::<3>(&file).unwrap();
@@ -452,13 +451,13 @@ mod tests {
         };
         let one_frame = [tie_frame, &compressed(state).unwrap()].concat();
         assert_eq!(
-            read_entities(&one_frame[..]).unwrap().2,
+            read_entities(&one_frame[..]).unwrap().1,
             projections.holdings
         );
         // Cut after the holdings: they are still read.
         let start = compressed((7i64, &projections.holdings)).unwrap();
         let cut = [tie_frame, &start].concat();
-        assert_eq!(read_entities(&cut[..]).unwrap().2, projections.holdings);
+        assert_eq!(read_entities(&cut[..]).unwrap().1, projections.holdings);
         // Another version or build may lay its state out otherwise: its
         // tie is refused before anything after it is read.
         for (version, build) in [(SNAPSHOT_VERSION - 1, BUILD), (SNAPSHOT_VERSION, "0.0.0")] {

@@ -66,3 +66,46 @@ fn a_long_encoding_is_compared_block_by_block_to_its_end() {
         Comparison::Differs
     );
 }
+
+/// A stored snapshot that only its holdings can catch up from (a docket
+/// entry recorded late stops the whole state) still has its holdings
+/// compared by `verify`: views of one entity read them.
+#[test]
+fn holdings_that_alone_catch_up_are_compared() {
+    use crate::{AppendOptions, Ledger, TimeQuery};
+    let lines = [
+        r#"{"id":"ra","kind":"entity.registered","effective":"2020-01-01","entity":"a","name":"A"}"#,
+        r#"{"id":"rb","kind":"entity.registered","effective":"2020-01-01","entity":"b","name":"B"}"#,
+        r#"{"id":"f","kind":"dispute.filed","effective":"2021-01-01","dispute":"x","title":"A v B","forum":{"court":"ded"},"nature":"patent","plaintiffs":["a"],"defendants":["b"]}"#,
+        r#"{"id":"e1","kind":"dispute.entry","effective":"2022-01-01","dispute":"x","description":"Order"}"#,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let ledger = Ledger::init(&path).unwrap();
+    for line in lines {
+        ledger.append_json(line, &AppendOptions::default()).unwrap();
+    }
+    let state = ledger.state(&TimeQuery::default()).unwrap();
+    let head = ledger.head();
+    drop(ledger);
+    let ledger = Ledger::open(&path).unwrap();
+    let late = r#"{"id":"e0","kind":"dispute.entry","effective":"2021-06-01","dispute":"x","description":"Answer"}"#;
+    ledger.append_json(late, &AppendOptions::default()).unwrap();
+    assert_eq!(ledger.snapshot_matches_log().unwrap(), Some(true));
+
+    // The same snapshot with other holdings (`b` renamed), still tied to
+    // the head before the late entry.
+    let mut projections = (*state.projections).clone();
+    let mut other = crate::replay::Projections::default();
+    let rename =
+        r#"{"id":"n","kind":"entity.renamed","effective":"2020-06-01","entity":"b","name":"Bee"}"#;
+    for (seq, line) in lines.iter().take(2).chain([&rename]).enumerate() {
+        let event = docket_model::Event::from_json(line).unwrap();
+        other.apply(seq as u64, &event);
+    }
+    projections.holdings = other.holdings;
+    let encoded =
+        super::EncodedState::new(state.max_instant, &projections, &state.revisions).unwrap();
+    assert!(ledger.write_snapshot(head.size, head.hash, &encoded));
+    assert_eq!(ledger.snapshot_matches_log().unwrap(), Some(false));
+}
