@@ -95,21 +95,24 @@ impl Ledger {
         head: Head,
         as_of: Option<i64>,
     ) -> Option<(Holdings, u64)> {
-        let cut = |holdings: &Holdings| match as_of {
-            Some(instant) => holdings.entities_as_of(instant),
-            None => holdings.clone(),
-        };
         if let Some(cached) = self.cached().as_ref()
             && cached.snapshot.size == head.size
             && cached.snapshot.head == head.hash
         {
-            return Some((cut(&cached.snapshot.projections.holdings), 0));
+            // Cut from the shared state, not from a copy of it.
+            let holdings = &cached.snapshot.projections.holdings;
+            let cut = match as_of {
+                Some(instant) => holdings.entities_as_of(instant),
+                None => holdings.clone(),
+            };
+            return Some((cut, 0));
         }
         let (holdings, read) = self.stored_holdings(head)?;
-        Some(match as_of {
-            Some(_) => (cut(&holdings), read),
-            None => (holdings, read),
-        })
+        let cut = match as_of {
+            Some(instant) => holdings.entities_as_of(instant),
+            None => holdings,
+        };
+        Some((cut, read))
     }
 
     /// The stored snapshot's holdings ([`load::read_entities`]), caught up
