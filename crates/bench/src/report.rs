@@ -183,7 +183,14 @@ pub fn markdown(results: &[SizeResult]) -> String {
         );
         row(
             "one entity now, first call after open",
-            docket_only(ms(get(r, "entity_cold_ms")), ""),
+            docket_only(
+                format!(
+                    "{} ({:.0} entries read)",
+                    ms(get(r, "entity_cold_ms")),
+                    get(r, "entity_cold_read")
+                ),
+                "",
+            ),
         );
         row(
             "one entity now, state in memory",

@@ -99,8 +99,8 @@ pub struct EntityView {
     pub projections: Projections,
     /// Revisions of the events about it.
     pub revisions: Vec<Revision>,
-    /// Entries read to answer: through the index, and to catch the stored
-    /// holdings up.
+    /// Entries read to answer: through the index, and those decoded to
+    /// catch the stored holdings up (an entry may be counted in both).
     pub entries_read: u64,
     /// Where its place in corporate structure came from: the holdings of
     /// the state in memory or of the stored snapshot

@@ -109,3 +109,39 @@ fn holdings_that_alone_catch_up_are_compared() {
     assert!(ledger.write_snapshot(head.size, head.hash, &encoded));
     assert_eq!(ledger.snapshot_matches_log().unwrap(), Some(false));
 }
+
+/// A stored snapshot of the head whose end is damaged is no state to
+/// compare, but its holdings, which entity views read, still are.
+#[test]
+fn holdings_before_a_damaged_end_are_compared() {
+    use crate::{AppendOptions, Ledger, TimeQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::init(&dir.path().join("l")).unwrap();
+    for (id, slug) in [("ra", "a"), ("rb", "b")] {
+        let line = format!(
+            r#"{{"id":"{id}","kind":"entity.registered","effective":"2020-01-01","entity":"{slug}","name":"{slug}"}}"#
+        );
+        ledger
+            .append_json(&line, &AppendOptions::default())
+            .unwrap();
+    }
+    let state = ledger.state(&TimeQuery::default()).unwrap();
+    let head = ledger.head();
+    let write_damaged = |projections: &crate::replay::Projections| {
+        let encoded =
+            super::EncodedState::new(state.max_instant, projections, &state.revisions).unwrap();
+        let mut file = super::snapshot_file(head.size, head.hash, &encoded).unwrap();
+        file.truncate(file.len() - 4);
+        ledger
+            .log
+            .put_derived_file(super::SNAPSHOT_NAME, &file)
+            .unwrap();
+        ledger.forget_cached_state();
+    };
+    write_damaged(&state.projections);
+    assert_eq!(ledger.snapshot_matches_log().unwrap(), Some(true));
+    let mut other = (*state.projections).clone();
+    other.holdings = other.holdings.entities_as_of(0);
+    write_damaged(&other);
+    assert_eq!(ledger.snapshot_matches_log().unwrap(), Some(false));
+}
