@@ -296,26 +296,19 @@ pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
         })?,
     );
     m.insert("dispute_read".into(), read as f64);
-    m.insert(
-        "entity_ms".into(),
-        median_ms(11, || {
-            let view = l.entity(w.entity, &now)?.context("sample entity missing")?;
-            read = view.entries_read;
-            Ok(())
-        })?,
-    );
-    m.insert("entity_read".into(), read as f64);
-    m.insert(
-        "entity_asof_ms".into(),
-        median_ms(3, || {
-            let view = l
-                .entity(w.entity, &past)?
-                .context("sample entity missing")?;
-            read = view.entries_read;
-            Ok(())
-        })?,
-    );
-    m.insert("entity_asof_read".into(), read as f64);
+    for (name, query, times) in [("entity", &now, 11), ("entity_asof", &past, 3)] {
+        m.insert(
+            format!("{name}_ms"),
+            median_ms(times, || {
+                let view = l
+                    .entity(w.entity, query)?
+                    .context("sample entity missing")?;
+                read = view.entries_read;
+                Ok(())
+            })?,
+        );
+        m.insert(format!("{name}_read"), read as f64);
+    }
     m.insert(
         "checkpoint_ms".into(),
         median_ms(21, || l.checkpoint(None).map(drop).map_err(Into::into))?,

@@ -404,6 +404,7 @@ impl Ledger {
             projections: Arc::new(fresh.projections),
             revisions: Arc::new(fresh.revisions),
         };
+        let tied_to_head = stored.is_some();
         // The ties are equal (checked above), so the states are compared.
         let stored_matches = stored.and_then(|reader| {
             let state = StateRef {
@@ -424,7 +425,7 @@ impl Ledger {
         };
         // A file tied to the head whose end does not decompress is no state
         // to compare, but entity views still read the holdings at its start.
-        if stored_matches.is_none() && holdings.is_none() && caught_up.is_none() {
+        if tied_to_head && stored_matches.is_none() {
             holdings = self.stored_holdings(head).map(|(h, _)| h);
         }
         let holdings_match = holdings.map(|h| h == fresh.projections.holdings);
