@@ -22,7 +22,7 @@ use std::sync::Arc;
 use docket_model::{Anomaly, Body, Event, EventId, Kind, Slug};
 
 use crate::index::Family;
-use crate::replay::{Projections, Revision, replay, replay_parts};
+use crate::replay::{Part, Projections, Revision, replay, replay_parts};
 use crate::{AppendError, Ledger, TimeQuery};
 
 /// The state of everything recorded once the new events are in, worked out
@@ -129,11 +129,13 @@ impl Ledger {
         } else {
             let before = current.anomalies();
             let mut parts = self.decode_parts(0..current.head.size)?;
-            parts.push(
+            // Collected in place: `(u64, Event)` and `(u64, Option<Event>)`
+            // have the same layout, so the events are not copied.
+            parts.push(Part::from_entries(
                 new.into_iter()
                     .map(|(seq, event)| (seq, Some(event)))
                     .collect(),
-            );
+            ));
             let replayed = replay_parts(parts, None);
             added = self::added(before, replayed.projections.anomalies());
             Validated {

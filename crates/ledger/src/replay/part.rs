@@ -50,10 +50,32 @@ impl Part {
         part
     }
 
+    /// The part of `entries` (in seq order), keeping their buffer: an
+    /// import's new events are most of its memory, and a copy of them
+    /// into a fresh part was a fifth of its peak.
+    pub(crate) fn from_entries(entries: Vec<(u64, Option<Event>)>) -> Part {
+        let mut part = Part {
+            events: Vec::new(),
+            keys: Vec::new(),
+            revisions: Vec::new(),
+        };
+        let _ = part.keys.try_reserve_exact(entries.len());
+        for (position, (seq, event)) in entries.iter().enumerate() {
+            part.note(position, *seq, event.as_ref());
+        }
+        part.events = entries;
+        part
+    }
+
     /// Adds entry `seq`'s event (after those already added).
     pub(crate) fn push(&mut self, seq: u64, event: Option<Event>) {
-        let position = self.events.len();
-        if let Some(event) = &event {
+        self.note(self.events.len(), seq, event.as_ref());
+        self.events.push((seq, event));
+    }
+
+    /// Notes what replay orders the event at `position` by.
+    fn note(&mut self, position: usize, seq: u64, event: Option<&Event>) {
+        if let Some(event) = event {
             let kind = event.kind();
             if kind.is_meta() {
                 self.revisions.push(position);
@@ -66,7 +88,6 @@ impl Part {
                 });
             }
         }
-        self.events.push((seq, event));
     }
 
     /// The ordering facts of the events a projection may see, in part order.

@@ -122,13 +122,17 @@ fn every_event_is_handed_over_once() {
     for events in [history.clone(), few.cloned().collect()] {
         let expected: Vec<u64> = events.iter().map(|(seq, _)| *seq).collect();
         let alone = replay(events.clone(), None).projections;
+        // Parts built both ways: pushed one event at a time, and
+        // around a vector of entries (as validation builds the new ones).
         let parts: Vec<Part> = events
             .chunks(7000)
-            .map(|chunk| {
-                chunk
-                    .iter()
-                    .map(|(seq, e)| (*seq, Some(e.clone())))
-                    .collect()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let entries = chunk.iter().map(|(seq, e)| (*seq, Some(e.clone())));
+                match i % 2 {
+                    0 => entries.collect(),
+                    _ => Part::from_entries(entries.collect()),
+                }
             })
             .collect();
         let mut handed = Vec::new();
