@@ -62,6 +62,9 @@ pub(crate) fn kind_fields(kind: Kind) -> &'static [&'static str] {
     }
 }
 
+/// The fields every kind has, in the documented order: the first three
+/// before the kind's own, the last two after.
+const COMMON_FIELDS: [&str; 5] = ["id", "kind", "effective", "sources", "note"];
 const FORUM_FIELDS: [&str; 3] = ["court", "case_number", "name"];
 const CLAIM_FIELDS: [&str; 2] = ["patent", "area"];
 const SOURCE_FIELDS: [&str; 4] = ["title", "url", "citation", "digest"];
@@ -339,13 +342,22 @@ fn event(v: &Json, path: &Path<'_>, replacement: bool) -> Parsed<Event> {
     if replacement && !kind.is_correctable() {
         return Err(uncorrectable_replacement(path, kind).into());
     }
-    let allowed: Vec<&str> = ["id", "kind", "effective"]
+    // Checked against the kind's fields in place: the list of every
+    // allowed field is only gathered to word a refusal.
+    let fields = kind_fields(kind);
+    let unknown = o
+        .entries
         .iter()
-        .chain(kind_fields(kind))
-        .chain(&["sources", "note"])
-        .copied()
-        .collect();
-    o.only(|| format!("for kind {kind}"), &allowed)?;
+        .find(|(k, _)| !COMMON_FIELDS.contains(&k.as_ref()) && !fields.contains(&k.as_ref()));
+    if unknown.is_some() {
+        let allowed: Vec<&str> = COMMON_FIELDS[..3]
+            .iter()
+            .chain(fields)
+            .chain(&COMMON_FIELDS[3..])
+            .copied()
+            .collect();
+        o.only(|| format!("for kind {kind}"), &allowed)?;
+    }
     Ok(Event {
         id: o.opt("id", event_id)?,
         effective: o.req("effective", effective)?,
