@@ -14,8 +14,9 @@ use docket_model::{
 use crate::status::Status;
 use crate::summary;
 
-/// One dispute as the events so far describe it.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+/// One dispute as the events so far describe it. Its bincode encoding is
+/// written by hand (`codec.rs`), so that its history can be skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dispute {
     /// Its slug.
     pub id: Slug,

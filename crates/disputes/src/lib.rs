@@ -59,6 +59,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod apply;
+mod codec;
 mod dispute;
 mod status;
 mod summary;
@@ -73,6 +74,9 @@ use docket_model::Anomaly;
 
 use docket_model::{Slug, SlugMap};
 
+use crate::codec::WithoutHistory;
+
+pub use codec::Histories;
 pub use dispute::{
     Appeal, Detail, Dismissal, Dispute, DocketEntry, HistoryItem, Judgment, Ruling, Settlement,
 };
@@ -185,8 +189,15 @@ impl Disputes {
     pub fn decode_first<Ctx, D: Decoder<Context = Ctx>>(
         decoder: &mut D,
         at: impl FnOnce(usize) -> usize,
+        histories: Histories,
     ) -> Result<(FirstDisputes, usize), DecodeError> {
-        let (first, left) = SlugMap::decode_first(decoder, at)?;
+        let (first, left) = match histories {
+            Histories::Read => SlugMap::decode_first(decoder, at)?,
+            Histories::Skip => {
+                let (first, left) = SlugMap::<WithoutHistory>::decode_first(decoder, at)?;
+                (first.map_values(|d| d.0), left)
+            }
+        };
         Ok((FirstDisputes(first), left))
     }
 
@@ -194,9 +205,31 @@ impl Disputes {
     pub fn decode_later<Ctx, D: Decoder<Context = Ctx>>(
         decoder: &mut D,
         count: usize,
+        histories: Histories,
     ) -> Result<LaterDisputes, DecodeError> {
-        let later = SlugMap::decode_later(decoder, count)?;
+        let later = match histories {
+            Histories::Read => SlugMap::decode_later(decoder, count)?,
+            Histories::Skip => SlugMap::<WithoutHistory>::decode_later(decoder, count)?
+                .into_iter()
+                .map(|(slug, d)| (slug, d.0))
+                .collect(),
+        };
         Ok(LaterDisputes(later, Vec::decode(decoder)?))
+    }
+
+    /// Reads what [`Disputes`] encodes, each history as `histories` says.
+    pub fn decode_with<D: Decoder>(
+        decoder: &mut D,
+        histories: Histories,
+    ) -> Result<Disputes, DecodeError> {
+        let disputes = match histories {
+            Histories::Read => SlugMap::decode(decoder)?,
+            Histories::Skip => SlugMap::<WithoutHistory>::decode(decoder)?.map_values(|d| d.0),
+        };
+        Ok(Disputes {
+            disputes,
+            anomalies: Vec::decode(decoder)?,
+        })
     }
 
     /// The state the two parts were read from.

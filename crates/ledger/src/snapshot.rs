@@ -14,20 +14,22 @@
 use std::sync::Arc;
 
 use bincode::Encode;
+use docket_disputes::Histories;
 use docket_log::{Hash, Head};
 
 use crate::replay::{Part, Projections, Revision};
 use crate::state::{State, StateSource};
 use crate::{Ledger, ReadError, TimeQuery};
 use compare::{Comparison, compare_rest};
-use layout::{DecodedState, StateRef, Tie};
+use layout::{DecodedState, StateRef, Tie, WithoutHistories};
 
 const SNAPSHOT_NAME: &str = "snapshot";
 
 /// Bumped whenever a projection's stored shape changes, so an old snapshot
 /// is rebuilt rather than misread. Version 3 moved the disputes after the
-/// rest of the state ([`StateRef`]).
-const SNAPSHOT_VERSION: u32 = 3;
+/// rest of the state ([`StateRef`]); version 4 writes each dispute's
+/// history after its byte length, so that it can be skipped.
+const SNAPSHOT_VERSION: u32 = 4;
 
 /// See [`Snapshot::build`].
 const BUILD: &str = env!("CARGO_PKG_VERSION");
@@ -265,18 +267,48 @@ impl Ledger {
         if let Some(cached) = self.cached().as_ref() {
             return Some((cached.snapshot.clone(), true));
         }
-        self.load_stored_snapshot().map(|s| (s, false))
+        self.load_stored_snapshot(Histories::Read)
+            .map(|s| (s, false))
+    }
+
+    /// The state of the whole log as it is now, for `query` (which sees
+    /// all of it), if the cached state or the stored snapshot is of the
+    /// current head. From the stored snapshot, each dispute's history is
+    /// left out, for answers that show none. That state is not cached,
+    /// since other answers need the histories.
+    pub(crate) fn current_state_without_histories(&self, query: &TimeQuery) -> Option<State> {
+        let head = self.head();
+        let tied = |s: &Snapshot| s.size == head.size && s.head == head.hash;
+        let cached = self.cached().as_ref().map(|c| c.snapshot.clone());
+        let (snapshot, histories) = match cached {
+            Some(cached) => (cached, Histories::Read),
+            None => (self.load_stored_snapshot(Histories::Skip)?, Histories::Skip),
+        };
+        tied(&snapshot).then(|| State {
+            query: *query,
+            visible: snapshot.size,
+            head,
+            projections: snapshot.projections,
+            revisions: snapshot.revisions,
+            source: StateSource::Snapshot,
+            max_instant: snapshot.max_instant,
+            histories,
+        })
     }
 
     /// The stored snapshot, if it decodes and was built by this release.
-    fn load_stored_snapshot(&self) -> Option<Snapshot> {
+    fn load_stored_snapshot(&self, histories: Histories) -> Option<Snapshot> {
         let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
         // A file of other frames than current builds write (a damaged one,
         // or one framed otherwise) is read as one stream, which decides.
         // Either read refuses another version's or build's at its tie;
         // checked again here, whatever read a later change adds.
-        let snapshot: Snapshot = load::decode_in_two(&compressed, SNAPSHOT_LIMIT)
-            .or_else(|| load::decode_stored(&compressed, SNAPSHOT_LIMIT))?;
+        let snapshot: Snapshot = load::decode_in_two(&compressed, SNAPSHOT_LIMIT, histories)
+            .or_else(|| match histories {
+                Histories::Read => load::decode_stored(&compressed, SNAPSHOT_LIMIT),
+                Histories::Skip => load::decode_stored(&compressed, SNAPSHOT_LIMIT)
+                    .map(|WithoutHistories(snapshot)| snapshot),
+            })?;
         (snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD).then_some(snapshot)
     }
 
@@ -459,6 +491,7 @@ impl Ledger {
             revisions: snapshot.revisions,
             source,
             max_instant: snapshot.max_instant,
+            histories: Histories::Read,
         };
         if let Some((mut snapshot, from_cache)) = self.load_snapshot() {
             if snapshot.size == head.size && snapshot.head == head.hash {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
-use docket_disputes::Dispute;
+use docket_disputes::{Dispute, Histories};
 use docket_holdings::Entity;
 use docket_log::Head;
 use docket_model::{Anomaly, Event, EventId, Slug};
@@ -45,6 +45,10 @@ pub struct State {
     pub source: StateSource,
     /// The latest effective instant applied (`i64::MIN` if none).
     pub max_instant: i64,
+    /// [`Histories::Skip`] when every dispute's `history` was left out
+    /// (see [`Ledger::state_without_histories`]); else
+    /// [`Histories::Read`].
+    pub histories: Histories,
 }
 
 impl State {
@@ -155,7 +159,27 @@ impl Ledger {
             revisions: Arc::new(replayed.revisions),
             source: StateSource::Replay,
             max_instant: replayed.max_instant,
+            histories: Histories::Read,
         })
+    }
+
+    /// [`Ledger::state`], but every dispute's `history` may be left empty
+    /// ([`State::histories`] says whether it was), for an answer that shows
+    /// no history: `state`, `conflicts`, `graph`. The histories are more
+    /// than half of the stored snapshot's bytes; stepping over them (they
+    /// are still decompressed) takes a quarter off loading it on the first
+    /// query after open. They are left out only when the
+    /// stored snapshot is of the current head and no state is held in
+    /// memory; otherwise this is [`Ledger::state`], which also brings the
+    /// stored snapshot up to date for the next call.
+    pub fn state_without_histories(&self, query: &TimeQuery) -> Result<State, ReadError> {
+        if query.as_of.is_none()
+            && self.visible_size(query)? == self.head().size
+            && let Some(state) = self.current_state_without_histories(query)
+        {
+            return Ok(state);
+        }
+        self.state(query)
     }
 
     /// Replays entries `0..visible` from the log.

@@ -344,6 +344,60 @@ fn an_import_stores_the_snapshot_of_what_it_stored() {
 }
 
 #[test]
+fn a_state_without_histories_is_read_only_from_a_snapshot_of_the_head() {
+    use crate::StateSource::Snapshot;
+    use docket_disputes::Histories::{Read, Skip};
+    let (dir, ledger) = fresh();
+    let lines = [
+        entity("e1", "One"),
+        entity("e2", "Two"),
+        UNREGISTERED_DEFENDANT.replace("nobody", "e2"),
+        r#"{"kind":"dispute.entry","effective":"2021-02-01","dispute":"d","description":"Answer"}"#
+            .to_owned(),
+    ];
+    import_in_sevens(&ledger, dir.path(), &lines, &mut |_| {}).unwrap();
+    let now = crate::TimeQuery::default();
+    let full = ledger.state(&now).unwrap();
+    assert_eq!(full.projections.disputes.get("d").unwrap().history.len(), 2);
+    // The state in memory is answered as it is, histories and all.
+    let cached = ledger.state_without_histories(&now).unwrap();
+    assert_eq!(cached.histories, Read);
+    assert_eq!(cached.projections, full.projections);
+    // The stored snapshot is read without them, and not kept.
+    ledger.forget_cached_state();
+    let without = ledger.state_without_histories(&now).unwrap();
+    assert_eq!((without.histories, without.source), (Skip, Snapshot));
+    assert!(!ledger.has_cached_state());
+    let (p, q) = (&without.projections, &full.projections);
+    assert_eq!((&p.holdings, &p.relations), (&q.holdings, &q.relations));
+    let dispute = p.disputes.get("d").unwrap();
+    assert!(dispute.history.is_empty());
+    assert_eq!(dispute.status, q.disputes.get("d").unwrap().status);
+    assert_eq!(ledger.state(&now).unwrap().projections, full.projections);
+    // A query that hides an entry, and a snapshot behind the head, are
+    // answered with the whole state.
+    let hiding = crate::TimeQuery {
+        at_seq: Some(2),
+        ..now
+    };
+    assert_eq!(
+        ledger.state_without_histories(&hiding).unwrap().histories,
+        Read
+    );
+    ledger
+        .append_json(&entity("e3", "Three"), &AppendOptions::default())
+        .unwrap();
+    ledger.forget_cached_state();
+    let behind = ledger.state_without_histories(&now).unwrap();
+    assert_eq!(behind.histories, Read);
+    assert_ne!(behind.source, Snapshot);
+    assert_eq!(
+        behind.projections.disputes.get("d").unwrap().history.len(),
+        2
+    );
+}
+
+#[test]
 fn a_snapshot_file_damaged_at_its_end_is_rebuilt_and_its_holdings_compared() {
     // A snapshot of this very head, so that verify compares it as bytes.
     let (dir, ledger) = two_entities_with_snapshot_of(2);

@@ -87,6 +87,15 @@ impl<T> SlugMap<T> {
         std::mem::take(&mut self.values)
     }
 
+    /// The same slugs, each with `f` of its value.
+    pub fn map_values<U>(self, f: impl FnMut(T) -> U) -> SlugMap<U> {
+        SlugMap {
+            values: self.values.into_iter().map(f).collect(),
+            positions: self.positions,
+            sorted: self.sorted,
+        }
+    }
+
     /// How many slugs have a value.
     pub fn len(&self) -> usize {
         self.values.len()

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bincode::{Decode, Encode};
+use docket_disputes::Histories;
 use docket_holdings::Holdings;
 use docket_log::Hash;
 
@@ -64,11 +65,21 @@ impl<Context> Decode<Context> for DecodedState {
     fn decode<D: bincode::de::Decoder<Context = Context>>(
         decoder: &mut D,
     ) -> Result<Self, bincode::error::DecodeError> {
+        DecodedState::decode_with(decoder, Histories::Read)
+    }
+}
+
+impl DecodedState {
+    /// Reads the state, each dispute's history as `histories` says.
+    fn decode_with<D: bincode::de::Decoder>(
+        decoder: &mut D,
+        histories: Histories,
+    ) -> Result<Self, bincode::error::DecodeError> {
         let max_instant = i64::decode(decoder)?;
         let holdings = Holdings::decode(decoder)?;
         let relations = docket_relations::Relations::decode(decoder)?;
         let revisions = Vec::decode(decoder)?;
-        let disputes = docket_disputes::Disputes::decode(decoder)?;
+        let disputes = docket_disputes::Disputes::decode_with(decoder, histories)?;
         Ok(DecodedState {
             max_instant,
             projections: Projections {
@@ -103,6 +114,27 @@ impl<Context> Decode<Context> for Snapshot {
     fn decode<D: bincode::de::Decoder<Context = Context>>(
         decoder: &mut D,
     ) -> Result<Self, bincode::error::DecodeError> {
+        Snapshot::decode_with(decoder, Histories::Read)
+    }
+}
+
+/// A stored snapshot read with every dispute's history left out
+/// ([`Histories::Skip`]).
+pub(super) struct WithoutHistories(pub(super) Snapshot);
+
+impl<Context> Decode<Context> for WithoutHistories {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        decoder: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        Snapshot::decode_with(decoder, Histories::Skip).map(WithoutHistories)
+    }
+}
+
+impl Snapshot {
+    fn decode_with<D: bincode::de::Decoder>(
+        decoder: &mut D,
+        histories: Histories,
+    ) -> Result<Self, bincode::error::DecodeError> {
         let tie = Tie::decode(decoder)?;
         // Another build's state may be laid out otherwise: misread, its
         // bytes could claim anything.
@@ -111,12 +143,10 @@ impl<Context> Decode<Context> for Snapshot {
                 "a snapshot of another version or build",
             ));
         }
-        let state = DecodedState::decode(decoder)?;
+        let state = DecodedState::decode_with(decoder, histories)?;
         Ok(Snapshot::of(tie, state))
     }
-}
 
-impl Snapshot {
     pub(super) fn of(tie: Tie, state: DecodedState) -> Snapshot {
         Snapshot {
             version: tie.version,

@@ -20,7 +20,7 @@ use bincode::Decode;
 use bincode::de::DecoderImpl;
 use bincode::de::read::Reader;
 use bincode::error::DecodeError;
-use docket_disputes::{Disputes, FirstDisputes, LaterDisputes};
+use docket_disputes::{Disputes, FirstDisputes, Histories, LaterDisputes};
 use docket_holdings::Holdings;
 use docket_relations::Relations;
 
@@ -44,8 +44,12 @@ pub(super) fn first_part(len: usize) -> usize {
 /// order, and claims that never add up to more than the whole stream's
 /// limit. `None` otherwise, for the caller to read the file as one stream,
 /// which decides.
-pub(super) fn decode_in_two(compressed: &[u8], limit: usize) -> Option<Snapshot> {
-    decode_in_two_within(compressed, limit, half_config())
+pub(super) fn decode_in_two(
+    compressed: &[u8],
+    limit: usize,
+    histories: Histories,
+) -> Option<Snapshot> {
+    decode_in_two_within(compressed, limit, half_config(), histories)
 }
 
 /// What each part may claim: bincode counts its claims (a container's
@@ -62,6 +66,7 @@ fn decode_in_two_within<C: bincode::config::Config + Send>(
     compressed: &[u8],
     limit: usize,
     half: C,
+    histories: Histories,
 ) -> Option<Snapshot> {
     let [tie, first, later] = frames::<3>(compressed)?;
     let start = compressed.get(..tie.len() + first.len())?;
@@ -71,10 +76,10 @@ fn decode_in_two_within<C: bincode::config::Config + Send>(
             .name("docket-snapshot-read".to_owned())
             .spawn_scoped(scope, move || {
                 let count = told.recv().ok()?;
-                read_later(later, limit, count, half)
+                read_later(later, limit, count, half, histories)
             })
             .ok()?;
-        let first = read_first(start, limit, tell, half);
+        let first = read_first(start, limit, tell, half, histories);
         // A panic is passed on, as when reading ran here.
         let later = reading_later
             .join()
@@ -135,6 +140,7 @@ fn read_first<C: bincode::config::Config>(
     limit: usize,
     tell: SyncSender<usize>,
     half: C,
+    histories: Histories,
 ) -> Option<(Start, usize)> {
     let mut reader = stored_reader_within(frames, limit)?;
     let start = {
@@ -148,13 +154,17 @@ fn read_first<C: bincode::config::Config>(
             holdings: Holdings::decode(&mut decoder).ok()?,
             relations: Relations::decode(&mut decoder).ok()?,
             revisions: Vec::decode(&mut decoder).ok()?,
-            disputes: Disputes::decode_first(&mut decoder, |len| {
-                let at = first_part(len);
-                // A closed channel means the other half's thread has
-                // stopped.
-                let _ = tell.send(len - at);
-                at
-            })
+            disputes: Disputes::decode_first(
+                &mut decoder,
+                |len| {
+                    let at = first_part(len);
+                    // A closed channel means the other half's thread has
+                    // stopped.
+                    let _ = tell.send(len - at);
+                    at
+                },
+                histories,
+            )
             .ok()?
             .0,
         }
@@ -169,11 +179,12 @@ fn read_later<C: bincode::config::Config>(
     limit: usize,
     count: usize,
     half: C,
+    histories: Histories,
 ) -> Option<(LaterDisputes, usize)> {
     let mut reader = stored_reader_within(frame, limit)?;
     let later = {
         let mut decoder = DecoderImpl::new(&mut reader, half, ());
-        Disputes::decode_later(&mut decoder, count).ok()?
+        Disputes::decode_later(&mut decoder, count, histories).ok()?
     };
     Some((later, read_to_its_end(&mut reader, limit)?))
 }
@@ -333,9 +344,11 @@ impl Reader for Pieces {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::layout::WithoutHistories;
     use crate::snapshot::{
         BUILD, EncodedState, SNAPSHOT_LIMIT, SNAPSHOT_VERSION, StateRef, compressed, snapshot_file,
     };
+    use docket_model::Projection;
 
     /// The projections of the founding example, with its eleven disputes
     /// (so that the first half holds six), and its snapshot file.
@@ -386,10 +399,37 @@ mod tests {
     fn the_two_halves_decode_as_the_whole_stream_does() {
         let (projections, file) = example();
         assert!(frames::<3>(&file).is_some(), "the tie and two halves");
-        let halves = decode_in_two(&file, SNAPSHOT_LIMIT).unwrap();
+        let halves = decode_in_two(&file, SNAPSHOT_LIMIT, Histories::Read).unwrap();
         let whole: Snapshot = decode_stored(&file, SNAPSHOT_LIMIT).unwrap();
         assert!(same(&halves, &whole));
         assert_eq!(*halves.projections, projections);
+        // Without the histories, on two threads or one: the same state but
+        // for every dispute's history.
+        let skipped = decode_in_two(&file, SNAPSHOT_LIMIT, Histories::Skip).unwrap();
+        let WithoutHistories(one_stream) = decode_stored(&file, SNAPSHOT_LIMIT).unwrap();
+        assert!(same(&skipped, &one_stream));
+        assert!(projections.disputes.iter().any(|d| !d.history.is_empty()));
+        let p = &skipped.projections;
+        assert_eq!(
+            (&p.holdings, &p.relations, p.disputes.anomalies()),
+            (
+                &projections.holdings,
+                &projections.relations,
+                projections.disputes.anomalies()
+            )
+        );
+        let cleared = |d: &docket_disputes::Dispute| docket_disputes::Dispute {
+            history: Vec::new(),
+            ..d.clone()
+        };
+        assert!(
+            p.disputes.iter().eq(projections
+                .disputes
+                .iter()
+                .map(cleared)
+                .collect::<Vec<_>>()
+                .iter())
+        );
         assert_eq!(
             (halves.size, halves.head, halves.max_instant),
             (45, [9; 32], 7)
@@ -421,14 +461,14 @@ mod tests {
             revisions: &[],
         };
         let one_frame = [tie, &compressed(state).unwrap()].concat();
-        assert!(decode_in_two(&one_frame, SNAPSHOT_LIMIT).is_none());
+        assert!(decode_in_two(&one_frame, SNAPSHOT_LIMIT, Histories::Read).is_none());
         let whole: Snapshot = decode_stored(&one_frame, SNAPSHOT_LIMIT).unwrap();
         assert!(same(&halves, &whole));
         for at in [0, 5, 7, 11] {
             let (first, later) = projections.disputes.encode_in_two(at);
             let framed = file_of(tie, first, later, &projections);
             assert!(
-                decode_in_two(&framed, SNAPSHOT_LIMIT).is_none(),
+                decode_in_two(&framed, SNAPSHOT_LIMIT, Histories::Read).is_none(),
                 "split at {at}"
             );
             let whole: Snapshot = decode_stored(&framed, SNAPSHOT_LIMIT).unwrap();
@@ -465,7 +505,7 @@ mod tests {
             let [_, first, later] = frames::<3>(&file).unwrap();
             let file = [&other[..], first, later].concat();
             assert!(read_entities(&file[..]).is_none(), "{version} {build}");
-            assert!(decode_in_two(&file, SNAPSHOT_LIMIT).is_none());
+            assert!(decode_in_two(&file, SNAPSHOT_LIMIT, Histories::Read).is_none());
             assert!(decode_stored::<Snapshot>(&file, SNAPSHOT_LIMIT).is_none());
         }
         assert!(read_entities(&file[..tie_frame.len() + 5]).is_none());
@@ -484,7 +524,7 @@ mod tests {
             bytes.len()
         };
         let refused = |bytes: &[u8], limit: usize| {
-            decode_in_two(bytes, limit).is_none()
+            decode_in_two(bytes, limit, Histories::Read).is_none()
                 && decode_stored::<Snapshot>(bytes, limit).is_none()
         };
         // Cut short, a frame too many, a half missing, or one byte over
@@ -493,7 +533,7 @@ mod tests {
         assert!(refused(&[&file[..], later].concat(), SNAPSHOT_LIMIT));
         assert!(refused(&[tie, later].concat(), SNAPSHOT_LIMIT));
         assert!(refused(&[tie, first].concat(), SNAPSHOT_LIMIT));
-        assert!(decode_in_two(&file, total).is_some());
+        assert!(decode_in_two(&file, total, Histories::Read).is_some());
         assert!(refused(&file, total - 1));
         // A second half that decompresses to bytes the first half's count
         // does not fit.
@@ -512,7 +552,7 @@ mod tests {
         // A part that claims more than its half of the limit is left to the
         // one-stream read, which decides.
         let small = bincode::config::standard().with_limit::<1024>();
-        assert!(decode_in_two_within(&file, SNAPSHOT_LIMIT, small).is_none());
+        assert!(decode_in_two_within(&file, SNAPSHOT_LIMIT, small, Histories::Read).is_none());
         assert!(decode_stored::<Snapshot>(&file, SNAPSHOT_LIMIT).is_some());
     }
 
@@ -535,7 +575,7 @@ mod tests {
         let (_, later) = later.encode_in_two(0);
         let no_anomalies = Vec::<docket_model::Anomaly>::new();
         let crafted = file_of(tie, first, (later, no_anomalies), &projections);
-        let halves = decode_in_two(&crafted, SNAPSHOT_LIMIT).unwrap();
+        let halves = decode_in_two(&crafted, SNAPSHOT_LIMIT, Histories::Read).unwrap();
         let whole: Snapshot = decode_stored(&crafted, SNAPSHOT_LIMIT).unwrap();
         assert!(same(&halves, &whole));
         let first_id = disputes[0].id.as_str();
