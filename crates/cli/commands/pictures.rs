@@ -172,7 +172,8 @@ pub fn timeline(_cli: &Cli, ledger: &Ledger, args: &TimelineArgs) -> anyhow::Res
 
 pub fn graph(_cli: &Cli, ledger: &Ledger, args: &GraphArgs) -> anyhow::Result<u8> {
     let query = time_query(&args.time)?;
-    let state = ledger.state(&query)?;
+    // The graph shows no dispute's history.
+    let state = ledger.state_without_histories(&query)?;
     let p = &state.projections;
     let view = state.relations_view();
     let group = |s: &Slug| p.holdings.ultimate_parent(s).to_string();

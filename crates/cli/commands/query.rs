@@ -16,7 +16,8 @@ use crate::render::{
 
 pub fn state(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> {
     let query = time_query(time)?;
-    let state = ledger.state(&query)?;
+    // Neither answer shows a dispute's history.
+    let state = ledger.state_without_histories(&query)?;
     let view = state.relations_view();
     let p = &state.projections;
     if cli.json {
@@ -69,7 +70,8 @@ pub fn state(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> 
 
 pub fn conflicts(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> {
     let query = time_query(time)?;
-    let state = ledger.state(&query)?;
+    // Neither answer shows a dispute's history.
+    let state = ledger.state_without_histories(&query)?;
     let view = state.relations_view();
     if cli.json {
         let mut value = json!({
