@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use docket_ledger::disputes::Histories;
 use docket_ledger::{AppendOptions, ImportOptions, Ledger, TimeQuery, parse_instant};
 use docket_log::{Log, NewEntry};
 
@@ -258,7 +259,8 @@ pub fn replay(w: &Workload, ledger: &Path) -> Result<Metrics> {
 /// the conflicts and countersuits now (on the warm state), one dispute,
 /// one entity now and as of a past date (its holdings from the state in
 /// memory), a checkpoint and an inclusion proof; then, the ledger opened
-/// again, one entity now (its holdings read from the stored snapshot).
+/// again, one entity now (its holdings read from the stored snapshot);
+/// then, opened once more, the state now without the disputes' histories.
 pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
     let l = Ledger::open(ledger)?;
     let mut m = Metrics::new();
@@ -329,6 +331,16 @@ pub fn queries(w: &Workload, ledger: &Path) -> Result<Metrics> {
     // Through the stored snapshot, unless it was missing or could not
     // catch up: then many more entries are read.
     m.insert("entity_cold_read".into(), view.entries_read as f64);
+    drop(l);
+    // As `docket state` and `conflicts` read it: from the stored snapshot,
+    // without the disputes' histories.
+    let l = Ledger::open(ledger)?;
+    let start = Instant::now();
+    let state = l.state_without_histories(&now)?;
+    m.insert("state_overview_ms".into(), secs(start.elapsed()) * 1e3);
+    if state.histories != Histories::Skip {
+        bail!("the state without histories was not read from the stored snapshot");
+    }
     m.insert("queries_peak".into(), peak_memory());
     Ok(m)
 }

@@ -163,6 +163,10 @@ pub fn markdown(results: &[SizeResult]) -> String {
             docket_only(ms(get(r, "state_cold_ms")), ""),
         );
         row(
+            "`state` now without histories (as `docket state` reads it), first call after open",
+            docket_only(ms(get(r, "state_overview_ms")), ""),
+        );
+        row(
             "`state` now, warm",
             docket_only(ms(get(r, "state_warm_ms")), "< 50 ms"),
         );
