@@ -8,8 +8,9 @@
 //! them; [`Histories::Read`] reads them as a derived decoding would, and
 //! refuses a history that does not end exactly where its length says.
 
-use bincode::de::read::Reader;
-use bincode::de::{Decode, Decoder};
+use bincode::config::Config;
+use bincode::de::read::{Reader, SliceReader};
+use bincode::de::{Decode, Decoder, DecoderImpl};
 use bincode::enc::write::Writer;
 use bincode::enc::{Encode, Encoder};
 use bincode::error::{DecodeError, EncodeError};
@@ -31,27 +32,51 @@ const STEP: usize = 1 << 16;
 
 impl Encode for Dispute {
     fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
-        self.id.encode(encoder)?;
-        self.title.encode(encoder)?;
-        self.forum.encode(encoder)?;
-        self.nature.encode(encoder)?;
-        self.plaintiffs.encode(encoder)?;
-        self.defendants.encode(encoder)?;
-        self.claims.encode(encoder)?;
-        self.accused.encode(encoder)?;
-        self.responds_to.encode(encoder)?;
-        self.status.encode(encoder)?;
-        self.stayed_from.encode(encoder)?;
-        self.filed.encode(encoder)?;
-        self.closed.encode(encoder)?;
-        self.filed_seq.encode(encoder)?;
-        self.filed_event.encode(encoder)?;
-        self.rulings.encode(encoder)?;
-        self.judgments.encode(encoder)?;
-        self.dismissals.encode(encoder)?;
-        self.appeals.encode(encoder)?;
-        self.settlement.encode(encoder)?;
-        let history = bincode::encode_to_vec(&self.history, *encoder.config())?;
+        // Destructured, so that a new field cannot be left out unnoticed.
+        let Dispute {
+            id,
+            title,
+            forum,
+            nature,
+            plaintiffs,
+            defendants,
+            claims,
+            accused,
+            responds_to,
+            status,
+            stayed_from,
+            filed,
+            closed,
+            filed_seq,
+            filed_event,
+            rulings,
+            judgments,
+            dismissals,
+            appeals,
+            settlement,
+            history,
+        } = self;
+        id.encode(encoder)?;
+        title.encode(encoder)?;
+        forum.encode(encoder)?;
+        nature.encode(encoder)?;
+        plaintiffs.encode(encoder)?;
+        defendants.encode(encoder)?;
+        claims.encode(encoder)?;
+        accused.encode(encoder)?;
+        responds_to.encode(encoder)?;
+        status.encode(encoder)?;
+        stayed_from.encode(encoder)?;
+        filed.encode(encoder)?;
+        closed.encode(encoder)?;
+        filed_seq.encode(encoder)?;
+        filed_event.encode(encoder)?;
+        rulings.encode(encoder)?;
+        judgments.encode(encoder)?;
+        dismissals.encode(encoder)?;
+        appeals.encode(encoder)?;
+        settlement.encode(encoder)?;
+        let history = bincode::encode_to_vec(history, *encoder.config())?;
         (history.len() as u64).encode(encoder)?;
         encoder.writer().write(&history)
     }
@@ -103,16 +128,42 @@ impl Dispute {
 }
 
 /// The `len` bytes of a history, decoded: they must hold exactly its items.
+/// Decoded where the reader buffers them (most histories are a few hundred
+/// bytes), else from a copy.
 fn read_history<D: Decoder>(decoder: &mut D, len: usize) -> Result<Vec<HistoryItem>, DecodeError> {
     decoder.claim_bytes_read(len)?;
+    let config = *decoder.config();
+    let reader = decoder.reader();
+    if let Some(bytes) = reader.peek_read(len) {
+        let history = history_in(bytes, config)?;
+        reader.consume(len);
+        return Ok(history);
+    }
     let mut bytes = Vec::with_capacity(len.min(STEP));
     while bytes.len() < len {
         let start = bytes.len();
         bytes.resize(start + (len - start).min(STEP), 0);
-        decoder.reader().read(&mut bytes[start..])?;
+        reader.read(&mut bytes[start..])?;
     }
-    let (history, read) = bincode::decode_from_slice(&bytes, *decoder.config())?;
-    if read != len {
+    history_in(&bytes, config)
+}
+
+/// The history that `bytes` hold, to their last byte. Its item count is
+/// checked against them before room is made for the items: each item is
+/// at least a byte.
+fn history_in<C: Config>(bytes: &[u8], config: C) -> Result<Vec<HistoryItem>, DecodeError> {
+    let mut reader = SliceReader::new(bytes);
+    let mut decoder = DecoderImpl::new(&mut reader, config, ());
+    let count = u64::decode(&mut decoder)?;
+    let count = usize::try_from(count)
+        .ok()
+        .filter(|&count| count <= bytes.len())
+        .ok_or(DecodeError::Other("a history of more items than bytes"))?;
+    let mut history = Vec::with_capacity(count);
+    for _ in 0..count {
+        history.push(HistoryItem::decode(&mut decoder)?);
+    }
+    if reader.peek_read(1).is_some() {
         return Err(DecodeError::Other(
             "a history that ends before its length says",
         ));
@@ -122,6 +173,10 @@ fn read_history<D: Decoder>(decoder: &mut D, len: usize) -> Result<Vec<HistoryIt
 
 /// Reads past `len` bytes.
 fn skip<R: Reader>(reader: &mut R, mut len: usize) -> Result<(), DecodeError> {
+    if reader.peek_read(len).is_some() {
+        reader.consume(len);
+        return Ok(());
+    }
     let mut scratch = [0u8; 4096];
     while len > 0 {
         let n = len.min(scratch.len());

@@ -119,6 +119,22 @@ impl EncodedState {
     }
 }
 
+/// The snapshot a stored file holds, if it decodes and was built by this
+/// release; each dispute's history as `histories` says.
+fn decode_stored_file(compressed: &[u8], histories: Histories) -> Option<Snapshot> {
+    // A file of other frames than current builds write (a damaged one, or
+    // one framed otherwise) is read as one stream, which decides. Either
+    // read refuses another version's or build's at its tie; checked again
+    // here, whatever read a later change adds.
+    let snapshot: Snapshot =
+        load::decode_in_two(compressed, SNAPSHOT_LIMIT, histories).or_else(|| match histories {
+            Histories::Read => load::decode_stored(compressed, SNAPSHOT_LIMIT),
+            Histories::Skip => load::decode_stored(compressed, SNAPSHOT_LIMIT)
+                .map(|WithoutHistories(snapshot)| snapshot),
+        })?;
+    (snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD).then_some(snapshot)
+}
+
 /// The snapshot file of `state` tied to the head `(size, head)`: the tie's
 /// frame, then the state's.
 fn snapshot_file(size: u64, head: Hash, state: &EncodedState) -> Option<Vec<u8>> {
@@ -282,7 +298,18 @@ impl Ledger {
         let cached = self.cached().as_ref().map(|c| c.snapshot.clone());
         let (snapshot, histories) = match cached {
             Some(cached) => (cached, Histories::Read),
-            None => (self.load_stored_snapshot(Histories::Skip)?, Histories::Skip),
+            None => {
+                // A snapshot behind the head is left for the caller's
+                // whole-state read, which catches it up: decoded here, it
+                // would be decoded twice.
+                let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
+                let tie = load::read_tie(&compressed)?;
+                if (tie.size, tie.head) != (head.size, head.hash) {
+                    return None;
+                }
+                let snapshot = decode_stored_file(&compressed, Histories::Skip)?;
+                (snapshot, Histories::Skip)
+            }
         };
         tied(&snapshot).then(|| State {
             query: *query,
@@ -299,17 +326,7 @@ impl Ledger {
     /// The stored snapshot, if it decodes and was built by this release.
     fn load_stored_snapshot(&self, histories: Histories) -> Option<Snapshot> {
         let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
-        // A file of other frames than current builds write (a damaged one,
-        // or one framed otherwise) is read as one stream, which decides.
-        // Either read refuses another version's or build's at its tie;
-        // checked again here, whatever read a later change adds.
-        let snapshot: Snapshot = load::decode_in_two(&compressed, SNAPSHOT_LIMIT, histories)
-            .or_else(|| match histories {
-                Histories::Read => load::decode_stored(&compressed, SNAPSHOT_LIMIT),
-                Histories::Skip => load::decode_stored(&compressed, SNAPSHOT_LIMIT)
-                    .map(|WithoutHistories(snapshot)| snapshot),
-            })?;
-        (snapshot.version == SNAPSHOT_VERSION && snapshot.build == BUILD).then_some(snapshot)
+        decode_stored_file(&compressed, histories)
     }
 
     fn save_snapshot(&self, snapshot: &Snapshot) {

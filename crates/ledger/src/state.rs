@@ -170,8 +170,10 @@ impl Ledger {
     /// are still decompressed) takes a quarter off loading it on the first
     /// query after open. They are left out only when the
     /// stored snapshot is of the current head and no state is held in
-    /// memory; otherwise this is [`Ledger::state`], which also brings the
-    /// stored snapshot up to date for the next call.
+    /// memory; otherwise this is [`Ledger::state`]. A state read without
+    /// histories is not kept in memory: each call reads the stored
+    /// snapshot again, so a caller that asks many times should call
+    /// [`Ledger::state`], which keeps its state.
     pub fn state_without_histories(&self, query: &TimeQuery) -> Result<State, ReadError> {
         if query.as_of.is_none()
             && self.visible_size(query)? == self.head().size

@@ -375,7 +375,7 @@ fn a_state_without_histories_is_read_only_from_a_snapshot_of_the_head() {
     assert_eq!(dispute.status, q.disputes.get("d").unwrap().status);
     assert_eq!(ledger.state(&now).unwrap().projections, full.projections);
     // A query that hides an entry, and a snapshot behind the head, are
-    // answered with the whole state.
+    // answered by `Ledger::state`, histories and all.
     let hiding = crate::TimeQuery {
         at_seq: Some(2),
         ..now

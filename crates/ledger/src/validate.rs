@@ -130,7 +130,12 @@ impl Ledger {
             let before = current.anomalies();
             let mut parts = self.decode_parts(0..current.head.size)?;
             // Collected in place: `(u64, Event)` and `(u64, Option<Event>)`
-            // have the same layout, so the events are not copied.
+            // have the same size and alignment, so the events are not
+            // copied.
+            const _: () = assert!(
+                size_of::<(u64, Event)>() == size_of::<(u64, Option<Event>)>()
+                    && align_of::<(u64, Event)>() == align_of::<(u64, Option<Event>)>()
+            );
             parts.push(Part::from_entries(
                 new.into_iter()
                     .map(|(seq, event)| (seq, Some(event)))

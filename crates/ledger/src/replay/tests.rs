@@ -129,9 +129,11 @@ fn every_event_is_handed_over_once() {
             .enumerate()
             .map(|(i, chunk)| {
                 let entries = chunk.iter().map(|(seq, e)| (*seq, Some(e.clone())));
+                // The first part holds the revisions' targets, the
+                // fifth the revisions.
                 match i % 2 {
-                    0 => entries.collect(),
-                    _ => Part::from_entries(entries.collect()),
+                    0 => Part::from_entries(entries.collect()),
+                    _ => entries.collect(),
                 }
             })
             .collect();
