@@ -404,7 +404,11 @@ fn countersuits(
             }
         }
     }
-    let order = |i: u32| disputes.get(i as usize).map(|(_, s)| s.filing_order());
+    // Each dispute's filing order, at hand: the lookups below are millions
+    // at ten million events, and reaching each dispute's sides for it was
+    // a fifth of this view's time.
+    let orders: Vec<(i64, u64)> = disputes.iter().map(|(_, s)| s.filing_order()).collect();
+    let order = |i: u32| orders.get(i as usize).copied();
     for list in swapped.values_mut() {
         list.sort_unstable_by_key(|&i| order(i));
     }
