@@ -63,7 +63,7 @@ pub fn state(cli: &Cli, ledger: &Ledger, time: &TimeArgs) -> anyhow::Result<u8> 
             names.of(&p.holdings.ultimate_parent(&e.id)),
         ]);
     }
-    say!("ENTITIES ({})\n{}", p.holdings.len(), entities.render());
+    entities.print_under(format_args!("ENTITIES ({})", p.holdings.len()))?;
     print_anomalies(&state)?;
     Ok(OK)
 }
@@ -117,13 +117,11 @@ fn print_disputes(state: &State) -> anyhow::Result<()> {
         ]);
     }
     let active = p.disputes.iter().filter(|d| d.is_active()).count();
-    say!(
-        "DISPUTES ({} of {} active)\n{}",
+    table.print_under(format_args!(
+        "DISPUTES ({} of {} active)",
         active,
-        p.disputes.len(),
-        table.render()
-    );
-    Ok(())
+        p.disputes.len()
+    ))
 }
 
 fn print_partnerships(state: &State) -> anyhow::Result<()> {
@@ -142,7 +140,7 @@ fn print_partnerships(state: &State) -> anyhow::Result<()> {
             names.list(&x.parties),
         ]);
     }
-    say!("PARTNERSHIPS\n{}", table.render());
+    table.print_under(format_args!("PARTNERSHIPS"))?;
     Ok(())
 }
 
