@@ -198,11 +198,20 @@ impl Table {
     /// table's text.
     pub fn print_under(&self, heading: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        writeln!(out, "{heading}")?;
-        self.write_with(&mut out, &self.widths)?;
-        writeln!(out)?;
+        self.write_under(&mut out, heading)?;
         out.flush()?;
         Ok(())
+    }
+
+    /// What [`Table::print_under`] prints, written to `out`.
+    fn write_under(
+        &self,
+        out: &mut impl Write,
+        heading: std::fmt::Arguments<'_>,
+    ) -> std::io::Result<()> {
+        writeln!(out, "{heading}")?;
+        self.write_with(out, &self.widths)?;
+        writeln!(out)
     }
 
     /// Writes the rows with the columns `widths` wide.
@@ -222,11 +231,14 @@ impl Table {
 /// cell is not padded and the line is trimmed at its end.
 fn push_line<'a>(text: &mut String, row: impl Iterator<Item = &'a str>, widths: &[usize]) {
     let start = text.len();
-    for (c, cell) in row.enumerate() {
+    let mut row = row.enumerate().peekable();
+    while let Some((c, cell)) = row.next() {
         text.push_str(cell);
-        let width = widths.get(c).copied().unwrap_or(0);
-        let pad = width.saturating_sub(cell.chars().count());
-        text.extend(std::iter::repeat_n(' ', pad + 2));
+        if row.peek().is_some() {
+            let width = widths.get(c).copied().unwrap_or(0);
+            let pad = width.saturating_sub(cell.chars().count());
+            text.extend(std::iter::repeat_n(' ', pad + 2));
+        }
     }
     let kept = text[start..].trim_end().len();
     text.truncate(start + kept);
@@ -360,6 +372,34 @@ mod tests {
         }
         table.finish().unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_table_pads_every_cell_but_the_last_to_its_column() {
+        // Ragged rows, empty cells and rows, a cell wider in characters
+        // than in bytes, a last cell with a trailing space.
+        let mut table = Table::new(&["A", "BB", "C"]);
+        let rows: [&[&str]; 5] = [
+            &["ééé", "", "x"],
+            &[],
+            &["1"],
+            &["22", "3", "", "extra"],
+            &["", "y "],
+        ];
+        for row in rows {
+            table.row(row.iter().map(|cell| cell.to_string()).collect());
+        }
+        let expected = "A    BB  C\nééé      x\n\n1\n22   3      extra\n     y\n";
+        assert_eq!(table.render(), expected);
+        let mut printed = Vec::new();
+        table
+            .write_under(&mut printed, format_args!("HEADING ({})", 5))
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(printed).unwrap(),
+            format!("HEADING (5)\n{expected}\n")
+        );
+        assert_eq!(Table::new(&[]).render(), "\n");
     }
 
     #[test]

@@ -208,17 +208,24 @@ fn decode_entries<Ctx, T: Decode<Ctx>, D: Decoder<Context = Ctx>>(
     Ok(map)
 }
 
+/// Lookups made room for at most before reading the entries.
+const RESERVED: usize = 1 << 16;
+
 impl<T> SlugMap<T> {
-    /// Makes room for `count` entries, if the system grants it. The
-    /// decoder's claim bounds `count` by its limit, not by the bytes there
-    /// are, but room not filled is address space, never touched. Growing
-    /// as entries came instead copied every value read so far each time,
-    /// and left up to twice the room needed: 140 MB of a whole-state
-    /// command's 2.3 GB at ten million events.
+    /// Makes room for the values of `count` entries and a sixteenth more
+    /// (so that the few a catch-up adds do not copy them all), if the
+    /// system grants it. The decoder's claim bounds `count` by its limit,
+    /// not by the bytes there are, but room not filled is address space,
+    /// never touched. Growing as values came instead copied every value
+    /// read so far each time, and left up to twice the room needed: 140 MB
+    /// of a whole-state command's 2.3 GB at ten million events. The
+    /// lookups, whose table is written to whole when made, start modest
+    /// and grow.
     fn reserve_for(&mut self, count: usize) {
-        if self.values.try_reserve_exact(count).is_ok() {
-            let _ = self.positions.try_reserve(count);
-        }
+        let _ = self
+            .values
+            .try_reserve_exact(count.saturating_add(count / 16));
+        self.positions.reserve(count.min(RESERVED));
     }
 }
 
