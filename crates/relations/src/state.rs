@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use bincode::de::Decoder;
+use bincode::error::DecodeError;
 use bincode::{Decode, Encode};
 use docket_model::{
     Anomaly, Body, DisputeFiled, Effective, Event, PartnershipEnded, PartnershipFormed, Projection,
@@ -15,7 +17,7 @@ use docket_model::{
 /// slug in `BTreeMap`s so that equality and the bincode encoding are
 /// deterministic. Everything that needs corporate structure or dispute
 /// status is computed on demand by [`Relations::view`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
 pub struct Relations {
     /// Every filed dispute's sides, by dispute slug.
     disputes: BTreeMap<Slug, Sides>,
@@ -23,6 +25,61 @@ pub struct Relations {
     partnerships: BTreeMap<Slug, Partnership>,
     /// Events that did not fit, in the order applied.
     anomalies: Vec<Anomaly>,
+}
+
+/// Reads what the derived decoding read: each map as `BTreeMap::decode`
+/// reads it, with the same result, but built at once ([`decode_map`]).
+impl<Context> Decode<Context> for Relations {
+    fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Self, DecodeError> {
+        Ok(Relations {
+            disputes: decode_map(decoder)?,
+            partnerships: decode_map(decoder)?,
+            anomalies: Vec::decode(decoder)?,
+        })
+    }
+}
+
+bincode::impl_borrow_decode!(Relations);
+
+/// What `BTreeMap::<Slug, V>::decode` reads, with the same result (a
+/// repeated key keeps its last value). The entries of a stored state come
+/// in key order, from which a map is built in one pass: inserted one by
+/// one, with a search each, they were as long to read as the disputes
+/// read beside them. Entries out of order (a damaged file) are inserted
+/// one by one.
+fn decode_map<Ctx, V: Decode<Ctx>, D: Decoder<Context = Ctx>>(
+    decoder: &mut D,
+) -> Result<BTreeMap<Slug, V>, DecodeError> {
+    let len = u64::decode(decoder)?;
+    let len = usize::try_from(len).map_err(|_| DecodeError::OutsideUsizeRange(len))?;
+    decoder.claim_container_read::<(Slug, V)>(len)?;
+    // The claim bounds `len` by the decoder's limit, not by the bytes
+    // there are: room for a modest start.
+    let mut entries: Vec<(Slug, V)> = Vec::with_capacity(len.min(1 << 16));
+    let mut in_order = true;
+    for _ in 0..len {
+        // As bincode's own maps do: each entry claims its bytes as read.
+        decoder.unclaim_bytes_read(std::mem::size_of::<(Slug, V)>());
+        let key = Slug::decode(decoder)?;
+        let value = V::decode(decoder)?;
+        match entries.last_mut() {
+            Some((last, kept)) if *last == key => *kept = value,
+            Some((last, _)) => {
+                in_order &= *last < key;
+                entries.push((key, value));
+            }
+            None => entries.push((key, value)),
+        }
+    }
+    if in_order {
+        // Strictly increasing keys: built in one pass, nothing dropped.
+        return Ok(entries.into_iter().collect());
+    }
+    let mut map = BTreeMap::new();
+    for (key, value) in entries {
+        map.insert(key, value);
+    }
+    Ok(map)
 }
 
 /// A partnership between entities, as formed (and possibly ended).

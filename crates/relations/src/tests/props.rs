@@ -196,6 +196,56 @@ proptest! {
     }
 
     #[test]
+    fn maps_out_of_order_or_with_repeated_keys_decode_as_bincode_decodes_them(
+        events in history(),
+        seed in any::<u64>(),
+    ) {
+        // The state's entries, shuffled and with some repeated under a
+        // later value, written as bincode writes a map (its length, then
+        // the pairs): the state reads them as `BTreeMap::decode` does.
+        let r = state(&events);
+        let mut x = seed | 1;
+        let mut next = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % (n as u64).max(1)).unwrap()
+        };
+        let mut sides: Vec<(Slug, crate::Sides)> =
+            r.all_sides().map(|s| (s.dispute.clone(), s.clone())).collect();
+        let mut partnerships: Vec<(Slug, crate::Partnership)> =
+            r.partnerships().map(|p| (p.id.clone(), p.clone())).collect();
+        if seed % 3 > 0 {
+            for i in (1..sides.len()).rev() {
+                sides.swap(i, next(i + 1));
+            }
+            if let Some(first) = sides.first().cloned() {
+                let mut later = first.1.clone();
+                later.filed_seq += 1;
+                sides.push((first.0, later));
+            }
+            if seed % 3 == 2 {
+                partnerships.reverse();
+            }
+        }
+        let config = bincode::config::standard();
+        let bytes =
+            bincode::encode_to_vec((&sides, &partnerships, r.anomalies()), config).unwrap();
+        let (ours, read): (Relations, usize) = bincode::decode_from_slice(&bytes, config).unwrap();
+        prop_assert_eq!(read, bytes.len());
+        type Maps = (
+            BTreeMap<Slug, crate::Sides>,
+            BTreeMap<Slug, crate::Partnership>,
+            Vec<docket_model::Anomaly>,
+        );
+        let (theirs, _): (Maps, usize) = bincode::decode_from_slice(&bytes, config).unwrap();
+        prop_assert_eq!(
+            bincode::encode_to_vec(&ours, config).unwrap(),
+            bincode::encode_to_vec(&theirs, config).unwrap()
+        );
+    }
+
+    #[test]
     fn arbitrary_valid_events_never_panic(events in vec(testing::event(), 0..16)) {
         let mut r = Relations::new();
         for (seq, e) in events.iter().enumerate() {
