@@ -287,6 +287,27 @@ impl Ledger {
             .map(|s| (s, false))
     }
 
+    /// [`Ledger::state`], but every dispute's `history` may be left empty
+    /// ([`State::histories`] says whether it was), for an answer that shows
+    /// no history: `state`, `conflicts`, `graph`. The histories are more
+    /// than half of the stored snapshot's bytes; stepping over them (they
+    /// are still decompressed) takes a fifth to a third off loading it on
+    /// the first query after open. They are left out only when the stored
+    /// snapshot is of the current head and no state is held in memory;
+    /// otherwise this is [`Ledger::state`]. A state read without
+    /// histories is not kept in memory: each call reads the stored
+    /// snapshot again, so a caller that asks many times should call
+    /// [`Ledger::state`], which keeps its state.
+    pub fn state_without_histories(&self, query: &TimeQuery) -> Result<State, ReadError> {
+        if query.as_of.is_none()
+            && self.visible_size(query)? == self.head().size
+            && let Some(state) = self.current_state_without_histories(query)
+        {
+            return Ok(state);
+        }
+        self.state(query)
+    }
+
     /// The state of the whole log as it is now, for `query` (which sees
     /// all of it), if the cached state or the stored snapshot is of the
     /// current head. From the stored snapshot, each dispute's history is

@@ -163,27 +163,6 @@ impl Ledger {
         })
     }
 
-    /// [`Ledger::state`], but every dispute's `history` may be left empty
-    /// ([`State::histories`] says whether it was), for an answer that shows
-    /// no history: `state`, `conflicts`, `graph`. The histories are more
-    /// than half of the stored snapshot's bytes; stepping over them (they
-    /// are still decompressed) takes a quarter off loading it on the first
-    /// query after open. They are left out only when the
-    /// stored snapshot is of the current head and no state is held in
-    /// memory; otherwise this is [`Ledger::state`]. A state read without
-    /// histories is not kept in memory: each call reads the stored
-    /// snapshot again, so a caller that asks many times should call
-    /// [`Ledger::state`], which keeps its state.
-    pub fn state_without_histories(&self, query: &TimeQuery) -> Result<State, ReadError> {
-        if query.as_of.is_none()
-            && self.visible_size(query)? == self.head().size
-            && let Some(state) = self.current_state_without_histories(query)
-        {
-            return Ok(state);
-        }
-        self.state(query)
-    }
-
     /// Replays entries `0..visible` from the log.
     pub(crate) fn replay_prefix(
         &self,

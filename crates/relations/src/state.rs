@@ -54,8 +54,9 @@ fn decode_map<Ctx, V: Decode<Ctx>, D: Decoder<Context = Ctx>>(
     let len = usize::try_from(len).map_err(|_| DecodeError::OutsideUsizeRange(len))?;
     decoder.claim_container_read::<(Slug, V)>(len)?;
     // The claim bounds `len` by the decoder's limit, not by the bytes
-    // there are: room for a modest start.
-    let mut entries: Vec<(Slug, V)> = Vec::with_capacity(len.min(1 << 16));
+    // there are, but room not filled is address space, never touched.
+    let mut entries: Vec<(Slug, V)> = Vec::new();
+    let _ = entries.try_reserve_exact(len);
     let mut in_order = true;
     for _ in 0..len {
         // As bincode's own maps do: each entry claims its bytes as read.

@@ -417,3 +417,55 @@ fn each_closure_is_asked_at_most_once_per_entity_or_dispute() {
     assert_eq!(pairs.len(), 3);
     assert!(once(&asked) > 0);
 }
+
+/// A stored state's maps read as bincode's own `BTreeMap` decoding reads
+/// them, whatever the order of their entries: in order, repeated next to
+/// each other or apart, out of order, empty, or cut short.
+#[test]
+fn maps_in_any_order_decode_as_bincode_decodes_them() {
+    let config = bincode::config::standard();
+    let sides = |id: &str, seq: u64| {
+        let mut r = Relations::new();
+        r.apply(seq, &filed(date("2020-01-01"), id, &["a"], &["b"], None));
+        let sides = r.all_sides().next().unwrap().clone();
+        (slug(id), sides)
+    };
+    type Maps = (
+        BTreeMap<Slug, crate::Sides>,
+        BTreeMap<Slug, crate::Partnership>,
+        Vec<docket_model::Anomaly>,
+    );
+    let orders: [&[(&str, u64)]; 6] = [
+        &[],
+        &[("a", 1), ("b", 2)],
+        &[("a", 1), ("a", 2), ("b", 3)],
+        &[("b", 1), ("a", 2)],
+        &[("a", 1), ("b", 2), ("a", 3)],
+        &[("c", 1), ("a", 2), ("c", 3), ("b", 4), ("a", 5)],
+    ];
+    for order in orders {
+        let entries: Vec<_> = order.iter().map(|&(id, seq)| sides(id, seq)).collect();
+        let partnerships: Vec<(Slug, crate::Partnership)> = Vec::new();
+        let anomalies: Vec<docket_model::Anomaly> = Vec::new();
+        let bytes = bincode::encode_to_vec((&entries, &partnerships, &anomalies), config).unwrap();
+        let (ours, read): (Relations, usize) = bincode::decode_from_slice(&bytes, config).unwrap();
+        assert_eq!(read, bytes.len());
+        let (theirs, _): (Maps, usize) = bincode::decode_from_slice(&bytes, config).unwrap();
+        assert_eq!(
+            bincode::encode_to_vec(&ours, config).unwrap(),
+            bincode::encode_to_vec(&theirs, config).unwrap(),
+            "{order:?}"
+        );
+        // Cut short anywhere, or claiming more entries than there are:
+        // refused, as bincode refuses it.
+        for end in 0..bytes.len() {
+            let cut = &bytes[..end];
+            assert!(bincode::decode_from_slice::<Relations, _>(cut, config).is_err());
+            assert!(bincode::decode_from_slice::<Maps, _>(cut, config).is_err());
+        }
+        let mut longer = bytes.clone();
+        longer[0] += 1;
+        assert!(bincode::decode_from_slice::<Relations, _>(&longer, config).is_err());
+        assert!(bincode::decode_from_slice::<Maps, _>(&longer, config).is_err());
+    }
+}
