@@ -283,8 +283,7 @@ impl Ledger {
         if let Some(cached) = self.cached().as_ref() {
             return Some((cached.snapshot.clone(), true));
         }
-        self.load_stored_snapshot(Histories::Read)
-            .map(|s| (s, false))
+        self.load_stored_snapshot().map(|s| (s, false))
     }
 
     /// [`Ledger::state`], but every dispute's `history` may be left empty
@@ -345,9 +344,9 @@ impl Ledger {
     }
 
     /// The stored snapshot, if it decodes and was built by this release.
-    fn load_stored_snapshot(&self, histories: Histories) -> Option<Snapshot> {
+    fn load_stored_snapshot(&self) -> Option<Snapshot> {
         let compressed = self.log.derived_file(SNAPSHOT_NAME).ok()??;
-        decode_stored_file(&compressed, histories)
+        decode_stored_file(&compressed, Histories::Read)
     }
 
     fn save_snapshot(&self, snapshot: &Snapshot) {
