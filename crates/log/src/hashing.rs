@@ -111,7 +111,16 @@ fn hash_chunk<T>(
 /// Reads up to `n` chunk records. A record that cannot be a chunk (or a
 /// storage failure) ends the reading: it is stored in `end`, to be
 /// reported once every chunk before it has been walked.
+///
+/// Each record the scan yields is also looked up by its key. sled's scan
+/// reads a page once for all the records it holds, and its cache counts
+/// an access only in blocks of 64 per shard of 256, so a scan's pages
+/// were never counted and never dropped: a walk over a log kept all of it
+/// in memory. A lookup per record is counted, lets the cache drop what it
+/// no longer needs (the walk's memory stops growing with the log), and
+/// costs less than the memory it saves (docs/benchmarks.md).
 fn read_batch(
+    db: &sled::Db,
     scan: &mut sled::Iter,
     n: usize,
     end: &mut Option<Symptom>,
@@ -124,7 +133,12 @@ fn read_batch(
             Ok((key, value)) => match parse_chunk_key(&key) {
                 None => *end = Some(Symptom::StrayKey(key.to_vec())),
                 Some(chunk) if value.is_empty() => *end = Some(Symptom::EmptyChunk(chunk)),
-                Some(chunk) => batch.push((chunk, value)),
+                Some(chunk) => {
+                    // Only the access matters; what it finds is the value
+                    // in hand, or a later write the walk does not judge.
+                    let _ = db.get(&key);
+                    batch.push((chunk, value));
+                }
             },
         }
     }
@@ -165,7 +179,7 @@ pub(crate) fn walk_chunks<T: Send>(
     let mut scan = db.scan_prefix([CHUNK_PREFIX]);
     let mut end = None;
     if workers == 0 {
-        return walk_here(&mut scan, &mut end, encoding, inspect, each);
+        return walk_here(db, &mut scan, &mut end, encoding, inspect, each);
     }
     // Several batches per worker even for small logs, so that every
     // worker takes part (and the tests exercise the ordering).
@@ -205,14 +219,14 @@ pub(crate) fn walk_chunks<T: Send>(
             });
         }
         if lanes.is_empty() {
-            return walk_here(&mut scan, &mut end, encoding, inspect, each);
+            return walk_here(db, &mut scan, &mut end, encoding, inspect, each);
         }
         let workers = lanes.len();
         let (mut sent, mut received) = (0usize, 0usize);
         let mut exhausted = false;
         loop {
             while !exhausted && sent - received < workers * DEPTH {
-                let chunks = read_batch(&mut scan, per_batch, &mut end);
+                let chunks = read_batch(db, &mut scan, per_batch, &mut end);
                 if chunks.is_empty() {
                     exhausted = true;
                     break;
@@ -252,6 +266,7 @@ pub(crate) fn walk_chunks<T: Send>(
 /// [`walk_chunks`] without workers: each chunk is hashed on the calling
 /// thread as it is read.
 fn walk_here<T>(
+    db: &sled::Db,
     scan: &mut sled::Iter,
     end: &mut Option<Symptom>,
     encoding: ChunkEncoding,
@@ -260,7 +275,7 @@ fn walk_here<T>(
 ) -> Option<Symptom> {
     let mut hasher = entry_hasher();
     loop {
-        let batch = read_batch(scan, 1, end);
+        let batch = read_batch(db, scan, 1, end);
         if batch.is_empty() {
             return end.take();
         }

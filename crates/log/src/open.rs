@@ -45,6 +45,14 @@ pub(crate) fn drop_legacy_derived(db: &sled::Db) -> Result<(), sled::Error> {
     Ok(())
 }
 
+/// The most sled keeps of the database in memory, as sled counts it (the
+/// on-disk size of each page read or written, rounded up to a power of
+/// two). sled's default, 1 GiB, let a walk over a log of ten million
+/// entries keep nearly all of it in memory (900 MB); at this size the
+/// walk keeps about 100 MB at any length (docs/benchmarks.md), and every
+/// page it drops is still in the operating system's cache of the file.
+pub(crate) const CACHE_CAPACITY: u64 = 64 << 20;
+
 /// zstd level for the logs that use sled's compression: the fastest, since
 /// most of what it saves (repeated ids, slugs and headers) it finds at any
 /// level.
@@ -75,7 +83,8 @@ pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
         let config = sled::Config::new()
             .path(path)
             .use_compression(compressed)
-            .compression_factor(COMPRESSION_LEVEL);
+            .compression_factor(COMPRESSION_LEVEL)
+            .cache_capacity(CACHE_CAPACITY);
         let source = match config.open() {
             Ok(db) => return Ok(db),
             Err(source) => source,
