@@ -115,10 +115,11 @@ fn hash_chunk<T>(
 /// Each record the scan yields is also looked up by its key. sled's scan
 /// reads a page once for all the records it holds, and its cache counts
 /// an access only in blocks of 64 per shard of 256, so a scan's pages
-/// were never counted and never dropped: a walk over a log kept all of it
-/// in memory. A lookup per record is counted, lets the cache drop what it
-/// no longer needs (the walk's memory stops growing with the log), and
-/// costs less than the memory it saves (docs/benchmarks.md).
+/// were seldom counted and almost never dropped: a walk over a log kept
+/// nearly all of it in memory. A lookup per record is counted, lets the
+/// cache drop what it no longer needs (the walk's memory stops growing
+/// with the log), and costs less than the memory it saves
+/// (docs/benchmarks.md).
 fn read_batch(
     db: &sled::Db,
     scan: &mut sled::Iter,

@@ -47,10 +47,10 @@ pub(crate) fn drop_legacy_derived(db: &sled::Db) -> Result<(), sled::Error> {
 
 /// The most sled keeps of the database in memory, as sled counts it (the
 /// on-disk size of each page read or written, rounded up to a power of
-/// two). sled's default, 1 GiB, let a walk over a log of ten million
-/// entries keep nearly all of it in memory (900 MB); at this size the
-/// walk keeps about 100 MB at any length (docs/benchmarks.md), and every
-/// page it drops is still in the operating system's cache of the file.
+/// two). Under sled's default, 1 GiB, a walk over a log of ten million
+/// entries kept 740 MiB of it in memory; under this cap `verify
+/// --skip-derived` holds about 90 MiB there (docs/benchmarks.md), and a
+/// page sled drops is still in the operating system's cache of the file.
 pub(crate) const CACHE_CAPACITY: u64 = 64 << 20;
 
 /// zstd level for the logs that use sled's compression: the fastest, since
