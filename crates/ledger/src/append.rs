@@ -204,7 +204,7 @@ impl Ledger {
             if !self.has_cached_state() && self.validate_within_dispute(&new)? {
                 None
             } else {
-                Some(self.validate(new)?)
+                Some(self.validate(new.into())?)
             }
         } else {
             None

@@ -22,6 +22,7 @@ use docket_log::Head;
 use docket_model::{Event, Kind};
 
 use crate::append::check_reference;
+use crate::blocks::Blocks;
 use crate::entries::{self, ENTRIES_FORMAT};
 use crate::index::terms_for;
 use crate::index_store::{id_digest, id_hash_of};
@@ -200,8 +201,7 @@ impl Ledger {
         let _ = seen.try_reserve(room);
         // The events the ledger does not hold yet, with the seqs they will
         // get, for validation against the history; and how to store each.
-        let mut new_events: Vec<(u64, Event)> = Vec::new();
-        let _ = new_events.try_reserve(room);
+        let mut new_events: Blocks<(u64, Event)> = Blocks::with_capacity(room);
         let mut plans: Vec<Plan> = Vec::new();
         let _ = plans.try_reserve(room);
         let mut read = 0u64;
@@ -254,7 +254,9 @@ impl Ledger {
             .map_err(|e| rejected(line, e))?;
             let related = self
                 .revision_chain_among(&event, |target| match seen.get(&id_digest(target)) {
-                    Some(Seen { new: Some(at), .. }) => Some(new_events[*at].1.clone()),
+                    Some(Seen { new: Some(at), .. }) => {
+                        new_events.get(*at).map(|(_, event)| event.clone())
+                    }
                     _ => None,
                 })
                 .map_err(|e| rejected(line, e.into()))?;

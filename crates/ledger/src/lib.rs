@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod append;
+mod blocks;
 mod bundle;
 mod checkpoint;
 pub mod dockets;

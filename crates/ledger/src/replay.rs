@@ -444,9 +444,20 @@ pub(crate) fn replay_handing_over(
         drop(targets);
         resolution.revisions
     };
-    // The keys are in `order` now; the parts need only their events.
+    // The keys are in `order` now; the parts need only their events, and
+    // each frees a block once it has given up every event of it that is
+    // applied. What is not applied is kept only if it is to be handed
+    // over.
     for part in &mut parts {
         part.forget_keys();
+    }
+    let keep_untaken = applied.is_some();
+    for &(_, _, p, position, slot) in &order {
+        if slot == PLAIN
+            && let Some(part) = parts.get_mut(p)
+        {
+            part.expect_take(position, keep_untaken);
+        }
     }
     order.sort_unstable();
     // Each event in order: taken out of its part, or a corrected copy.

@@ -379,7 +379,7 @@ proptest! {
             for batch in batches {
                 let new: Vec<(u64, Event)> = (next..).zip(batch).collect();
                 let narrow = ledger.validate_within_dispute(&new);
-                let whole = ledger.validate(new.clone()).map(|_| ());
+                let whole = ledger.validate(new.clone().into()).map(|_| ());
                 match (narrow, whole) {
                     (Ok(true), Ok(())) => {}
                     (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use docket_model::{Anomaly, Body, Event, EventId, Kind, Slug};
 
+use crate::blocks::Blocks;
 use crate::index::Family;
 use crate::replay::{Part, Projections, Revision, replay, replay_parts};
 use crate::{AppendError, Ledger, TimeQuery};
@@ -90,7 +91,7 @@ fn sole_dispute(new: &[(u64, Event)]) -> Option<&Slug> {
 impl Ledger {
     /// Checks that `new` (events with the seqs they will get, in seq order)
     /// fit the whole history. The caller holds the write lock.
-    pub(crate) fn validate(&self, new: Vec<(u64, Event)>) -> Result<Validated, AppendError> {
+    pub(crate) fn validate(&self, new: Blocks<(u64, Event)>) -> Result<Validated, AppendError> {
         // The events move into the replay; errors need only their ids.
         let ids: Vec<(u64, Option<EventId>)> =
             new.iter().map(|(seq, e)| (*seq, e.id.clone())).collect();
@@ -118,7 +119,7 @@ impl Ledger {
                 projections.apply(*seq, event);
                 max_instant = max_instant.max(event.effective.instant_micros());
             }
-            let first_new = new.first().map_or(u64::MAX, |(seq, _)| *seq);
+            let first_new = new.iter().next().map_or(u64::MAX, |(seq, _)| *seq);
             added = projections.anomalies_since(first_new, new.iter().map(|(_, e)| e));
             Validated {
                 projections,
@@ -129,18 +130,7 @@ impl Ledger {
         } else {
             let before = current.anomalies();
             let mut parts = self.decode_parts(0..current.head.size)?;
-            // Collected in place: `(u64, Event)` and `(u64, Option<Event>)`
-            // have the same size and alignment, so the events are not
-            // copied.
-            const _: () = assert!(
-                size_of::<(u64, Event)>() == size_of::<(u64, Option<Event>)>()
-                    && align_of::<(u64, Event)>() == align_of::<(u64, Option<Event>)>()
-            );
-            parts.push(Part::from_entries(
-                new.into_iter()
-                    .map(|(seq, event)| (seq, Some(event)))
-                    .collect(),
-            ));
+            parts.push(Part::from_entries(new));
             let replayed = replay_parts(parts, None);
             added = self::added(before, replayed.projections.anomalies());
             Validated {

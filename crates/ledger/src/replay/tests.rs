@@ -128,12 +128,12 @@ fn every_event_is_handed_over_once() {
             .chunks(7000)
             .enumerate()
             .map(|(i, chunk)| {
-                let entries = chunk.iter().map(|(seq, e)| (*seq, Some(e.clone())));
+                let entries = chunk.iter().map(|(seq, e)| (*seq, e.clone()));
                 // The first part holds the revisions' targets, the
                 // fifth the revisions.
                 match i % 2 {
-                    0 => Part::from_entries(entries.collect()),
-                    _ => entries.collect(),
+                    0 => Part::from_entries(entries.collect::<Vec<_>>().into()),
+                    _ => entries.map(|(seq, e)| (seq, Some(e))).collect(),
                 }
             })
             .collect();
@@ -168,4 +168,67 @@ fn the_two_thread_apply_hands_over_every_event_taken() {
     handed.sort_unstable();
     let expected: Vec<u64> = history.iter().map(|(seq, _)| *seq).collect();
     assert_eq!(handed, expected);
+}
+
+/// A part of `len` docket entries, seqs from 0, built both ways.
+fn parts_of(len: usize) -> [Part; 2] {
+    let entries: Vec<(u64, Event)> = (0..len)
+        .map(|i| {
+            let json = format!(
+                r#"{{"kind":"dispute.entry","effective":"2001-03-01","dispute":"d-1","description":"Entry {i}"}}"#
+            );
+            (i as u64, event(&json))
+        })
+        .collect();
+    let pushed = entries
+        .iter()
+        .map(|(seq, e)| (*seq, Some(e.clone())))
+        .collect();
+    [pushed, Part::from_entries(entries.into())]
+}
+
+#[test]
+fn a_block_is_freed_once_every_event_replay_applies_is_taken() {
+    use crate::blocks::BLOCK;
+    let len = 2 * BLOCK + 5;
+    // Positions replay does not apply (a revision, say): 3 in the first
+    // block, one in the last.
+    let skipped = [3, 2 * BLOCK + 1];
+    for keep_untaken in [true, false] {
+        for mut part in parts_of(len) {
+            assert_eq!(part.count_and_end(), (len, len as u64));
+            for position in (0..len).filter(|p| !skipped.contains(p)) {
+                part.expect_take(position, keep_untaken);
+            }
+            // Every expected event of the first block but one.
+            for position in (0..BLOCK - 1).filter(|p| !skipped.contains(p)) {
+                assert!(part.take(position).is_some());
+            }
+            assert!(part.get(3).is_some(), "freed too soon");
+            assert!(part.take(BLOCK - 1).is_some());
+            assert!(part.get(3).is_none(), "the first block is not freed");
+            assert!(part.get(BLOCK).is_some(), "the second block is freed");
+            // The rest, in any order: the last block (partial) is freed too.
+            for position in (BLOCK..len).rev().filter(|p| !skipped.contains(p)) {
+                assert!(part.take(position).is_some());
+            }
+            assert!(part.get(2 * BLOCK + 1).is_none());
+            // A taken event is not taken twice.
+            assert!(part.take(0).is_none());
+            let left: Vec<u64> = part.into_events().map(|(seq, _)| seq).collect();
+            let expected: Vec<u64> = match keep_untaken {
+                true => skipped.iter().map(|&p| p as u64).collect(),
+                false => Vec::new(),
+            };
+            assert_eq!(left, expected, "keep_untaken {keep_untaken}");
+        }
+    }
+    // A block none of whose events is expected is kept whole; the one
+    // freed drops what it held besides.
+    for mut part in parts_of(BLOCK + 2) {
+        part.expect_take(BLOCK, false);
+        assert!(part.take(BLOCK).is_some());
+        let left: Vec<u64> = part.into_events().map(|(seq, _)| seq).collect();
+        assert!(left.iter().copied().eq(0..BLOCK as u64));
+    }
 }

@@ -185,8 +185,7 @@ impl Ledger {
         targets: &HashSet<EventId>,
         with_snapshot: bool,
     ) -> (Option<Finding>, Option<Result<Option<bool>, ReadError>>) {
-        let count = events.events().iter().filter(|(_, e)| e.is_some()).count();
-        let below = events.events().last().map_or(0, |(seq, _)| seq + 1);
+        let (count, below) = events.count_and_end();
         let check_snapshot = |events: Part, hand_over: EventSink<'_>| {
             if with_snapshot {
                 Some(self.snapshot_matches_events(head, events, hand_over))
