@@ -14,11 +14,16 @@
 pub(crate) const BLOCK: usize = 4096;
 
 /// A list of `T` in blocks of [`BLOCK`]; every block but the last is full,
-/// so element `i` is at `(i / BLOCK, i % BLOCK)`.
+/// so element `i` is at `(i / BLOCK, i % BLOCK)`. A block may be freed
+/// ([`Blocks::free_block`]) once nothing more is pushed.
 #[derive(Debug)]
 pub(crate) struct Blocks<T> {
     blocks: Vec<Vec<T>>,
+    /// Elements pushed, freed ones included.
     len: usize,
+    /// The elements expected, which sizes the first block: a list of a
+    /// few elements does not hold room for a whole block.
+    expected: usize,
 }
 
 impl<T> Default for Blocks<T> {
@@ -26,26 +31,46 @@ impl<T> Default for Blocks<T> {
         Blocks {
             blocks: Vec::new(),
             len: 0,
+            expected: 0,
         }
     }
 }
 
 impl<T> Blocks<T> {
-    /// An empty list with room for the blocks of `capacity` elements (the
-    /// blocks themselves are allocated as they fill). The room is only
-    /// asked for: a count the system refuses grows as elements come.
+    /// An empty list expecting `capacity` elements: room for their blocks
+    /// is asked for (only asked: a count the system refuses grows as
+    /// elements come), and the blocks themselves are allocated as they
+    /// fill.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let mut blocks = Blocks::default();
+        let mut blocks = Blocks {
+            expected: capacity,
+            ..Blocks::default()
+        };
         let _ = blocks.blocks.try_reserve_exact(capacity.div_ceil(BLOCK));
         blocks
     }
 
-    /// Adds `value` at the end.
+    /// Adds `value` at the end. Not after a block was freed.
     pub(crate) fn push(&mut self, value: T) {
+        let at = self.len % BLOCK;
         match self.blocks.last_mut() {
-            Some(block) if block.len() < BLOCK => block.push(value),
+            Some(block) if at > 0 => {
+                debug_assert_eq!(block.len(), at, "pushed after a block was freed");
+                if block.len() == block.capacity() {
+                    // A first block smaller than expected doubles, but
+                    // never past a block.
+                    block.reserve_exact(block.len().min(BLOCK - block.len()));
+                }
+                block.push(value);
+            }
             _ => {
-                let mut block = Vec::with_capacity(BLOCK);
+                // The first block is as large as the list is expected to
+                // be (it grows if more come); the others are whole.
+                let room = match self.blocks.is_empty() {
+                    true => self.expected.min(BLOCK),
+                    false => BLOCK,
+                };
+                let mut block = Vec::with_capacity(room);
                 block.push(value);
                 self.blocks.push(block);
             }
@@ -53,7 +78,7 @@ impl<T> Blocks<T> {
         self.len += 1;
     }
 
-    /// The number of elements.
+    /// The number of elements pushed.
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -63,19 +88,59 @@ impl<T> Blocks<T> {
         self.len == 0
     }
 
-    /// Element `index`.
+    /// The number of blocks.
+    pub(crate) fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Element `index`; `None` if its block was freed.
     pub(crate) fn get(&self, index: usize) -> Option<&T> {
         self.blocks.get(index / BLOCK)?.get(index % BLOCK)
     }
 
-    /// Every element, in order.
+    /// Element `index`, to change; `None` if its block was freed.
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.blocks.get_mut(index / BLOCK)?.get_mut(index % BLOCK)
+    }
+
+    /// Takes block `block` out, leaving its memory free; its elements are
+    /// `None` to [`Blocks::get`] from then on.
+    pub(crate) fn free_block(&mut self, block: usize) -> Vec<T> {
+        self.blocks
+            .get_mut(block)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Every element not freed, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.blocks.iter().flatten()
     }
 
-    /// The blocks, in order: all full but the last.
-    pub(crate) fn into_blocks(self) -> Vec<Vec<T>> {
-        self.blocks
+    /// The list of `f` of each block, block by block: `f` must keep each
+    /// block's length (a conversion in place, say).
+    pub(crate) fn map_blocks<U>(self, mut f: impl FnMut(Vec<T>) -> Vec<U>) -> Blocks<U> {
+        let blocks = self.blocks.into_iter().map(|block| {
+            let len = block.len();
+            let mapped = f(block);
+            debug_assert_eq!(mapped.len(), len, "a block changed its length");
+            mapped
+        });
+        Blocks {
+            blocks: blocks.collect(),
+            len: self.len,
+            expected: self.expected,
+        }
+    }
+}
+
+impl<T> IntoIterator for Blocks<T> {
+    type Item = T;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<T>>>;
+
+    /// Every element not freed, in order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.blocks.into_iter().flatten()
     }
 }
 
@@ -90,7 +155,11 @@ impl<T> From<Vec<T>> for Blocks<T> {
             } else {
                 vec![values]
             };
-            return Blocks { blocks, len };
+            return Blocks {
+                blocks,
+                len,
+                expected: len,
+            };
         }
         let mut blocks = Blocks::with_capacity(values.len());
         for value in values {
@@ -121,11 +190,32 @@ mod tests {
                 }
             }
             // Every block but the last is full, as positions assume.
-            let blocks = pushed.into_blocks();
-            assert_eq!(blocks.len(), len.div_ceil(BLOCK));
-            let (last, full) = blocks.split_last().unzip();
-            assert!(full.unwrap_or_default().iter().all(|b| b.len() == BLOCK));
-            assert!(last.is_none_or(|b| !b.is_empty() && b.len() <= BLOCK));
+            assert_eq!(pushed.block_count(), len.div_ceil(BLOCK));
+            let lens: Vec<usize> = pushed.blocks.iter().map(Vec::len).collect();
+            let (last, full) = lens.split_last().unzip();
+            assert!(full.unwrap_or_default().iter().all(|&n| n == BLOCK));
+            assert!(last.is_none_or(|&n| n > 0 && n <= BLOCK));
+            // The first block holds room for what was expected, no more.
+            if let Some(first) = pushed.blocks.first() {
+                assert!(first.capacity() <= BLOCK.max(len / 2));
+            }
+            assert!(pushed.into_iter().eq(0..len));
         }
+    }
+
+    #[test]
+    fn a_freed_block_is_gone_and_the_others_stay_where_they_were() {
+        let mut blocks = Blocks::from((0..2 * BLOCK + 3).collect::<Vec<_>>());
+        let freed = blocks.free_block(1);
+        assert!(freed.into_iter().eq(BLOCK..2 * BLOCK));
+        assert_eq!(blocks.get(BLOCK), None);
+        assert_eq!(blocks.get(BLOCK - 1), Some(&(BLOCK - 1)));
+        assert_eq!(blocks.get_mut(2 * BLOCK + 2).copied(), Some(2 * BLOCK + 2));
+        assert_eq!(blocks.len(), 2 * BLOCK + 3);
+        assert!(blocks.free_block(7).is_empty());
+        let left = (0..BLOCK).chain(2 * BLOCK..2 * BLOCK + 3);
+        assert!(blocks.iter().copied().eq(left.clone()));
+        let doubled = blocks.map_blocks(|b| b.into_iter().map(|i| 2 * i).collect());
+        assert!(doubled.into_iter().eq(left.map(|i| 2 * i)));
     }
 }

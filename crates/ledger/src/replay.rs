@@ -450,13 +450,13 @@ pub(crate) fn replay_handing_over(
     // over.
     for part in &mut parts {
         part.forget_keys();
+        part.keep_untaken(applied.is_some());
     }
-    let keep_untaken = applied.is_some();
     for &(_, _, p, position, slot) in &order {
         if slot == PLAIN
             && let Some(part) = parts.get_mut(p)
         {
-            part.expect_take(position, keep_untaken);
+            part.expect_take(position);
         }
     }
     order.sort_unstable();

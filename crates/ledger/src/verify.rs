@@ -188,9 +188,9 @@ impl Ledger {
         derived: bool,
     ) -> LedgerVerifyReport {
         let started = Instant::now();
-        // Room for every event at once: grown as they come, the events
-        // were copied to fresh memory again and again (a tenth of the pass
-        // at a million).
+        // Room for every event's ordering facts at once, and the list of
+        // the events' blocks: grown as they came, they were copied to
+        // fresh memory again and again.
         let room = match derived {
             true => usize::try_from(self.head().size).unwrap_or(0),
             false => 0,

@@ -118,8 +118,8 @@ fn hash_chunk<T>(
 /// were seldom counted and almost never dropped: a walk over a log kept
 /// nearly all of it in memory. A lookup per record is counted, lets the
 /// cache drop what it no longer needs (the walk's memory stops growing
-/// with the log), and costs less than the memory it saves
-/// (docs/benchmarks.md).
+/// with the log, but for sled's bookkeeping of each page it has seen),
+/// and costs less than the memory it saves (docs/benchmarks.md).
 fn read_batch(
     db: &sled::Db,
     scan: &mut sled::Iter,

@@ -199,7 +199,7 @@ fn check_node(
         Some(Ok((key, value))) => match parse_node_key(&key) {
             Some((l, i)) if l == level && i == index => {
                 // Counted by sled's cache, as the chunks are (see
-                // `hashing::read_batch`): the walk's memory stays flat.
+                // `hashing::read_batch`), so that it can drop the page.
                 let _ = db.get(&key);
                 if value.len() != 32 {
                     node_damage(

@@ -13,14 +13,15 @@ use crate::blocks::{BLOCK, Blocks};
 
 /// A run of consecutive entries with their events, in seq order (`None`
 /// for an entry with no event to apply), and the ordering facts of each.
-/// Replay takes each event out once it has applied it; the events sit in
-/// blocks ([`BLOCK`]), and a block is freed as soon as replay has taken
+/// Replay takes each event out once it has applied it; the entries sit in
+/// blocks ([`Blocks`]), and a block is freed as soon as replay has taken
 /// every event of it that it applies ([`Part::expect_take`]).
 #[derive(Debug, Default)]
 pub(crate) struct Part {
-    blocks: Vec<Block>,
-    /// Entries in the part.
-    len: usize,
+    entries: Blocks<(u64, Option<Event>)>,
+    /// For each block, how many of its events replay will still take
+    /// (empty until replay says which).
+    to_take: Vec<usize>,
     /// One per event that a projection may see (not a revision, not a key
     /// event, not `None`), in part order.
     keys: Vec<Key>,
@@ -32,14 +33,6 @@ pub(crate) struct Part {
     untaken: Vec<(u64, Event)>,
     /// Whether freeing a block keeps its untaken events (or drops them).
     keep_untaken: bool,
-}
-
-/// One block of entries, and how many of its events replay will still
-/// take.
-#[derive(Debug, Default)]
-struct Block {
-    entries: Vec<(u64, Option<Event>)>,
-    to_take: usize,
 }
 
 /// What replay orders an event by, and how it finds out whether a revision
@@ -63,14 +56,11 @@ impl Part {
     /// The count may come from a head record that damage made absurd,
     /// which must be reported, not abort the process.
     pub(crate) fn with_capacity(capacity: usize) -> Part {
-        let mut part = Part::default();
-        if part
-            .blocks
-            .try_reserve_exact(capacity.div_ceil(BLOCK))
-            .is_ok()
-        {
-            let _ = part.keys.try_reserve_exact(capacity);
-        }
+        let mut part = Part {
+            entries: Blocks::with_capacity(capacity),
+            ..Part::default()
+        };
+        let _ = part.keys.try_reserve_exact(capacity);
         part
     }
 
@@ -86,52 +76,35 @@ impl Part {
         );
         let mut part = Part::default();
         let _ = part.keys.try_reserve_exact(entries.len());
-        part.len = entries.len();
-        part.blocks = entries
-            .into_blocks()
-            .into_iter()
-            .map(|block| Block {
-                entries: block.into_iter().map(|(seq, e)| (seq, Some(e))).collect(),
-                to_take: 0,
-            })
-            .collect();
-        let mut position = 0;
-        for block in &part.blocks {
-            for (seq, event) in &block.entries {
-                note(
-                    &mut part.keys,
-                    &mut part.revisions,
-                    position,
-                    *seq,
-                    event.as_ref(),
-                );
-                position += 1;
-            }
+        part.entries = entries.map_blocks(|block| {
+            block
+                .into_iter()
+                .map(|(seq, event)| (seq, Some(event)))
+                .collect()
+        });
+        for (position, (seq, event)) in part.entries.iter().enumerate() {
+            note(
+                &mut part.keys,
+                &mut part.revisions,
+                position,
+                *seq,
+                event.as_ref(),
+            );
         }
         part
     }
 
     /// Adds entry `seq`'s event (after those already added).
     pub(crate) fn push(&mut self, seq: u64, event: Option<Event>) {
+        let position = self.entries.len();
         note(
             &mut self.keys,
             &mut self.revisions,
-            self.len,
+            position,
             seq,
             event.as_ref(),
         );
-        match self.blocks.last_mut() {
-            Some(block) if block.entries.len() < BLOCK => block.entries.push((seq, event)),
-            _ => {
-                let mut entries = Vec::with_capacity(BLOCK);
-                entries.push((seq, event));
-                self.blocks.push(Block {
-                    entries,
-                    to_take: 0,
-                });
-            }
-        }
-        self.len += 1;
+        self.entries.push((seq, event));
     }
 
     /// The ordering facts of the events a projection may see, in part order.
@@ -147,45 +120,48 @@ impl Part {
     /// The revisions, with their seqs, in seq order.
     pub(crate) fn revisions(&self) -> impl Iterator<Item = (u64, &Event)> {
         self.revisions.iter().filter_map(|&position| {
-            let (seq, event) = self.entry(position)?;
+            let (seq, event) = self.entries.get(position)?;
             Some((*seq, event.as_ref()?))
         })
     }
 
-    fn entry(&self, position: usize) -> Option<&(u64, Option<Event>)> {
-        self.blocks
-            .get(position / BLOCK)?
-            .entries
-            .get(position % BLOCK)
-    }
-
     /// The event at `position`; `None` once its block is freed.
     pub(crate) fn get(&self, position: usize) -> Option<&Event> {
-        self.entry(position)?.1.as_ref()
+        self.entries.get(position)?.1.as_ref()
+    }
+
+    /// Whether freeing a block keeps its untaken events for
+    /// [`Part::into_events`] (or drops them): one choice for the whole
+    /// replay, made before it takes anything.
+    pub(crate) fn keep_untaken(&mut self, keep: bool) {
+        self.keep_untaken = keep;
     }
 
     /// Notes that replay will take the event at `position`: its block is
-    /// freed once every such event of it is taken. Freeing keeps the
-    /// block's other events for [`Part::into_events`] if `keep_untaken`,
-    /// and drops them otherwise.
-    pub(crate) fn expect_take(&mut self, position: usize, keep_untaken: bool) {
-        self.keep_untaken = keep_untaken;
-        if let Some(block) = self.blocks.get_mut(position / BLOCK) {
-            block.to_take += 1;
+    /// freed once every such event of it is taken. Every position is noted
+    /// before the first is taken, and nothing is pushed afterwards.
+    pub(crate) fn expect_take(&mut self, position: usize) {
+        if self.to_take.is_empty() {
+            self.to_take = vec![0; self.entries.block_count()];
+        }
+        if let Some(count) = self.to_take.get_mut(position / BLOCK) {
+            *count += 1;
         }
     }
 
     /// Takes the event at `position` out (it is `None` afterwards), and
     /// frees its block if that was the last one replay expected to take.
     pub(crate) fn take(&mut self, position: usize) -> Option<Event> {
-        let block = self.blocks.get_mut(position / BLOCK)?;
-        let event = block.entries.get_mut(position % BLOCK)?.1.take()?;
-        if block.to_take > 0 {
-            block.to_take -= 1;
-            if block.to_take == 0 {
-                let entries = std::mem::take(&mut block.entries);
+        let event = self.entries.get_mut(position)?.1.take()?;
+        let block = position / BLOCK;
+        if let Some(count) = self.to_take.get_mut(block)
+            && *count > 0
+        {
+            *count -= 1;
+            if *count == 0 {
+                let freed = self.entries.free_block(block);
                 if self.keep_untaken {
-                    let rest = entries.into_iter();
+                    let rest = freed.into_iter();
                     self.untaken
                         .extend(rest.filter_map(|(seq, event)| Some((seq, event?))));
                 }
@@ -197,17 +173,16 @@ impl Part {
     /// The number of entries with an event, and the seq after the last
     /// entry (0 for an empty part). Read before replay frees any block.
     pub(crate) fn count_and_end(&self) -> (usize, u64) {
-        let entries = self.blocks.iter().flat_map(|block| &block.entries);
-        let count = entries.clone().filter(|(_, e)| e.is_some()).count();
-        let end = entries.last().map_or(0, |(seq, _)| seq + 1);
+        let count = self.entries.iter().filter(|(_, e)| e.is_some()).count();
+        let end = self.entries.iter().last().map_or(0, |(seq, _)| seq + 1);
         (count, end)
     }
 
     /// Every entry left: in seq order, unless replay freed blocks, whose
     /// untaken events then come last.
     pub(crate) fn into_events(self) -> impl Iterator<Item = (u64, Option<Event>)> {
-        let kept = self.blocks.into_iter().flat_map(|block| block.entries);
         let untaken = self.untaken.into_iter();
+        let kept = self.entries.into_iter();
         kept.chain(untaken.map(|(seq, event)| (seq, Some(event))))
     }
 

@@ -197,8 +197,9 @@ fn a_block_is_freed_once_every_event_replay_applies_is_taken() {
     for keep_untaken in [true, false] {
         for mut part in parts_of(len) {
             assert_eq!(part.count_and_end(), (len, len as u64));
+            part.keep_untaken(keep_untaken);
             for position in (0..len).filter(|p| !skipped.contains(p)) {
-                part.expect_take(position, keep_untaken);
+                part.expect_take(position);
             }
             // Every expected event of the first block but one.
             for position in (0..BLOCK - 1).filter(|p| !skipped.contains(p)) {
@@ -226,7 +227,7 @@ fn a_block_is_freed_once_every_event_replay_applies_is_taken() {
     // A block none of whose events is expected is kept whole; the one
     // freed drops what it held besides.
     for mut part in parts_of(BLOCK + 2) {
-        part.expect_take(BLOCK, false);
+        part.expect_take(BLOCK);
         assert!(part.take(BLOCK).is_some());
         let left: Vec<u64> = part.into_events().map(|(seq, _)| seq).collect();
         assert!(left.iter().copied().eq(0..BLOCK as u64));
