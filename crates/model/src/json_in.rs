@@ -217,17 +217,48 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// Room reserved for a list before its members are parsed: the longest
+/// list any field allows. A longer array is refused after parsing, by the
+/// checks, and gets no room it cannot use up front.
+const LIST_ROOM: usize = 256;
+
+const _: () = assert!({
+    use crate::limits::*;
+    let lists = [
+        MAX_SIDE,
+        MAX_PARTIES,
+        MAX_SOURCES,
+        MAX_CLAIMS,
+        MAX_ACCUSED,
+        MAX_SETTLED,
+        MAX_ALIASES,
+    ];
+    let mut i = 0;
+    let mut fits = true;
+    while i < lists.len() {
+        fits &= lists[i] <= LIST_ROOM;
+        i += 1;
+    }
+    fits
+});
+
 fn list<'a, T>(
     v: &'a Json<'a>,
     path: &Path<'_>,
     item: impl Fn(&'a Json<'a>, &Path<'_>) -> Parsed<T>,
 ) -> Parsed<Vec<T>> {
     match v {
-        Json::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| item(v, &path.index(i)))
-            .collect(),
+        Json::Array(items) => {
+            // Exactly as long as the array: collected from results, a list
+            // started with room for four, and an import holds every
+            // event's lists until it is validated (a one-source list held
+            // 448 bytes).
+            let mut list = Vec::with_capacity(items.len().min(LIST_ROOM));
+            for (i, v) in items.iter().enumerate() {
+                list.push(item(v, &path.index(i))?);
+            }
+            Ok(list)
+        }
         other => Err(wrong_type(path, "a list", other)),
     }
 }
