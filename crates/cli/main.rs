@@ -21,7 +21,7 @@ use clap::Parser;
 /// docket makes and drops millions of small values when it replays,
 /// imports or verifies a large ledger; glibc's allocator spends a third of
 /// a replay consolidating and unlinking free chunks, mimalloc a few per
-/// cent (docs/benchmarks.md, "What changed this round").
+/// cent (docs/ARCHITECTURE.md, "Memory shape of events and states").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

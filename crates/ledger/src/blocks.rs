@@ -55,10 +55,12 @@ impl<T> Blocks<T> {
         let at = self.len % BLOCK;
         match self.blocks.last_mut() {
             Some(block) if at > 0 => {
-                debug_assert_eq!(block.len(), at, "pushed after a block was freed");
+                // Pushed after the last block was freed, the value would
+                // sit where no position finds it.
+                assert_eq!(block.len(), at, "pushed after a block was freed");
                 if block.len() == block.capacity() {
-                    // A first block smaller than expected doubles, but
-                    // never past a block.
+                    // A first block sized for fewer elements than came
+                    // grows by doubling, but never past a block.
                     block.reserve_exact(block.len().min(BLOCK - block.len()));
                 }
                 block.push(value);
@@ -195,12 +197,26 @@ mod tests {
             let (last, full) = lens.split_last().unzip();
             assert!(full.unwrap_or_default().iter().all(|&n| n == BLOCK));
             assert!(last.is_none_or(|&n| n > 0 && n <= BLOCK));
-            // The first block holds room for what was expected, no more.
-            if let Some(first) = pushed.blocks.first() {
-                assert!(first.capacity() <= BLOCK.max(len / 2));
-            }
+            // No block holds room for more than a block.
+            assert!(pushed.blocks.iter().all(|b| b.capacity() <= BLOCK));
             assert!(pushed.into_iter().eq(0..len));
         }
+    }
+
+    #[test]
+    fn the_first_block_holds_room_for_what_is_expected() {
+        let first_capacity = |expected: usize, pushed: usize| {
+            let mut blocks = Blocks::with_capacity(expected);
+            for i in 0..pushed {
+                blocks.push(i);
+            }
+            blocks.blocks.first().map_or(0, Vec::capacity)
+        };
+        assert_eq!(first_capacity(3, 3), 3);
+        assert_eq!(first_capacity(3, 4), 6);
+        assert_eq!(first_capacity(3, BLOCK + 1), BLOCK);
+        assert_eq!(first_capacity(0, BLOCK), BLOCK);
+        assert_eq!(first_capacity(10 * BLOCK, 1), BLOCK);
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! Layout 2 exists for speed. Layout-1 logs left compression to sled,
 //! which compresses a page again each time it writes it, with a new zstd
 //! context each time: that was 58 % of a bulk append's samples. Compressing
-//! each chunk once, with a context kept per thread, and creating the sled
+//! each chunk once, with a pooled context, and creating the sled
 //! database without compression, stores the same entries about twice as
-//! fast (docs/benchmarks.md, "Layout 2"). It also lets verification and
+//! fast (docs/ARCHITECTURE.md, layout 2). It also lets verification and
 //! replay decompress on their worker threads, and sled's page cache hold
 //! compressed chunks.
 //!

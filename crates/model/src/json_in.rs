@@ -239,7 +239,8 @@ const _: () = assert!({
         fits &= lists[i] <= LIST_ROOM;
         i += 1;
     }
-    fits
+    assert!(fits, "a list limit exceeds LIST_ROOM");
+    true
 });
 
 fn list<'a, T>(
@@ -249,10 +250,10 @@ fn list<'a, T>(
 ) -> Parsed<Vec<T>> {
     match v {
         Json::Array(items) => {
-            // Exactly as long as the array: collected from results, a list
-            // started with room for four, and an import holds every
-            // event's lists until it is validated (a one-source list held
-            // 448 bytes).
+            // Room for the array's members (up to `LIST_ROOM`): collected
+            // from an iterator of results, a list started with room for
+            // four, and an import holds every event's lists until it is
+            // validated (a one-source list held 448 bytes).
             let mut list = Vec::with_capacity(items.len().min(LIST_ROOM));
             for (i, v) in items.iter().enumerate() {
                 list.push(item(v, &path.index(i))?);

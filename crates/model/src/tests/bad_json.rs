@@ -137,3 +137,19 @@ fn the_base_row_is_valid() {
         r#""key":"ed25519:{KEY_HEX}","role":"admin","name":"alice""#
     )));
 }
+
+#[test]
+fn a_parsed_list_holds_room_for_its_members_only() {
+    let one_source = with("]}", r#"],"sources":[{"url":"https://x.example/a"}]}"#);
+    let event = Event::from_json_bytes(one_source.as_bytes()).unwrap();
+    assert_eq!(event.sources.len(), 1);
+    assert_eq!(event.sources.capacity(), 1);
+    // A list longer than any field allows is still refused by the checks,
+    // whatever room its parsing took.
+    let parties = (0..300).map(|i| format!("\"p{i}\"")).collect::<Vec<_>>();
+    let many = with(
+        r#"["amazon","twitch"]"#,
+        &format!("[{}]", parties.join(",")),
+    );
+    assert!(Event::from_json_bytes(many.as_bytes()).is_err());
+}
