@@ -22,6 +22,7 @@ use std::thread;
 use crate::Hash;
 use crate::chunk::{Frame, frames};
 use crate::codec::ChunkEncoding;
+use crate::counted::Counted;
 use crate::diagnose::Symptom;
 use crate::entry::entry_hasher;
 use crate::header::EntryError;
@@ -111,18 +112,8 @@ fn hash_chunk<T>(
 /// Reads up to `n` chunk records. A record that cannot be a chunk (or a
 /// storage failure) ends the reading: it is stored in `end`, to be
 /// reported once every chunk before it has been walked.
-///
-/// Each record the scan yields is also looked up by its key. sled's scan
-/// reads a page once for all the records it holds, and its cache counts
-/// an access only in blocks of 64 per shard of 256, so a scan's pages
-/// were seldom counted and almost never dropped: a walk over a log kept
-/// nearly all of it in memory. A lookup per record is counted, lets the
-/// cache drop what it no longer needs (the walk's memory stops growing
-/// with the log, but for sled's bookkeeping of each page it has seen),
-/// and costs less than the memory it saves (docs/benchmarks.md).
 fn read_batch(
-    db: &sled::Db,
-    scan: &mut sled::Iter,
+    scan: &mut Counted<'_>,
     n: usize,
     end: &mut Option<Symptom>,
 ) -> Vec<(u64, sled::IVec)> {
@@ -134,12 +125,7 @@ fn read_batch(
             Ok((key, value)) => match parse_chunk_key(&key) {
                 None => *end = Some(Symptom::StrayKey(key.to_vec())),
                 Some(chunk) if value.is_empty() => *end = Some(Symptom::EmptyChunk(chunk)),
-                Some(chunk) => {
-                    // Only the access matters; what it finds is the value
-                    // in hand, or a later write the walk does not judge.
-                    let _ = db.get(&key);
-                    batch.push((chunk, value));
-                }
+                Some(chunk) => batch.push((chunk, value)),
             },
         }
     }
@@ -177,10 +163,10 @@ pub(crate) fn walk_chunks<T: Send>(
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
     each: &mut dyn FnMut(&mut HashedChunk<T>) -> Option<Symptom>,
 ) -> Option<Symptom> {
-    let mut scan = db.scan_prefix([CHUNK_PREFIX]);
+    let mut scan = Counted::new(db, db.scan_prefix([CHUNK_PREFIX]));
     let mut end = None;
     if workers == 0 {
-        return walk_here(db, &mut scan, &mut end, encoding, inspect, each);
+        return walk_here(&mut scan, &mut end, encoding, inspect, each);
     }
     // Several batches per worker even for small logs, so that every
     // worker takes part (and the tests exercise the ordering).
@@ -220,14 +206,14 @@ pub(crate) fn walk_chunks<T: Send>(
             });
         }
         if lanes.is_empty() {
-            return walk_here(db, &mut scan, &mut end, encoding, inspect, each);
+            return walk_here(&mut scan, &mut end, encoding, inspect, each);
         }
         let workers = lanes.len();
         let (mut sent, mut received) = (0usize, 0usize);
         let mut exhausted = false;
         loop {
             while !exhausted && sent - received < workers * DEPTH {
-                let chunks = read_batch(db, &mut scan, per_batch, &mut end);
+                let chunks = read_batch(&mut scan, per_batch, &mut end);
                 if chunks.is_empty() {
                     exhausted = true;
                     break;
@@ -267,8 +253,7 @@ pub(crate) fn walk_chunks<T: Send>(
 /// [`walk_chunks`] without workers: each chunk is hashed on the calling
 /// thread as it is read.
 fn walk_here<T>(
-    db: &sled::Db,
-    scan: &mut sled::Iter,
+    scan: &mut Counted<'_>,
     end: &mut Option<Symptom>,
     encoding: ChunkEncoding,
     inspect: &(dyn Fn(u64, &[u8]) -> T + Sync),
@@ -276,7 +261,7 @@ fn walk_here<T>(
 ) -> Option<Symptom> {
     let mut hasher = entry_hasher();
     loop {
-        let batch = read_batch(db, scan, 1, end);
+        let batch = read_batch(scan, 1, end);
         if batch.is_empty() {
             return end.take();
         }

@@ -46,6 +46,7 @@
 
 mod chunk;
 mod codec;
+mod counted;
 mod derived;
 mod diagnose;
 mod entry;

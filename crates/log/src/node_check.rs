@@ -4,6 +4,7 @@
 use std::ops::Bound;
 
 use crate::Hash;
+use crate::counted::Counted;
 use crate::error::show_key;
 use crate::layout::{CHUNK_LEN, MIN_STORED_LEVEL, NODE_PREFIX, node_key, parse_node_key};
 use crate::merkle::{Blake3Hasher, Frontier};
@@ -20,7 +21,7 @@ pub(crate) struct NodeCheck<'a> {
     frontier: Frontier,
     /// One cursor per stored level (index 0 is level 6), opened when the
     /// first node of that level completes.
-    levels: Vec<sled::Iter>,
+    levels: Vec<Counted<'a>>,
     problem: Option<Damage>,
 }
 
@@ -177,9 +178,9 @@ impl<'a> NodeCheck<'a> {
 
 /// Compares the recomputed node `(level, index)` (level ≥ 6) with the next
 /// stored key of its level.
-fn check_node(
-    db: &sled::Db,
-    levels: &mut Vec<sled::Iter>,
+fn check_node<'d>(
+    db: &'d sled::Db,
+    levels: &mut Vec<Counted<'d>>,
     level: u8,
     index: u64,
     hash: &Hash,
@@ -190,7 +191,8 @@ fn check_node(
             .ok()
             .and_then(|n| n.checked_add(MIN_STORED_LEVEL))
             .unwrap_or(u8::MAX);
-        levels.push(db.range(node_key(l, 0)..=node_key(l, u64::MAX)));
+        let level = db.range(node_key(l, 0)..=node_key(l, u64::MAX));
+        levels.push(Counted::new(db, level));
     }
     let cursor = levels.get_mut(slot)?;
     match cursor.next() {
@@ -198,9 +200,6 @@ fn check_node(
         Some(Err(e)) => node_damage(level, index, format!("cannot be read: {e}")),
         Some(Ok((key, value))) => match parse_node_key(&key) {
             Some((l, i)) if l == level && i == index => {
-                // Counted by sled's cache, as the chunks are (see
-                // `hashing::read_batch`), so that it can drop the page.
-                let _ = db.get(&key);
                 if value.len() != 32 {
                     node_damage(
                         level,

@@ -48,6 +48,7 @@
 
 use crate::chunk::frames;
 use crate::codec::ChunkEncoding;
+use crate::counted::Counted;
 use crate::entry::{Head, entry_hash, entry_hasher};
 use crate::error::{AppendError, ReadError};
 use crate::layout::{
@@ -437,14 +438,11 @@ fn rebuilt_nodes(
     let mut nodes = Vec::new();
     let mut frontier = Frontier::empty();
     let mut prev = ZERO_HASH;
-    for item in db.scan_prefix([CHUNK_PREFIX]) {
+    for item in Counted::new(db, db.scan_prefix([CHUNK_PREFIX])) {
         let (key, value) = item?;
         if parse_chunk_key(&key) != Some(chunk_of(frontier.size())) {
             return Ok(None);
         }
-        // Counted by sled's cache, which a scan's reads are not (see
-        // `hashing::read_batch`): the walk would keep the whole log.
-        let _ = db.get(&key);
         let Ok(value) = encoding.decode(value) else {
             return Ok(None);
         };
