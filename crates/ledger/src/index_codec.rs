@@ -5,54 +5,25 @@ use std::collections::BTreeMap;
 
 use docket_log::Hash;
 
+use crate::index_buckets::Buckets;
+
 /// Bumped when the records change shape or what they post; an index of
 /// another version is rebuilt. Version 3 posts a correction under the
-/// structural term of its replacement's subject.
-pub(crate) const VERSION: u32 = 3;
-/// Buckets of each kind, and the bytes of their presence bitmaps.
-pub(crate) const BUCKETS: usize = 4096;
-const BITMAP_LEN: usize = BUCKETS / 8;
-const META_LEN: usize = 4 + 8 + 32 + 2 * BITMAP_LEN;
+/// structural term of its replacement's subject; version 4 has as many
+/// buckets as the entries it covers call for, named by level and prefix,
+/// where version 3 had 4096 of each kind and bitmaps of those stored.
+pub(crate) const VERSION: u32 = 4;
+const META_LEN: usize = 4 + 8 + 32 + 1 + 4;
 const CHECK_LEN: usize = 8;
 
 /// What the meta record says: entries covered, the hash of the last one,
-/// and which buckets of each kind exist.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// and how many buckets of each kind there are (every one of them is
+/// stored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Meta {
     pub covered: u64,
     pub tie: Hash,
-    /// Bit `b` set: id bucket `b` is stored.
-    pub ids: Vec<u8>,
-    /// Bit `b` set: term bucket `b` is stored.
-    pub terms: Vec<u8>,
-}
-
-impl Meta {
-    /// An index of nothing.
-    pub(crate) fn empty() -> Meta {
-        Meta {
-            covered: 0,
-            tie: [0u8; 32],
-            ids: vec![0u8; BITMAP_LEN],
-            terms: vec![0u8; BITMAP_LEN],
-        }
-    }
-}
-
-/// Whether bit `bucket` of `bitmap` is set.
-pub(crate) fn has(bitmap: &[u8], bucket: u16) -> bool {
-    let b = usize::from(bucket);
-    bitmap
-        .get(b / 8)
-        .is_some_and(|byte| byte & (1 << (b % 8)) != 0)
-}
-
-/// Sets bit `bucket` of `bitmap`.
-pub(crate) fn set(bitmap: &mut [u8], bucket: u16) {
-    let b = usize::from(bucket);
-    if let Some(byte) = bitmap.get_mut(b / 8) {
-        *byte |= 1 << (b % 8);
-    }
+    pub buckets: Buckets,
 }
 
 /// `payload` followed by the first 8 bytes of `BLAKE3(name ‖ payload)`: a
@@ -82,12 +53,13 @@ fn checksum(name: &[u8], payload: &[u8]) -> [u8; CHECK_LEN] {
 }
 
 pub(crate) fn encode_meta(meta: &Meta) -> Vec<u8> {
+    let (level, split) = meta.buckets.parts();
     let mut out = Vec::with_capacity(META_LEN);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&meta.covered.to_le_bytes());
     out.extend_from_slice(&meta.tie);
-    out.extend_from_slice(&meta.ids);
-    out.extend_from_slice(&meta.terms);
+    out.push(level);
+    out.extend_from_slice(&split.to_le_bytes());
     out
 }
 
@@ -97,11 +69,11 @@ pub(crate) fn parse_meta(bytes: &[u8]) -> Option<Meta> {
     }
     let covered = u64::from_le_bytes(bytes[4..12].try_into().ok()?);
     let tie: Hash = bytes[12..44].try_into().ok()?;
+    let split = u32::from_le_bytes(bytes[45..49].try_into().ok()?);
     Some(Meta {
         covered,
         tie,
-        ids: bytes[44..44 + BITMAP_LEN].to_vec(),
-        terms: bytes[44 + BITMAP_LEN..].to_vec(),
+        buckets: Buckets::new(bytes[44], split)?,
     })
 }
 
@@ -231,12 +203,11 @@ mod tests {
         assert_eq!(decode_terms(&encode_terms(&terms)), Some(terms));
         let ids = vec![(1, 2), (u64::MAX, 7)];
         assert_eq!(decode_ids(&encode_ids(&ids)), Some(ids));
-        let mut meta = Meta::empty();
-        meta.covered = 12;
-        meta.tie = [9u8; 32];
-        set(&mut meta.ids, 4095);
-        set(&mut meta.terms, 7);
-        assert!(has(&meta.ids, 4095) && !has(&meta.ids, 7) && has(&meta.terms, 7));
+        let meta = Meta {
+            covered: 12,
+            tie: [9u8; 32],
+            buckets: Buckets::FEWEST.grown_for(40_000),
+        };
         assert_eq!(parse_meta(&encode_meta(&meta)), Some(meta));
     }
 
@@ -250,6 +221,21 @@ mod tests {
         }
         assert_eq!(decode_ids(&[0u8; 15]), None);
         assert_eq!(parse_meta(&[0u8; 43]), None);
+        let meta = Meta {
+            covered: 1,
+            tie: [1u8; 32],
+            buckets: Buckets::FEWEST,
+        };
+        let mut bytes = encode_meta(&meta);
+        assert_eq!(parse_meta(&bytes), Some(meta));
+        bytes[44] = 3; // fewer than the fewest buckets
+        assert_eq!(parse_meta(&bytes), None);
+        bytes[44] = 4;
+        bytes[45] = 16; // splits more prefixes than there are
+        assert_eq!(parse_meta(&bytes), None);
+        let mut older = encode_meta(&meta);
+        older[0] = 3;
+        assert_eq!(parse_meta(&older), None, "another version's");
         let sealed = seal(b"ix/t\x00\x01", bytes.clone());
         assert_eq!(unseal(b"ix/t\x00\x01", &sealed), Some(&bytes[..]));
         assert_eq!(unseal(b"ix/t\x00\x02", &sealed), None, "another bucket's");

@@ -5,21 +5,21 @@
 //! from the entries whenever it is missing, stale or damaged. Storing one
 //! sled key per posting made every appended event cost half a dozen tree
 //! inserts (about 13 µs each), which bounded bulk import near 15k events/s;
-//! instead postings are packed into a fixed number of buckets, rewritten
-//! once per flush:
+//! instead postings are packed into buckets, rewritten once per flush, as
+//! many as the entries covered call for ([`crate::index_buckets`]):
 //!
 //! | derived record | value |
 //! |---|---|
-//! | `ix/meta` | version ‖ entries covered ‖ hash of the last covered entry ‖ which buckets exist |
-//! | `ix/i` ‖ bucket (u16 BE) | the ids hashing to the bucket: (id hash ‖ seq)*, sorted, sealed |
-//! | `ix/t` ‖ bucket (u16 BE) | the terms hashing to the bucket with their seqs, sorted by term, sealed |
+//! | `ix/meta` | version ‖ entries covered ‖ hash of the last covered entry ‖ how many buckets |
+//! | `ix/i` ‖ bucket | the ids hashing to the bucket: (id hash ‖ seq)*, sorted, sealed |
+//! | `ix/t` ‖ bucket | the terms hashing to the bucket with their seqs, sorted by term, sealed |
 //!
 //! (bytes in [`crate::index_codec`] and format.md §4.6). The meta record
 //! ties the index to the log: it covers entries `0..covered` and names the
 //! hash of entry `covered - 1`. Each bucket carries a checksum of its name
-//! and content, and the meta record says which buckets exist, so a bucket
-//! damaged, lost or left from another index is noticed and the index
-//! rebuilt, rather than read as "no such id". A flush writes
+//! and content, and every bucket the meta record counts is stored, empty
+//! or not, so a bucket damaged or lost is noticed and the index rebuilt,
+//! rather than read as "no such id". A flush writes
 //! the buckets it changes and the meta record in one atomic batch, after
 //! the entries are durable, so the index never covers an entry the log
 //! lacks; entries appended after the last flush (a crash in between, or a
@@ -37,7 +37,8 @@ use docket_model::{Event, EventId};
 
 use crate::ReadError;
 use crate::index::{Terms, revision_chain, terms_for};
-use crate::index_codec::{BUCKETS, Meta, decode_ids, decode_terms, has, parse_meta, unseal};
+use crate::index_buckets::{Bucket, Buckets};
+use crate::index_codec::{Meta, decode_ids, decode_terms, parse_meta, unseal};
 
 mod flush;
 
@@ -45,8 +46,6 @@ const META: &[u8] = b"ix/meta";
 const ID_BUCKET: &[u8] = b"ix/i";
 const TERM_BUCKET: &[u8] = b"ix/t";
 const PREFIX: &[u8] = b"ix/";
-/// 4096 buckets: at a million events an id bucket holds ~250 ids (4 KB).
-const BUCKET_SHIFT: u32 = 64 - 12;
 /// Pending postings flushed by an import once it has this many (some
 /// 100 MB): each flush rewrites every bucket, so flushing often would make
 /// a large import quadratic.
@@ -61,13 +60,16 @@ type TermMap = BTreeMap<Vec<u8>, Vec<u64>>;
 /// Terms and their seqs, borrowed, as grouped by bucket.
 type TermRefs<'a> = Vec<(&'a Vec<u8>, &'a Vec<u64>)>;
 
-/// Terms and their seqs, borrowed and grouped by the bucket each term
-/// hashes to, buckets in order.
-fn terms_by_bucket(terms: &HashMap<Vec<u8>, Vec<u64>>) -> BTreeMap<u16, TermRefs<'_>> {
-    let mut by_bucket: BTreeMap<u16, TermRefs<'_>> = BTreeMap::new();
+/// Terms and their seqs, borrowed and grouped by the bucket of `buckets`
+/// each term hashes to, buckets in order.
+fn terms_by_bucket(
+    terms: &HashMap<Vec<u8>, Vec<u64>>,
+    buckets: Buckets,
+) -> BTreeMap<Bucket, TermRefs<'_>> {
+    let mut by_bucket: BTreeMap<Bucket, TermRefs<'_>> = BTreeMap::new();
     for (term, seqs) in terms {
         by_bucket
-            .entry(term_bucket(term))
+            .entry(buckets.bucket_of(term_hash(term)))
             .or_default()
             .push((term, seqs));
     }
@@ -109,16 +111,16 @@ pub(crate) fn id_hash_of(digest: &[u8; 16]) -> u64 {
     u64::from_le_bytes(first)
 }
 
-fn term_bucket(term: &[u8]) -> u16 {
-    bucket_of(hash64(b"term\0", term))
+/// The hash a term is indexed under.
+fn term_hash(term: &[u8]) -> u64 {
+    hash64(b"term\0", term)
 }
 
-fn bucket_of(hash: u64) -> u16 {
-    (hash >> BUCKET_SHIFT) as u16
-}
-
-fn bucket_name(kind: &[u8], bucket: u16) -> Vec<u8> {
-    [kind, &bucket.to_be_bytes()].concat()
+/// Pending ids are grouped by the top 16 bits of their hash, whatever the
+/// buckets: a lookup reads through one group, a few hundred ids even when
+/// ten million entries are indexed again.
+fn pending_group(hash: u64) -> u16 {
+    (hash >> 48) as u16
 }
 
 /// What [`IndexStore::check_ids`] found.
@@ -136,24 +138,22 @@ pub(crate) struct IndexStore {
     loaded: bool,
     /// A reset failed: the stored index is not to be trusted.
     must_reset: bool,
-    /// What is stored: entries covered, their tie, which buckets exist.
-    stored: Meta,
+    /// What is stored: entries covered, their tie, how many buckets.
+    /// `None`: nothing (a new or reset index).
+    stored: Option<Meta>,
     /// Entries `0..covered` are indexed (stored or pending).
     covered: u64,
     /// Hash of entry `covered - 1`.
     tie: Hash,
-    /// The pending ids as (id hash, seq), by bucket, each bucket in seq
-    /// order. Grouped as the flush writes them: an import of a million
-    /// events spent a fifth of its indexing thread inserting into one
-    /// table keyed by id hash, a cache miss each. A lookup reads through
-    /// its bucket: a few hundred pairs after an import's flush interval,
-    /// a few thousand when a ledger of ten million is indexed again from
-    /// its entries (little beside decoding the entry each hit reads).
+    /// The pending ids as (id hash, seq), by [`pending_group`], each group
+    /// in seq order: an import of a million events spent a fifth of its
+    /// indexing thread inserting into one table keyed by id hash, a cache
+    /// miss each.
     pending_ids: HashMap<u16, Vec<(u64, u64)>>,
     pending_terms: HashMap<Vec<u8>, Vec<u64>>,
     pending_postings: usize,
     /// Decoded stored id buckets: each id lookup would otherwise decode one.
-    id_buckets: HashMap<u16, Vec<(u64, u64)>>,
+    id_buckets: HashMap<Bucket, Vec<(u64, u64)>>,
 }
 
 impl Default for IndexStore {
@@ -161,7 +161,7 @@ impl Default for IndexStore {
         IndexStore {
             loaded: false,
             must_reset: false,
-            stored: Meta::empty(),
+            stored: None,
             covered: 0,
             tie: [0u8; 32],
             pending_ids: HashMap::new(),
@@ -206,6 +206,13 @@ impl IndexStore {
                     // matters, and `verify` names it.
                     Err(_) => self.add(seq, entry.hash(), None, &Terms::default()),
                 }
+                // Indexing ten million entries again held 4 GB of
+                // postings until one flush at the end. A flush that fails
+                // keeps them pending; one that meets damage starts over
+                // from entry 0, with nothing stored.
+                if self.wants_flush() {
+                    let _ = self.flush(log);
+                }
             }
             // Derived data: if it cannot be written now, the postings stay
             // pending (and are consulted) until a later flush succeeds.
@@ -222,7 +229,7 @@ impl IndexStore {
     fn load(&mut self, log: &Log) -> Result<(), ReadError> {
         let meta = log.derived_get(META)?.and_then(|bytes| parse_meta(&bytes));
         let tied = match &meta {
-            Some(m) if m.covered == 0 => *m == Meta::empty(),
+            Some(m) if m.covered == 0 => m.tie == [0u8; 32],
             Some(m) if m.covered <= log.head().size => {
                 log.get(m.covered - 1)?.map(|e| e.hash()) == Some(m.tie)
             }
@@ -234,7 +241,7 @@ impl IndexStore {
                     loaded: true,
                     covered: meta.covered,
                     tie: meta.tie,
-                    stored: meta,
+                    stored: Some(meta),
                     ..IndexStore::default()
                 };
                 Ok(())
@@ -299,7 +306,7 @@ impl IndexStore {
         }
         if let Some(id_hash) = id_hash {
             self.pending_ids
-                .entry(bucket_of(id_hash))
+                .entry(pending_group(id_hash))
                 .or_default()
                 .push((id_hash, seq));
         }
@@ -360,10 +367,14 @@ impl IndexStore {
     ) -> Result<IdFindings, ReadError> {
         held.sort_unstable();
         let mut listed: Vec<(u64, u64)> = Vec::with_capacity(held.len());
-        for bucket in 0..(1u16 << (64 - BUCKET_SHIFT)) {
-            // Loads the stored bucket into the cache.
-            self.stored_id_seqs(log, u64::from(bucket) << BUCKET_SHIFT)?;
-            listed.extend(self.id_buckets.get(&bucket).into_iter().flatten());
+        if self.stored.is_some() {
+            for bucket in self.buckets().all() {
+                // Not kept: at ten million entries that would be 160 MB.
+                match self.id_buckets.get(&bucket) {
+                    Some(cached) => listed.extend(cached),
+                    None => listed.extend(self.load_id_bucket(log, bucket)?),
+                }
+            }
         }
         listed.extend(self.pending_ids.values().flatten());
         listed.sort_unstable();
@@ -390,7 +401,7 @@ impl IndexStore {
 
     /// The pending seqs under an id hash.
     fn pending_seqs(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
-        let pending = self.pending_ids.get(&bucket_of(hash));
+        let pending = self.pending_ids.get(&pending_group(hash));
         pending
             .into_iter()
             .flatten()
@@ -399,7 +410,7 @@ impl IndexStore {
     }
 
     fn stored_id_seqs(&mut self, log: &Log, hash: u64) -> Result<Vec<u64>, ReadError> {
-        let bucket = bucket_of(hash);
+        let bucket = self.buckets().bucket_of(hash);
         if !self.id_buckets.contains_key(&bucket) {
             let stored = self.load_id_bucket(log, bucket)?;
             self.id_buckets.insert(bucket, stored);
@@ -413,39 +424,38 @@ impl IndexStore {
             .collect())
     }
 
-    /// A stored bucket's payload; `None` if it is not stored. A bucket that
-    /// should exist and does not, or exists and should not, or fails its
-    /// checksum, is damage.
-    fn bucket(&self, log: &Log, kind: &[u8], bucket: u16) -> Result<Option<Vec<u8>>, ReadError> {
-        let name = bucket_name(kind, bucket);
-        let bitmap = if kind == ID_BUCKET {
-            &self.stored.ids
-        } else {
-            &self.stored.terms
-        };
+    /// The buckets stored, or those a first flush starts from.
+    fn buckets(&self) -> Buckets {
+        self.stored.map_or(Buckets::FEWEST, |meta| meta.buckets)
+    }
+
+    /// A stored bucket's payload; `None` if nothing is stored. A bucket of
+    /// the stored index that is missing, or fails its checksum, is damage.
+    fn bucket(&self, log: &Log, kind: &[u8], bucket: Bucket) -> Result<Option<Vec<u8>>, ReadError> {
+        if self.stored.is_none() {
+            return Ok(None);
+        }
+        let name = bucket.name(kind);
         let damaged = || ReadError::Index {
             message: format!(
                 "derived index bucket {}{bucket} is damaged",
                 String::from_utf8_lossy(kind)
             ),
         };
-        match (log.derived_get(&name)?, has(bitmap, bucket)) {
-            (None, false) => Ok(None),
-            (Some(sealed), true) => unseal(&name, &sealed)
-                .map(|payload| Some(payload.to_vec()))
-                .ok_or_else(damaged),
-            _ => Err(damaged()),
-        }
+        let sealed = log.derived_get(&name)?.ok_or_else(damaged)?;
+        unseal(&name, &sealed)
+            .map(|payload| Some(payload.to_vec()))
+            .ok_or_else(damaged)
     }
 
-    fn load_id_bucket(&self, log: &Log, bucket: u16) -> Result<Vec<(u64, u64)>, ReadError> {
+    fn load_id_bucket(&self, log: &Log, bucket: Bucket) -> Result<Vec<(u64, u64)>, ReadError> {
         match self.bucket(log, ID_BUCKET, bucket)? {
             Some(payload) => decode_ids(&payload).ok_or_else(|| damaged(ID_BUCKET, bucket)),
             None => Ok(Vec::new()),
         }
     }
 
-    fn load_term_bucket(&self, log: &Log, bucket: u16) -> Result<TermMap, ReadError> {
+    fn load_term_bucket(&self, log: &Log, bucket: Bucket) -> Result<TermMap, ReadError> {
         match self.bucket(log, TERM_BUCKET, bucket)? {
             Some(payload) => decode_terms(&payload).ok_or_else(|| damaged(TERM_BUCKET, bucket)),
             None => Ok(TermMap::new()),
@@ -454,7 +464,8 @@ impl IndexStore {
 
     /// Every entry indexed under `term`, in seq order.
     pub(crate) fn postings(&mut self, log: &Log, term: &[u8]) -> Result<Vec<u64>, ReadError> {
-        let stored = self.load_term_bucket(log, term_bucket(term))?;
+        let bucket = self.buckets().bucket_of(term_hash(term));
+        let stored = self.load_term_bucket(log, bucket)?;
         let mut seqs = stored.get(term).cloned().unwrap_or_default();
         seqs.extend(self.pending_terms.get(term).into_iter().flatten());
         Ok(seqs)
@@ -470,10 +481,11 @@ impl IndexStore {
         expected: &HashMap<Vec<u8>, Vec<u64>>,
         below: u64,
     ) -> Result<Option<(u64, String)>, ReadError> {
-        let mut expected_by_bucket = terms_by_bucket(expected);
-        let mut pending_by_bucket = terms_by_bucket(&self.pending_terms);
+        let buckets = self.buckets();
+        let mut expected_by_bucket = terms_by_bucket(expected, buckets);
+        let mut pending_by_bucket = terms_by_bucket(&self.pending_terms, buckets);
         let mut first: Option<(u64, String)> = None;
-        for bucket in 0..BUCKETS as u16 {
+        for bucket in buckets.all() {
             let mut listed = self.load_term_bucket(log, bucket)?;
             for (term, seqs) in pending_by_bucket.remove(&bucket).unwrap_or_default() {
                 listed.entry(term.clone()).or_default().extend(seqs);
@@ -530,7 +542,7 @@ fn below_in_order(seqs: &[u64], below: u64) -> Cow<'_, [u64]> {
     Cow::Owned(within)
 }
 
-fn damaged(kind: &[u8], bucket: u16) -> ReadError {
+fn damaged(kind: &[u8], bucket: Bucket) -> ReadError {
     ReadError::Index {
         message: format!(
             "derived index bucket {}{bucket} does not decode",

@@ -20,6 +20,7 @@ mod entries;
 mod error;
 mod import;
 mod index;
+mod index_buckets;
 mod index_codec;
 mod index_store;
 mod input;
