@@ -448,18 +448,38 @@ impl IndexStore {
             .ok_or_else(damaged)
     }
 
-    fn load_id_bucket(&self, log: &Log, bucket: Bucket) -> Result<Vec<(u64, u64)>, ReadError> {
-        match self.bucket(log, ID_BUCKET, bucket)? {
-            Some(payload) => decode_ids(&payload).ok_or_else(|| damaged(ID_BUCKET, bucket)),
-            None => Ok(Vec::new()),
-        }
+    /// Entries the stored meta record covers: a stored bucket may also list
+    /// later ones, written by a flush that stopped before its meta record
+    /// (see [`IndexStore::flush`]), and those are not to be read.
+    fn stored_covered(&self) -> u64 {
+        self.stored.map_or(0, |meta| meta.covered)
     }
 
+    /// A stored id bucket, but for entries the meta record does not cover.
+    fn load_id_bucket(&self, log: &Log, bucket: Bucket) -> Result<Vec<(u64, u64)>, ReadError> {
+        let Some(payload) = self.bucket(log, ID_BUCKET, bucket)? else {
+            return Ok(Vec::new());
+        };
+        let mut ids = decode_ids(&payload).ok_or_else(|| damaged(ID_BUCKET, bucket))?;
+        let covered = self.stored_covered();
+        ids.retain(|(_, seq)| *seq < covered);
+        Ok(ids)
+    }
+
+    /// A stored term bucket, but for entries the meta record does not
+    /// cover.
     fn load_term_bucket(&self, log: &Log, bucket: Bucket) -> Result<TermMap, ReadError> {
-        match self.bucket(log, TERM_BUCKET, bucket)? {
-            Some(payload) => decode_terms(&payload).ok_or_else(|| damaged(TERM_BUCKET, bucket)),
-            None => Ok(TermMap::new()),
-        }
+        let Some(payload) = self.bucket(log, TERM_BUCKET, bucket)? else {
+            return Ok(TermMap::new());
+        };
+        let mut terms = decode_terms(&payload).ok_or_else(|| damaged(TERM_BUCKET, bucket))?;
+        let covered = self.stored_covered();
+        terms.retain(|_, seqs| {
+            // Ascending: decoding refuses them otherwise.
+            seqs.truncate(seqs.partition_point(|seq| *seq < covered));
+            !seqs.is_empty()
+        });
+        Ok(terms)
     }
 
     /// Every entry indexed under `term`, in seq order.

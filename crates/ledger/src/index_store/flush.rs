@@ -19,6 +19,12 @@ use crate::index_codec::{Meta, encode_ids, encode_meta, encode_term_slices, enco
 /// two halves of the term buckets on three threads.
 const PARALLEL_FLUSH: usize = 65_536;
 
+/// Bytes of buckets a flush writes in one batch, about. sled frees the
+/// pages a batch replaces only once the batch is done, so one batch of
+/// every bucket, which a large flush writes, held them all: indexing ten
+/// million entries again peaked at 4 GB, and at 1.2 GB in batches.
+const BATCH_BYTES: usize = 8 << 20;
+
 /// Id buckets as (id hash, seq) pairs, by bucket.
 type IdBuckets = HashMap<Bucket, Vec<(u64, u64)>>;
 
@@ -85,11 +91,41 @@ fn removal(rewrite: &Rewrite, kind: &[u8]) -> Option<Change> {
     (rewrite.targets != [source]).then(|| (source.name(kind), None))
 }
 
+/// `changes` as batches to write in turn: the bucket records in batches
+/// of about [`BATCH_BYTES`], the last batch with the removals and the meta
+/// record.
+fn batches(changes: Vec<Change>) -> Vec<Vec<Change>> {
+    let (last, writes): (Vec<Change>, Vec<Change>) = changes
+        .into_iter()
+        .partition(|(name, value)| value.is_none() || name == META);
+    let mut batches = Vec::new();
+    let mut batch: Vec<Change> = Vec::new();
+    let mut bytes = 0;
+    for change in writes {
+        let size = change.1.as_ref().map_or(0, Vec::len);
+        if bytes + size > BATCH_BYTES && !batch.is_empty() {
+            batches.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        bytes += size;
+        batch.push(change);
+    }
+    batch.extend(last);
+    batches.push(batch);
+    batches
+}
+
 impl IndexStore {
-    /// Writes the pending postings and the meta record in one batch. Only
-    /// once that succeeds do they leave memory: after a failure they are
-    /// still pending, still consulted by lookups, and written by the next
-    /// flush.
+    /// Writes the pending postings: the rewritten buckets in batches of
+    /// about [`BATCH_BYTES`], then the removal of the split ones and the
+    /// meta record in the last batch. Until that batch, the meta record
+    /// still counts the entries and buckets it did: the buckets it counts
+    /// are all there (none is removed before), and a rewritten one lists
+    /// entries it does not cover, which readers leave out
+    /// ([`IndexStore::load_id_bucket`]) and index again from the log.
+    /// Only once the last batch is written do the postings leave memory:
+    /// after a failure they are still pending, still consulted by lookups,
+    /// and written by the next flush.
     pub(crate) fn flush(&mut self, log: &Log) -> Result<(), ReadError> {
         let stored_covered = self.stored.map_or(0, |meta| meta.covered);
         if !self.loaded || (self.covered == stored_covered && self.pending_postings == 0) {
@@ -106,9 +142,11 @@ impl IndexStore {
             }
             Err(e) => return Err(e),
         };
-        log.derived_apply(changes).map_err(|e| ReadError::Index {
-            message: e.to_string(),
-        })?;
+        for batch in batches(changes) {
+            log.derived_apply(batch).map_err(|e| ReadError::Index {
+                message: e.to_string(),
+            })?;
+        }
         // Buckets split are gone.
         self.id_buckets
             .retain(|bucket, _| meta.buckets.holds(*bucket));
@@ -551,5 +589,39 @@ mod tests {
             all.sort_unstable();
             assert_eq!(all, (0..5000).collect::<Vec<u64>>());
         }
+    }
+
+    #[test]
+    fn buckets_are_written_in_batches_and_the_meta_record_last() {
+        let record = |n: u8, len: usize| (vec![b'b', n], Some(vec![n; len]));
+        let mut changes: Vec<Change> = (0..10).map(|n| record(n, BATCH_BYTES / 4)).collect();
+        changes.insert(3, (b"split".to_vec(), None));
+        changes.push(record(10, BATCH_BYTES * 2));
+        changes.push((META.to_vec(), Some(b"meta".to_vec())));
+        let batches = batches(changes.clone());
+        assert_eq!(
+            batches.len(),
+            4,
+            "4 + 4 quarters, 2 quarters, then the large one"
+        );
+        for batch in &batches[..batches.len() - 1] {
+            let bytes: usize = batch
+                .iter()
+                .filter_map(|(_, v)| v.as_ref())
+                .map(Vec::len)
+                .sum();
+            assert!(bytes <= BATCH_BYTES);
+            assert!(batch.iter().all(|(name, v)| v.is_some() && name != META));
+        }
+        let last = batches.last().unwrap();
+        assert!(last.contains(&(b"split".to_vec(), None)));
+        assert_eq!(last.last().unwrap().0, META);
+        let mut all: Vec<Change> = batches.into_iter().flatten().collect();
+        all.sort();
+        changes.sort();
+        assert_eq!(all, changes, "every change once");
+        // A small flush (one append's) is one batch.
+        let small = vec![record(1, 100), record(2, 100), (META.to_vec(), None)];
+        assert_eq!(super::batches(small).len(), 1);
     }
 }
