@@ -310,10 +310,12 @@ impl Ledger {
         for (done, (terms, id)) in appended.iter().zip(indexed) {
             index.add(done.seq, done.hash, *id, terms);
         }
-        if flush_now || index.wants_flush() {
-            // Derived data: what is not flushed is indexed again from the
-            // entries on the next use.
+        // Derived data: what is not flushed is indexed again from the
+        // entries on the next use.
+        if flush_now {
             let _ = index.flush(&self.log);
+        } else if index.wants_flush() {
+            let _ = index.flush_some(&self.log);
         }
     }
 

@@ -13,6 +13,8 @@ use crate::index_buckets::Buckets;
 /// buckets as the entries it covers call for, named by level and prefix,
 /// where version 3 had 4096 of each kind and bitmaps of those stored.
 pub(crate) const VERSION: u32 = 4;
+/// The name of the meta record.
+pub(crate) const META: &[u8] = b"ix/meta";
 const META_LEN: usize = 4 + 8 + 32 + 1 + 4;
 const CHECK_LEN: usize = 8;
 
@@ -52,18 +54,23 @@ fn checksum(name: &[u8], payload: &[u8]) -> [u8; CHECK_LEN] {
     out
 }
 
+/// The meta record, sealed: a level or split damaged in range would
+/// otherwise count buckets that are stored but stale (the parts of a split
+/// that a flush wrote and never finished).
 pub(crate) fn encode_meta(meta: &Meta) -> Vec<u8> {
     let (level, split) = meta.buckets.parts();
-    let mut out = Vec::with_capacity(META_LEN);
+    let mut out = Vec::with_capacity(META_LEN + CHECK_LEN);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&meta.covered.to_le_bytes());
     out.extend_from_slice(&meta.tie);
     out.push(level);
     out.extend_from_slice(&split.to_le_bytes());
-    out
+    seal(META, out)
 }
 
-pub(crate) fn parse_meta(bytes: &[u8]) -> Option<Meta> {
+/// The meta record, if it is this version's, whole and in range.
+pub(crate) fn parse_meta(sealed: &[u8]) -> Option<Meta> {
+    let bytes = unseal(META, sealed)?;
     if bytes.len() != META_LEN || bytes[..4] != VERSION.to_le_bytes() {
         return None;
     }
@@ -220,22 +227,29 @@ mod tests {
             assert_ne!(decode_terms(&bytes[..cut]), Some(terms.clone()));
         }
         assert_eq!(decode_ids(&[0u8; 15]), None);
-        assert_eq!(parse_meta(&[0u8; 43]), None);
         let meta = Meta {
             covered: 1,
             tie: [1u8; 32],
             buckets: Buckets::FEWEST,
         };
-        let mut bytes = encode_meta(&meta);
-        assert_eq!(parse_meta(&bytes), Some(meta));
-        bytes[44] = 3; // fewer than the fewest buckets
-        assert_eq!(parse_meta(&bytes), None);
-        bytes[44] = 4;
-        bytes[45] = 16; // splits more prefixes than there are
-        assert_eq!(parse_meta(&bytes), None);
-        let mut older = encode_meta(&meta);
-        older[0] = 3;
-        assert_eq!(parse_meta(&older), None, "another version's");
+        let sealed = encode_meta(&meta);
+        assert_eq!(parse_meta(&sealed), Some(meta));
+        let payload = unseal(META, &sealed).unwrap().to_vec();
+        let resealed = |change: &dyn Fn(&mut Vec<u8>)| {
+            let mut payload = payload.clone();
+            change(&mut payload);
+            parse_meta(&seal(META, payload))
+        };
+        assert_eq!(resealed(&|_| {}), Some(meta));
+        // Sealed, but out of range: fewer than the fewest buckets, more
+        // prefixes split than there are, another version's.
+        assert_eq!(resealed(&|p| p[44] = 3), None);
+        assert_eq!(resealed(&|p| p[45] = 16), None);
+        assert_eq!(resealed(&|p| p[0] = 3), None);
+        // In range, but damaged: the seal fails.
+        let mut damaged = sealed.clone();
+        damaged[45] ^= 1;
+        assert_eq!(parse_meta(&damaged), None);
         let sealed = seal(b"ix/t\x00\x01", bytes.clone());
         assert_eq!(unseal(b"ix/t\x00\x01", &sealed), Some(&bytes[..]));
         assert_eq!(unseal(b"ix/t\x00\x02", &sealed), None, "another bucket's");

@@ -1,5 +1,5 @@
-//! Writing the index's pending postings back: the rewritten buckets and
-//! the meta record, in one batch.
+//! Writing the index's pending postings back: the rewritten buckets, in
+//! batches, then the split buckets' removal and the meta record.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -9,11 +9,13 @@ use foldhash::{HashMap, HashMapExt};
 use docket_log::Log;
 
 use super::{
-    Change, ID_BUCKET, IndexStore, META, TERM_BUCKET, TermMap, TermRefs, term_hash, terms_by_bucket,
+    Change, ID_BUCKET, IndexStore, TERM_BUCKET, TermMap, TermRefs, term_hash, terms_by_bucket,
 };
 use crate::ReadError;
-use crate::index_buckets::{Bucket, Buckets};
-use crate::index_codec::{Meta, encode_ids, encode_meta, encode_term_slices, encode_terms, seal};
+use crate::index_buckets::{Bucket, Buckets, ENTRIES_PER_BUCKET};
+use crate::index_codec::{
+    META, Meta, encode_ids, encode_meta, encode_term_slices, encode_terms, seal,
+};
 
 /// From this many pending postings on, a flush builds the id buckets and
 /// two halves of the term buckets on three threads.
@@ -22,7 +24,7 @@ const PARALLEL_FLUSH: usize = 65_536;
 /// Bytes of buckets a flush writes in one batch, about. sled frees the
 /// pages a batch replaces only once the batch is done, so one batch of
 /// every bucket, which a large flush writes, held them all: indexing ten
-/// million entries again peaked at 4 GB, and at 1.2 GB in batches.
+/// million entries again peaked at 3.8 GiB, and at 1.2 GiB in batches.
 const BATCH_BYTES: usize = 8 << 20;
 
 /// Id buckets as (id hash, seq) pairs, by bucket.
@@ -125,14 +127,36 @@ impl IndexStore {
     /// ([`IndexStore::load_id_bucket`]) and index again from the log.
     /// Only once the last batch is written do the postings leave memory:
     /// after a failure they are still pending, still consulted by lookups,
-    /// and written by the next flush.
+    /// and written by the next flush. The batches before the last are
+    /// forced to disk before it is written, so that after a crash the meta
+    /// record never counts buckets older than it.
     pub(crate) fn flush(&mut self, log: &Log) -> Result<(), ReadError> {
+        self.write(log, self.covered)
+    }
+
+    /// [`IndexStore::flush`] in the middle of an import, or of indexing
+    /// every entry again: it grows the index to [`super::BULK_BUCKETS`] of
+    /// each kind at most.
+    pub(crate) fn flush_some(&mut self, log: &Log) -> Result<(), ReadError> {
+        let entries = self.covered.min(self.bulk_buckets * ENTRIES_PER_BUCKET);
+        self.write(log, entries)
+    }
+
+    /// Writes the pending postings, with as many buckets as `entries`
+    /// entries call for (or as many as are stored, if more).
+    fn write(&mut self, log: &Log, entries: u64) -> Result<(), ReadError> {
+        if self.must_reset {
+            // Stored buckets are not to be trusted, let alone merged into.
+            return Err(ReadError::Index {
+                message: "the index must be rebuilt before it is written".to_owned(),
+            });
+        }
         let stored_covered = self.stored.map_or(0, |meta| meta.covered);
         if !self.loaded || (self.covered == stored_covered && self.pending_postings == 0) {
             return Ok(());
         }
         let parallel = self.pending_postings >= PARALLEL_FLUSH;
-        let (changes, id_buckets, meta) = match self.changes(log, parallel) {
+        let (changes, id_buckets, meta) = match self.changes(log, entries, parallel) {
             Ok(planned) => planned,
             Err(damage @ ReadError::Index { .. }) => {
                 // A damaged bucket would stop every flush from now on (and
@@ -142,11 +166,22 @@ impl IndexStore {
             }
             Err(e) => return Err(e),
         };
-        for batch in batches(changes) {
-            log.derived_apply(batch).map_err(|e| ReadError::Index {
-                message: e.to_string(),
-            })?;
+        let index_error = |message: String| ReadError::Index { message };
+        let mut batches = batches(changes);
+        let last = batches.pop().unwrap_or_default();
+        if !batches.is_empty() {
+            for batch in batches {
+                log.derived_apply(batch)
+                    .map_err(|e| index_error(e.to_string()))?;
+            }
+            // Derived writes are not forced to disk (they can be rebuilt),
+            // and sled might keep a later write after a crash that lost an
+            // earlier one. A flush this large is rare: an import's, or
+            // indexing every entry again.
+            log.flush().map_err(|e| index_error(e.to_string()))?;
         }
+        log.derived_apply(last)
+            .map_err(|e| index_error(e.to_string()))?;
         // Buckets split are gone.
         self.id_buckets
             .retain(|bucket, _| meta.buckets.holds(*bucket));
@@ -155,6 +190,7 @@ impl IndexStore {
         self.pending_ids.clear();
         self.pending_terms.clear();
         self.pending_postings = 0;
+        self.flushes += 1;
         Ok(())
     }
 
@@ -164,13 +200,14 @@ impl IndexStore {
     fn changes(
         &self,
         log: &Log,
+        entries: u64,
         parallel: bool,
     ) -> Result<(Vec<Change>, IdBuckets, Meta), ReadError> {
         let old = self.stored.map(|meta| meta.buckets);
         let meta = Meta {
             covered: self.covered,
             tie: self.tie,
-            buckets: self.buckets().grown_for(self.covered),
+            buckets: self.buckets().grown_for(entries),
         };
         let new = meta.buckets;
         let term_rewrites =
@@ -273,14 +310,14 @@ impl IndexStore {
 
     /// The pending ids, by the bucket of `new` they fall in. Borrowed a
     /// group at a time where a group lies within one bucket, as it does
-    /// up to 2^16 buckets (some 16 million entries): a copy held another
+    /// up to 4096 buckets (about a million entries): a copy held another
     /// 16 MB at the end of an import of a million events.
     fn pending_ids_by_bucket(&self, new: Buckets) -> PendingIds<'_> {
         let mut by_bucket: PendingIds<'_> = HashMap::new();
         for (&group, ids) in &self.pending_ids {
-            let first = u64::from(group) << 48;
+            let first = u64::from(group) << (64 - super::GROUP_BITS);
             let bucket = new.bucket_of(first);
-            if bucket == new.bucket_of(first | (u64::MAX >> 16)) {
+            if bucket == new.bucket_of(first | (u64::MAX >> super::GROUP_BITS)) {
                 by_bucket
                     .entry(bucket)
                     .or_default()
@@ -355,273 +392,4 @@ impl IndexStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::index::Terms;
-    use crate::index_buckets::ENTRIES_PER_BUCKET;
-
-    /// A new log and its loaded, empty index (the directory must outlive
-    /// both).
-    fn empty_index() -> (tempfile::TempDir, Log, IndexStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let log = Log::create(&dir.path().join("log")).unwrap();
-        let mut store = IndexStore::default();
-        store.ensure(&log).unwrap();
-        (dir, log, store)
-    }
-
-    #[test]
-    fn a_flush_on_two_threads_writes_what_one_thread_would() {
-        let (_dir, log, mut store) = empty_index();
-        // Twice: into new buckets, then merging into the stored ones.
-        for round in 0..2u64 {
-            for seq in round * 9000..(round + 1) * 9000 {
-                let id = docket_model::EventId::new(format!("e{seq}")).unwrap();
-                let terms = Terms::of([format!("d:x{}", seq % 97).into_bytes(), b"k:".to_vec()]);
-                store.add(
-                    seq,
-                    [seq as u8; 32],
-                    Some(super::super::id_hash(&id)),
-                    &terms,
-                );
-            }
-            let (one, one_ids, one_meta) = store.changes(&log, false).unwrap();
-            let (two, two_ids, two_meta) = store.changes(&log, true).unwrap();
-            let term_records = one.iter().filter(|(name, _)| name.starts_with(TERM_BUCKET));
-            assert!(term_records.count() > 30, "both halves hold term buckets");
-            assert!(one.len() > 70);
-            assert_eq!(one, two);
-            assert_eq!(one_ids, two_ids);
-            assert_eq!(encode_meta(&one_meta), encode_meta(&two_meta));
-            store.flush(&log).unwrap();
-        }
-    }
-
-    #[test]
-    fn term_buckets_are_written_sorted_whether_new_or_merged() {
-        let (_dir, log, mut store) = empty_index();
-        let term = |n: u64| format!("d:t{}", (n * 7919) % 500).into_bytes();
-        // Two flushes: the first writes new buckets straight from the
-        // pending postings, the second merges into the stored ones.
-        for round in 0..2u64 {
-            for seq in round * 1000..(round + 1) * 1000 {
-                store.add(seq, [0u8; 32], None, &Terms::of([term(seq), term(seq + 1)]));
-            }
-            store.flush(&log).unwrap();
-            for bucket in store.buckets().all() {
-                let name = bucket.name(TERM_BUCKET);
-                let sealed = log.derived_get(&name).unwrap().unwrap();
-                let payload = crate::index_codec::unseal(&name, &sealed).unwrap();
-                let decoded = crate::index_codec::decode_terms(payload).unwrap();
-                assert_eq!(
-                    encode_terms(&decoded),
-                    payload,
-                    "bucket {bucket} is in term order"
-                );
-            }
-        }
-        for n in 0..500u64 {
-            let t = format!("d:t{n}").into_bytes();
-            let want: Vec<u64> = (0..2000u64)
-                .filter(|&seq| term(seq) == t || term(seq + 1) == t)
-                .collect();
-            assert_eq!(store.postings(&log, &t).unwrap(), want);
-        }
-    }
-
-    #[test]
-    fn an_id_hash_is_the_one_format_md_defines() {
-        let id = docket_model::EventId::new("e-1".to_owned()).unwrap();
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(b"id\0e-1");
-        let first: [u8; 8] = hasher.finalize().as_bytes()[..8].try_into().unwrap();
-        // Pinned: stored id buckets are filed under this value.
-        let expected = 0x8e38_330d_ab46_7c38;
-        assert_eq!(u64::from_le_bytes(first), expected);
-        assert_eq!(super::super::id_hash(&id), expected);
-        let digest = super::super::id_digest(&id);
-        assert_eq!(super::super::id_hash_of(&digest), expected);
-    }
-
-    #[test]
-    fn ids_under_one_hash_are_all_found_pending_and_once_flushed() {
-        let (_dir, log, mut store) = empty_index();
-        let id = |name: &str| docket_model::EventId::new(name.to_owned()).unwrap();
-        let (a, b) = (
-            super::super::id_hash(&id("a")),
-            super::super::id_hash(&id("b")),
-        );
-        // A hash in a's bucket that is not a's (as a colliding bucket
-        // neighbour would be).
-        let near = a ^ 1;
-        assert_eq!(
-            super::super::pending_group(near),
-            super::super::pending_group(a)
-        );
-        assert_eq!(
-            store.buckets().bucket_of(near),
-            store.buckets().bucket_of(a)
-        );
-        // The same id held twice (as only a forged log holds it), around
-        // its bucket neighbour: both are listed under its hash, apart from
-        // the neighbour, before and after a flush.
-        for (seq, hash) in [(0u64, a), (1, near), (2, a), (3, b)] {
-            store.add(seq, [seq as u8; 32], Some(hash), &Terms::default());
-        }
-        let pending = |store: &IndexStore, hash| store.pending_seqs(hash).collect::<Vec<_>>();
-        assert_eq!(pending(&store, a), [0, 2]);
-        assert_eq!(pending(&store, near), [1]);
-        assert_eq!(pending(&store, b), [3]);
-        store.flush(&log).unwrap();
-        assert!(pending(&store, a).is_empty());
-        // Read back from the stored buckets, not the ones the flush kept.
-        store.id_buckets.clear();
-        assert_eq!(store.stored_id_seqs(&log, a).unwrap(), [0, 2]);
-        assert_eq!(store.stored_id_seqs(&log, near).unwrap(), [1]);
-        assert_eq!(store.stored_id_seqs(&log, b).unwrap(), [3]);
-    }
-
-    /// Entry `seq`'s id and terms, as [`a_growing_index_splits_buckets_and_keeps_every_posting`]
-    /// indexes them.
-    fn growing_entry(seq: u64) -> (u64, Terms) {
-        let id = docket_model::EventId::new(format!("g{seq}")).unwrap();
-        let terms = Terms::of([
-            format!("d:g{}", seq % 211).into_bytes(),
-            format!("e:g{}", seq % 7).into_bytes(),
-        ]);
-        (super::super::id_hash(&id), terms)
-    }
-
-    /// Every bucket the stored meta record counts is stored, of both
-    /// kinds, and no other.
-    fn assert_every_bucket_stored(log: &Log, store: &IndexStore) {
-        let buckets = store.stored.unwrap().buckets;
-        for kind in [ID_BUCKET, TERM_BUCKET] {
-            let names = log.derived_names(kind).unwrap();
-            let wanted: Vec<Vec<u8>> = buckets.all().map(|b| b.name(kind)).collect();
-            assert_eq!(names.len(), wanted.len());
-            for name in wanted {
-                assert!(names.contains(&name));
-            }
-        }
-    }
-
-    #[test]
-    fn a_growing_index_splits_buckets_and_keeps_every_posting() {
-        let (_dir, log, mut store) = empty_index();
-        let mut added = 0u64;
-        let mut add_and_flush = |store: &mut IndexStore, count: u64| {
-            for seq in added..added + count {
-                let (hash, terms) = growing_entry(seq);
-                store.add(seq, [seq as u8; 32], Some(hash), &terms);
-            }
-            added += count;
-            store.flush(&log).unwrap();
-            assert_every_bucket_stored(&log, store);
-            let buckets = store.stored.unwrap().buckets;
-            assert_eq!(buckets.count(), added.div_ceil(ENTRIES_PER_BUCKET).max(16));
-            added
-        };
-        // Large flushes that split many buckets at once, then one entry a
-        // flush across several splits.
-        for count in [100, 5000, 3000] {
-            add_and_flush(&mut store, count);
-        }
-        let mut covered = 0;
-        for _ in 0..700 {
-            covered = add_and_flush(&mut store, 1);
-        }
-        assert_eq!(store.stored.unwrap().buckets.count(), 35);
-        // Read back from the stored buckets, not those the flushes kept.
-        store.id_buckets.clear();
-        for seq in (0..covered).step_by(7) {
-            let (hash, _) = growing_entry(seq);
-            assert!(store.stored_id_seqs(&log, hash).unwrap().contains(&seq));
-        }
-        for d in [0u64, 5, 210] {
-            let want: Vec<u64> = (0..covered).filter(|seq| seq % 211 == d).collect();
-            let term = format!("d:g{d}").into_bytes();
-            assert_eq!(store.postings(&log, &term).unwrap(), want);
-        }
-        let e3: Vec<u64> = (0..covered).filter(|seq| seq % 7 == 3).collect();
-        assert_eq!(store.postings(&log, b"e:g3").unwrap(), e3);
-    }
-
-    #[test]
-    fn a_flush_that_splits_on_two_threads_writes_what_one_thread_would() {
-        let (_dir, log, mut store) = empty_index();
-        for seq in 0..6000 {
-            let (hash, terms) = growing_entry(seq);
-            store.add(seq, [seq as u8; 32], Some(hash), &terms);
-        }
-        store.flush(&log).unwrap();
-        for seq in 6000..9000 {
-            let (hash, terms) = growing_entry(seq);
-            store.add(seq, [seq as u8; 32], Some(hash), &terms);
-        }
-        let (one, one_ids, one_meta) = store.changes(&log, false).unwrap();
-        let (two, two_ids, two_meta) = store.changes(&log, true).unwrap();
-        let removed = one.iter().filter(|(_, value)| value.is_none()).count();
-        assert_eq!(removed, 2 * (36 - 24), "each split bucket of each kind");
-        assert_eq!(one, two);
-        assert_eq!(one_ids, two_ids);
-        assert_eq!(one_meta, two_meta);
-    }
-
-    #[test]
-    fn pending_ids_fall_in_their_buckets_whether_or_not_a_group_is_split() {
-        let (_dir, _log, mut store) = empty_index();
-        for seq in 0..5000 {
-            let (hash, terms) = growing_entry(seq);
-            store.add(seq, [0u8; 32], Some(hash), &terms);
-        }
-        // Buckets coarser than the pending groups, and finer (17 bits and
-        // more: each group is split between buckets).
-        for buckets in [Buckets::FEWEST, Buckets::new(17, 5).unwrap()] {
-            let by_bucket = store.pending_ids_by_bucket(buckets);
-            let mut all = Vec::new();
-            for (bucket, parts) in &by_bucket {
-                for &(hash, seq) in parts.iter().flat_map(|part| part.iter()) {
-                    assert_eq!(buckets.bucket_of(hash), *bucket);
-                    all.push(seq);
-                }
-            }
-            all.sort_unstable();
-            assert_eq!(all, (0..5000).collect::<Vec<u64>>());
-        }
-    }
-
-    #[test]
-    fn buckets_are_written_in_batches_and_the_meta_record_last() {
-        let record = |n: u8, len: usize| (vec![b'b', n], Some(vec![n; len]));
-        let mut changes: Vec<Change> = (0..10).map(|n| record(n, BATCH_BYTES / 4)).collect();
-        changes.insert(3, (b"split".to_vec(), None));
-        changes.push(record(10, BATCH_BYTES * 2));
-        changes.push((META.to_vec(), Some(b"meta".to_vec())));
-        let batches = batches(changes.clone());
-        assert_eq!(
-            batches.len(),
-            4,
-            "4 + 4 quarters, 2 quarters, then the large one"
-        );
-        for batch in &batches[..batches.len() - 1] {
-            let bytes: usize = batch
-                .iter()
-                .filter_map(|(_, v)| v.as_ref())
-                .map(Vec::len)
-                .sum();
-            assert!(bytes <= BATCH_BYTES);
-            assert!(batch.iter().all(|(name, v)| v.is_some() && name != META));
-        }
-        let last = batches.last().unwrap();
-        assert!(last.contains(&(b"split".to_vec(), None)));
-        assert_eq!(last.last().unwrap().0, META);
-        let mut all: Vec<Change> = batches.into_iter().flatten().collect();
-        all.sort();
-        changes.sort();
-        assert_eq!(all, changes, "every change once");
-        // A small flush (one append's) is one batch.
-        let small = vec![record(1, 100), record(2, 100), (META.to_vec(), None)];
-        assert_eq!(super::batches(small).len(), 1);
-    }
-}
+mod tests;
