@@ -24,7 +24,7 @@ const PARALLEL_FLUSH: usize = 65_536;
 /// Bytes of buckets a flush writes in one batch, about. sled frees the
 /// pages a batch replaces only once the batch is done, so one batch of
 /// every bucket, which a large flush writes, held them all: indexing ten
-/// million entries again peaked at 3.8 GiB, and at 1.2 GiB in batches.
+/// million entries again peaked at 3.8 GiB, and at 1.3 GiB in batches.
 const BATCH_BYTES: usize = 8 << 20;
 
 /// Id buckets as (id hash, seq) pairs, by bucket.
