@@ -315,7 +315,7 @@ impl Ledger {
         if flush_now {
             let _ = index.flush(&self.log);
         } else if index.wants_flush() {
-            let _ = index.flush_some(&self.log);
+            let _ = index.flush_in_bulk(&self.log);
         }
     }
 

@@ -240,6 +240,7 @@ mod tests {
             change(&mut payload);
             parse_meta(&seal(META, payload))
         };
+        // Unchanged, it reads back: the refusals below are the changes'.
         assert_eq!(resealed(&|_| {}), Some(meta));
         // Sealed, but out of range: fewer than the fewest buckets, more
         // prefixes split than there are, another version's.

@@ -27,7 +27,6 @@
 //! reading them back. Id hashes are 64 bits, so every hit is confirmed
 //! against the stored event's id.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashMapExt};
@@ -40,6 +39,7 @@ use crate::index::{Terms, revision_chain, terms_for};
 use crate::index_buckets::{Bucket, Buckets};
 use crate::index_codec::{META, Meta, decode_ids, decode_terms, parse_meta, unseal};
 
+mod check;
 mod flush;
 
 const ID_BUCKET: &[u8] = b"ix/i";
@@ -53,7 +53,7 @@ const FLUSH_AFTER: usize = 1 << 23;
 /// The most buckets of each kind that such a flush in the middle of an
 /// import grows the index to; the import's last flush grows it to what
 /// the entries call for. Each of those flushes rewrites every bucket, and
-/// ten times as many records (at ten million entries) made an import 7 %
+/// ten times as many records (at ten million entries) made an import 8 %
 /// slower, while the buckets only matter to the appends that come after.
 const BULK_BUCKETS: u64 = 4096;
 
@@ -128,19 +128,11 @@ fn term_hash(term: &[u8]) -> u64 {
 /// 65 536, adding the postings took twice as long in a profile of an
 /// import of ten million events.
 const GROUP_BITS: u32 = 12;
+const _: () = assert!(GROUP_BITS <= 16, "a group is a u16");
 
 /// The group of pending ids that `hash` falls in.
 fn pending_group(hash: u64) -> u16 {
     (hash >> (64 - GROUP_BITS)) as u16
-}
-
-/// What [`IndexStore::check_ids`] found.
-pub(crate) struct IdFindings {
-    /// Entries the index does not list under their id.
-    pub missing: Vec<u64>,
-    /// Runs of two or more entries whose ids hash alike, each in seq
-    /// order: the same id held more than once, unless the hashes collide.
-    pub same_hash: Vec<Vec<u64>>,
 }
 
 /// The index as loaded by one [`crate::Ledger`]: what is stored, plus the
@@ -165,8 +157,9 @@ pub(crate) struct IndexStore {
     pending_postings: usize,
     /// Decoded stored id buckets: each id lookup would otherwise decode one.
     id_buckets: HashMap<Bucket, Vec<(u64, u64)>>,
-    /// [`FLUSH_AFTER`] and [`BULK_BUCKETS`], but for tests.
+    /// [`FLUSH_AFTER`], but for tests.
     flush_after: usize,
+    /// [`BULK_BUCKETS`], but for tests.
     bulk_buckets: u64,
     /// Flushes written: tests check that catching up flushes as it goes.
     flushes: u64,
@@ -234,7 +227,10 @@ impl IndexStore {
                 // meets damage resets the index, and this goes on from
                 // entry 0 with nothing stored.
                 if flush_as_it_goes && self.wants_flush() {
-                    flush_as_it_goes = self.flush_some(log).is_ok();
+                    let before = self.covered;
+                    // Damage resets the index (and this goes on from
+                    // entry 0): that is no reason to stop flushing.
+                    flush_as_it_goes = self.flush_in_bulk(log).is_ok() || self.covered < before;
                 }
             }
             // Derived data: if it cannot be written now, the postings stay
@@ -242,6 +238,13 @@ impl IndexStore {
             if !behind || self.flush(log).is_ok() || self.covered == head.size {
                 break;
             }
+        }
+        if self.must_reset {
+            // A flush met damage and could not reset the index: it is not
+            // to be read.
+            return Err(ReadError::Index {
+                message: "the damaged index could not be removed".to_owned(),
+            });
         }
         Ok(())
     }
@@ -357,7 +360,7 @@ impl IndexStore {
     }
 
     /// Whether enough is pending that an import should flush now
-    /// ([`IndexStore::flush_some`]).
+    /// ([`IndexStore::flush_in_bulk`]).
     pub(crate) fn wants_flush(&self) -> bool {
         self.pending_postings >= self.flush_after
     }
@@ -383,51 +386,6 @@ impl IndexStore {
             }
         }
         Ok(None)
-    }
-
-    /// Compares the id index with the ids the entries hold (`(id_hash(id),
-    /// seq)` for every entry, sorted here in place rather than copied: a
-    /// million of them are 16 MB): which entries it does not list under
-    /// their id, and which pairs of entries have ids with the same hash
-    /// (the same id, unless the hashes collide: the caller compares the
-    /// ids).
-    pub(crate) fn check_ids(
-        &mut self,
-        log: &Log,
-        held: &mut [(u64, u64)],
-    ) -> Result<IdFindings, ReadError> {
-        held.sort_unstable();
-        let mut listed: Vec<(u64, u64)> = Vec::with_capacity(held.len());
-        if self.stored.is_some() {
-            for bucket in self.buckets().all() {
-                // Not kept: at ten million entries that would be 160 MB.
-                match self.id_buckets.get(&bucket) {
-                    Some(cached) => listed.extend(cached),
-                    None => listed.extend(self.load_id_bucket(log, bucket)?),
-                }
-            }
-        }
-        listed.extend(self.pending_ids.values().flatten());
-        listed.sort_unstable();
-        // Both sorted: one walk along the two finds what is not listed.
-        let mut missing = Vec::new();
-        let mut at = 0;
-        for pair in held.iter() {
-            while listed.get(at).is_some_and(|l| l < pair) {
-                at += 1;
-            }
-            if listed.get(at) != Some(pair) {
-                missing.push(pair.1);
-            }
-        }
-        // Whole runs, not neighbouring pairs: in a run X, Y, X (Y's id
-        // colliding with X's) the two X are not neighbours.
-        let same_hash = held
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|run| run.len() > 1)
-            .map(|run| run.iter().map(|(_, seq)| *seq).collect())
-            .collect();
-        Ok(IdFindings { missing, same_hash })
     }
 
     /// The pending seqs under an id hash.
@@ -521,76 +479,6 @@ impl IndexStore {
         seqs.extend(self.pending_terms.get(term).into_iter().flatten());
         Ok(seqs)
     }
-
-    /// Compares the term postings of entries below `below` with `expected`
-    /// (every term and the seqs that should be under it, as recomputed from
-    /// those entries): the first difference, as the seq concerned and the
-    /// term.
-    pub(crate) fn check_terms(
-        &mut self,
-        log: &Log,
-        expected: &HashMap<Vec<u8>, Vec<u64>>,
-        below: u64,
-    ) -> Result<Option<(u64, String)>, ReadError> {
-        let buckets = self.buckets();
-        let mut expected_by_bucket = terms_by_bucket(expected, buckets);
-        let mut pending_by_bucket = terms_by_bucket(&self.pending_terms, buckets);
-        let mut first: Option<(u64, String)> = None;
-        for bucket in buckets.all() {
-            let mut listed = self.load_term_bucket(log, bucket)?;
-            for (term, seqs) in pending_by_bucket.remove(&bucket).unwrap_or_default() {
-                listed.entry(term.clone()).or_default().extend(seqs);
-            }
-            let want: BTreeMap<&[u8], &[u64]> = expected_by_bucket
-                .remove(&bucket)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(term, seqs)| (term.as_slice(), seqs.as_slice()))
-                .collect();
-            let mut judge = |term: &[u8], listed: &[u64], want: &[u64]| {
-                let (a, b) = (below_in_order(listed, below), below_in_order(want, below));
-                if a == b {
-                    return;
-                }
-                let differs = a
-                    .iter()
-                    .zip(b.iter())
-                    .find(|(x, y)| x != y)
-                    .map(|(x, y)| *x.min(y))
-                    .or_else(|| a.get(b.len()).or_else(|| b.get(a.len())).copied())
-                    .unwrap_or(0);
-                if first.as_ref().is_none_or(|(seq, _)| differs < *seq) {
-                    first = Some((differs, String::from_utf8_lossy(term).into_owned()));
-                }
-            };
-            for (term, seqs) in &listed {
-                judge(
-                    term,
-                    seqs,
-                    want.get(term.as_slice()).copied().unwrap_or(&[]),
-                );
-            }
-            for (term, seqs) in &want {
-                if !listed.contains_key(*term) {
-                    judge(term, &[], seqs);
-                }
-            }
-        }
-        Ok(first)
-    }
-}
-
-/// The seqs below `below`, ascending: `seqs` itself when it already is
-/// (stored postings are, and entries appended since the caller read the
-/// log, another thread's, are rare), else a sorted copy. Entries from
-/// `below` on are not the caller's to judge.
-fn below_in_order(seqs: &[u64], below: u64) -> Cow<'_, [u64]> {
-    if seqs.is_sorted() && seqs.last().is_none_or(|&last| last < below) {
-        return Cow::Borrowed(seqs);
-    }
-    let mut within: Vec<u64> = seqs.iter().copied().filter(|&seq| seq < below).collect();
-    within.sort_unstable();
-    Cow::Owned(within)
 }
 
 fn damaged(kind: &[u8], bucket: Bucket) -> ReadError {

@@ -39,6 +39,24 @@ fn import_in_sevens(
     ledger.import(&file, &options, progress)
 }
 
+/// A new ledger of `n` entity registrations, appended in one batch (the
+/// directory must outlive it).
+pub(crate) fn ledger_of(n: usize) -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::init(&dir.path().join("l")).unwrap();
+    let events: String = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"kind\":\"entity.registered\",\"effective\":\"2020-01-01\",\"entity\":\"e{i}\",\"name\":\"E {i}\"}}\n"
+            )
+        })
+        .collect();
+    ledger
+        .append_json(&events, &AppendOptions::default())
+        .unwrap();
+    (dir, ledger)
+}
+
 fn fresh() -> (tempfile::TempDir, Ledger) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::init(&dir.path().join("t.ledger")).unwrap();

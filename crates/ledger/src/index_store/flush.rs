@@ -127,24 +127,27 @@ impl IndexStore {
     /// ([`IndexStore::load_id_bucket`]) and index again from the log.
     /// Only once the last batch is written do the postings leave memory:
     /// after a failure they are still pending, still consulted by lookups,
-    /// and written by the next flush. The batches before the last are
-    /// forced to disk before it is written, so that after a crash the meta
-    /// record never counts buckets older than it.
+    /// and written by the next flush. None of this forces the batches to
+    /// disk: sled recovers its log in order up to the first message that is
+    /// missing or torn (sled 0.34, `pagecache/iterator.rs`), so no crash
+    /// keeps a later batch and loses an earlier one, and a meta record is
+    /// never newer than its buckets. (The index always relied on that
+    /// order between one flush and the next.)
     pub(crate) fn flush(&mut self, log: &Log) -> Result<(), ReadError> {
-        self.write(log, self.covered)
+        self.flush_grown_for(log, self.covered)
     }
 
     /// [`IndexStore::flush`] in the middle of an import, or of indexing
-    /// every entry again: it grows the index to [`super::BULK_BUCKETS`] of
-    /// each kind at most.
-    pub(crate) fn flush_some(&mut self, log: &Log) -> Result<(), ReadError> {
+    /// every entry again: it writes every pending posting, but grows the
+    /// index to [`super::BULK_BUCKETS`] of each kind at most.
+    pub(crate) fn flush_in_bulk(&mut self, log: &Log) -> Result<(), ReadError> {
         let entries = self.covered.min(self.bulk_buckets * ENTRIES_PER_BUCKET);
-        self.write(log, entries)
+        self.flush_grown_for(log, entries)
     }
 
     /// Writes the pending postings, with as many buckets as `entries`
     /// entries call for (or as many as are stored, if more).
-    fn write(&mut self, log: &Log, entries: u64) -> Result<(), ReadError> {
+    fn flush_grown_for(&mut self, log: &Log, entries: u64) -> Result<(), ReadError> {
         if self.must_reset {
             // Stored buckets are not to be trusted, let alone merged into.
             return Err(ReadError::Index {
@@ -152,7 +155,13 @@ impl IndexStore {
             });
         }
         let stored_covered = self.stored.map_or(0, |meta| meta.covered);
-        if !self.loaded || (self.covered == stored_covered && self.pending_postings == 0) {
+        let nothing_new = self.covered == stored_covered && self.pending_postings == 0;
+        // An import's last flush may find nothing pending (its last batch
+        // flushed in bulk) and must still grow the index.
+        let grown = self
+            .stored
+            .is_none_or(|meta| meta.buckets.grown_for(entries) == meta.buckets);
+        if !self.loaded || (nothing_new && grown) {
             return Ok(());
         }
         let parallel = self.pending_postings >= PARALLEL_FLUSH;
@@ -166,22 +175,11 @@ impl IndexStore {
             }
             Err(e) => return Err(e),
         };
-        let index_error = |message: String| ReadError::Index { message };
-        let mut batches = batches(changes);
-        let last = batches.pop().unwrap_or_default();
-        if !batches.is_empty() {
-            for batch in batches {
-                log.derived_apply(batch)
-                    .map_err(|e| index_error(e.to_string()))?;
-            }
-            // Derived writes are not forced to disk (they can be rebuilt),
-            // and sled might keep a later write after a crash that lost an
-            // earlier one. A flush this large is rare: an import's, or
-            // indexing every entry again.
-            log.flush().map_err(|e| index_error(e.to_string()))?;
+        for batch in batches(changes) {
+            log.derived_apply(batch).map_err(|e| ReadError::Index {
+                message: e.to_string(),
+            })?;
         }
-        log.derived_apply(last)
-            .map_err(|e| index_error(e.to_string()))?;
         // Buckets split are gone.
         self.id_buckets
             .retain(|bucket, _| meta.buckets.holds(*bucket));

@@ -218,8 +218,8 @@ fn pending_ids_fall_in_their_buckets_whether_or_not_a_group_is_split() {
         let (hash, terms) = growing_entry(seq);
         store.add(seq, [0u8; 32], Some(hash), &terms);
     }
-    // Buckets coarser than the pending groups, and finer (17 bits and
-    // more: each group is split between buckets).
+    // Buckets coarser than the pending groups, and finer (more than 4096
+    // buckets: each group is split between buckets).
     for buckets in [Buckets::FEWEST, Buckets::new(17, 5).unwrap()] {
         let by_bucket = store.pending_ids_by_bucket(buckets);
         let mut all = Vec::new();
@@ -340,7 +340,7 @@ fn a_flush_in_the_middle_of_an_import_grows_the_index_only_so_far() {
     let (_dir, log, mut store) = empty_index();
     store.bulk_buckets = 20;
     add_growing(&mut store, 0..9000);
-    store.flush_some(&log).unwrap();
+    store.flush_in_bulk(&log).unwrap();
     assert_eq!(store.stored.unwrap().buckets.count(), 20);
     assert_all_found_once(&log, &mut store, 9000);
     // The import's last flush grows it to what the entries call for.
@@ -352,19 +352,7 @@ fn a_flush_in_the_middle_of_an_import_grows_the_index_only_so_far() {
 
 #[test]
 fn indexing_every_entry_again_flushes_as_it_goes() {
-    use crate::{AppendOptions, Ledger};
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::init(&dir.path().join("l")).unwrap();
-    let events: String = (0..6000)
-        .map(|i| {
-            format!(
-                "{{\"kind\":\"entity.registered\",\"effective\":\"2020-01-01\",\"entity\":\"e{i}\",\"name\":\"E {i}\"}}\n"
-            )
-        })
-        .collect();
-    ledger
-        .append_json(&events, &AppendOptions::default())
-        .unwrap();
+    let (_dir, ledger) = crate::tests::ledger_of(6000);
     ledger.discard_index().unwrap();
     let flushes = {
         let mut index = ledger.index.lock().unwrap();
@@ -385,4 +373,18 @@ fn indexing_every_entry_again_flushes_as_it_goes() {
     assert_eq!(index.stored.unwrap().buckets.count(), 24);
     drop(index);
     assert!(ledger.verify(&mut |_, _| {}).is_ok());
+}
+
+#[test]
+fn a_last_flush_with_nothing_pending_still_grows_the_index() {
+    // As when an import's last batch was flushed in bulk.
+    let (_dir, log, mut store) = empty_index();
+    store.bulk_buckets = 20;
+    add_growing(&mut store, 0..9000);
+    store.flush_in_bulk(&log).unwrap();
+    assert_eq!(store.stored.unwrap().buckets.count(), 20);
+    assert_eq!(store.pending_postings, 0);
+    store.flush(&log).unwrap();
+    assert_eq!(store.stored.unwrap().buckets.count(), 36);
+    assert_all_found_once(&log, &mut store, 9000);
 }
