@@ -273,16 +273,17 @@ impl IndexStore {
         let mut changes: Vec<Change> = Vec::new();
         let mut id_buckets = HashMap::new();
         for rewrite in rewrites(old, new, touched.into_iter()) {
-            let stored = match rewrite.source {
-                None => Vec::new(),
+            // Borrowed from the cache: each target copies its part anyway.
+            let stored: Cow<'_, [(u64, u64)]> = match rewrite.source {
+                None => Cow::Borrowed(&[]),
                 Some(source) => match self.id_buckets.get(&source) {
-                    Some(cached) => cached.clone(),
-                    None => self.load_id_bucket(log, source)?,
+                    Some(cached) => Cow::Borrowed(cached),
+                    None => Cow::Owned(self.load_id_bucket(log, source)?),
                 },
             };
             // Sorted by hash, and the targets are consecutive ranges of
             // hashes: each target's part is a slice.
-            let mut rest = stored.as_slice();
+            let mut rest = &*stored;
             for &target in &rewrite.targets {
                 let (first, last) = target.hashes();
                 let from = rest.partition_point(|(hash, _)| *hash < first);
