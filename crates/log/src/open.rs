@@ -58,31 +58,69 @@ pub(crate) const CACHE_CAPACITY: u64 = 64 << 20;
 /// level.
 const COMPRESSION_LEVEL: i32 = 1;
 
-/// Whether the sled database at `path` was created with compression. sled
-/// refuses to open a database with another setting than the one it was
-/// created with, and records that setting in its `conf` file. Layout-1
-/// logs were created with it (except the earliest, written before it was
-/// used); a new database is created without it, because layout 2
-/// compresses its chunks itself (`codec.rs`).
-pub(crate) fn uses_compression(path: &Path) -> bool {
+/// The settings sled recorded in the `conf` file of the database at
+/// `path` when it was created: sled refuses to open a database with other
+/// ones. `None` for a database not created yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    /// Layout-1 logs were created with sled's compression (except the
+    /// earliest, written before it was used); a new database is created
+    /// without it, because layout 2 compresses its chunks itself
+    /// (`codec.rs`).
+    pub(crate) compression: bool,
+    /// Databases created before `SEGMENT_SIZE` have sled's default.
+    pub(crate) segment_size: usize,
+}
+
+/// sled's default segment size, recorded by databases created before
+/// `SEGMENT_SIZE`.
+const SLED_DEFAULT_SEGMENT_SIZE: usize = 512 << 10;
+
+/// The segment size of new databases: sled's default is 512 KiB. sled 0.34
+/// writes each full segment (its "io buffer") on a thread of a global pool
+/// of seven that does not grow while they are busy. A writer that needs a
+/// new segment while the end of the file is being cut off waits, holding
+/// sled's segment lock, for the cut to run on that pool; if seven written
+/// segments are waiting for that same lock, the process hangs (sled issue
+/// 1412; fixed after 0.34 by a thread of its own for the cut). Segments
+/// four times as large make that queue four times shorter for the same
+/// bytes written, and cost 5 % more disk. docs/ARCHITECTURE.md, "sled's
+/// hang".
+pub(crate) const SEGMENT_SIZE: usize = 2 << 20;
+
+/// What sled recorded for the database at `path`, or `None` if it has no
+/// `conf` file (it is about to be created).
+pub(crate) fn recorded(path: &Path) -> Option<Recorded> {
+    let conf = fs::read(path.join("conf")).ok()?;
     // The file ends in a binary checksum: search its bytes, not its text.
-    match fs::read(path.join("conf")) {
-        Ok(conf) => conf
-            .split(|&b| b == b'\n')
-            .any(|line| line.trim_ascii() == b"use_compression: true"),
-        Err(_) => false,
-    }
+    let value = |key: &[u8]| {
+        conf.split(|&b| b == b'\n').find_map(|line| {
+            let rest = line.trim_ascii().strip_prefix(key)?;
+            Some(rest.strip_prefix(b":")?.trim_ascii())
+        })
+    };
+    let segment_size = value(b"segment_size")
+        .and_then(|raw| std::str::from_utf8(raw).ok()?.parse().ok())
+        .unwrap_or(SLED_DEFAULT_SEGMENT_SIZE);
+    Some(Recorded {
+        compression: value(b"use_compression") == Some(b"true"),
+        segment_size,
+    })
 }
 
 pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
-    let compressed = uses_compression(path);
+    let settings = recorded(path).unwrap_or(Recorded {
+        compression: false,
+        segment_size: SEGMENT_SIZE,
+    });
     let mut retried_unlocked = false;
     loop {
         let config = sled::Config::new()
             .path(path)
-            .use_compression(compressed)
+            .use_compression(settings.compression)
+            .segment_size(settings.segment_size)
             .compression_factor(COMPRESSION_LEVEL)
             .cache_capacity(CACHE_CAPACITY);
         let source = match config.open() {
@@ -137,7 +175,9 @@ mod tests {
             db.insert(b"Dsnapshot", &b"an old snapshot"[..]).unwrap();
             db.flush().unwrap();
         }
-        assert!(!super::uses_compression(&path));
+        let recorded = super::recorded(&path).unwrap();
+        assert!(!recorded.compression);
+        assert_eq!(recorded.segment_size, super::SLED_DEFAULT_SEGMENT_SIZE);
         let log = Log::open(&path).unwrap();
         let entry = NewEntry {
             payload: b"payload".to_vec(),
@@ -151,10 +191,15 @@ mod tests {
         assert_eq!(log.head().size, 1);
         assert_eq!(log.encoding(), ChunkEncoding::Plain);
         drop(log);
+        // Reopened with the settings it was created with, not a new log's.
+        assert_eq!(super::recorded(&path), Some(recorded));
 
         let new = dir.path().join("new");
+        assert_eq!(super::recorded(&new), None);
         drop(Log::create(&new).unwrap());
-        assert!(!super::uses_compression(&new));
+        let recorded = super::recorded(&new).unwrap();
+        assert!(!recorded.compression);
+        assert_eq!(recorded.segment_size, super::SEGMENT_SIZE);
         assert_eq!(Log::open(&new).unwrap().encoding(), ChunkEncoding::Zstd);
     }
 }

@@ -52,7 +52,9 @@ fn layout_1_logs_are_read_verified_and_extended_as_they_are() {
     drop(old);
     let old = Log::open(&old_path).unwrap();
     assert_eq!(testing::layout_of(&old), 1);
-    assert!(crate::open::uses_compression(&old_path));
+    let recorded = crate::open::recorded(&old_path).unwrap();
+    assert!(recorded.compression);
+    assert_eq!(recorded.segment_size, 512 << 10);
     check_contents(&old, 200);
     old.append_at((200..230).map(new_entry).collect(), 9_000)
         .unwrap();
