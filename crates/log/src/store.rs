@@ -161,6 +161,14 @@ impl Log {
         if !path.join("db").is_file() {
             return Err(not_a_log("the directory holds no database"));
         }
+        // Opened without it, sled would read the database with a new
+        // log's segment size (`open.rs`), which an older log does not have,
+        // and write a `conf` saying so.
+        if !path.join("conf").is_file() {
+            return Err(not_a_log(
+                "its `conf` file, where sled records the database's segment size, is missing",
+            ));
+        }
         let db = open_sled(path)?;
         let storage = |source| OpenError::Storage {
             path: path.to_path_buf(),

@@ -338,6 +338,16 @@ fn create_and_open_errors() {
         Log::create(&foreign),
         Err(OpenError::AlreadyExists { .. })
     ));
+
+    // A log that lost sled's record of its settings is refused, not opened
+    // with a guess, and left as it is.
+    let lost = dir.path().join("lost-conf");
+    drop(Log::create(&lost).unwrap());
+    std::fs::remove_file(lost.join("conf")).unwrap();
+    let err = Log::open(&lost).unwrap_err();
+    assert!(matches!(err, OpenError::NotALog { .. }), "{err}");
+    assert!(err.to_string().contains("`conf`"), "{err}");
+    assert!(!lost.join("conf").exists());
 }
 
 #[test]
