@@ -74,6 +74,7 @@ pub(crate) struct Recorded {
 
 /// sled's default segment size, recorded by databases created before
 /// `SEGMENT_SIZE`.
+#[cfg(test)]
 const SLED_DEFAULT_SEGMENT_SIZE: usize = 512 << 10;
 
 /// The segment size of new databases: sled's default is 512 KiB. sled 0.34
@@ -84,12 +85,16 @@ const SLED_DEFAULT_SEGMENT_SIZE: usize = 512 << 10;
 /// segments are waiting for that same lock, the process hangs (sled issue
 /// 1412; fixed after 0.34 by a thread of its own for the cut). Segments
 /// four times as large make that queue four times shorter for the same
-/// bytes written, and cost 5 % more disk. docs/ARCHITECTURE.md, "sled's
-/// hang".
+/// bytes written, and a small file's end falls free less often; they cost
+/// about 5 % of disk and of an import's speed. docs/ARCHITECTURE.md,
+/// "sled's hang".
 pub(crate) const SEGMENT_SIZE: usize = 2 << 20;
 
-/// What sled recorded for the database at `path`, or `None` if it has no
-/// `conf` file (it is about to be created).
+/// What sled recorded for the database at `path`, or `None` if its `conf`
+/// file is missing or does not say both settings: the database is about
+/// to be created, or (for a database that exists) its settings are lost.
+/// sled itself takes a `conf` of eight bytes or fewer for none at all and
+/// writes its defaults over it; it does not force the file to disk.
 pub(crate) fn recorded(path: &Path) -> Option<Recorded> {
     let conf = fs::read(path.join("conf")).ok()?;
     // The file ends in a binary checksum: search its bytes, not its text.
@@ -99,13 +104,27 @@ pub(crate) fn recorded(path: &Path) -> Option<Recorded> {
             Some(rest.strip_prefix(b":")?.trim_ascii())
         })
     };
-    let segment_size = value(b"segment_size")
-        .and_then(|raw| std::str::from_utf8(raw).ok()?.parse().ok())
-        .unwrap_or(SLED_DEFAULT_SEGMENT_SIZE);
+    let segment_size = std::str::from_utf8(value(b"segment_size")?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let compression = match value(b"use_compression")? {
+        b"true" => true,
+        b"false" => false,
+        _ => return None,
+    };
     Some(Recorded {
-        compression: value(b"use_compression") == Some(b"true"),
+        compression,
         segment_size,
     })
+}
+
+/// Forces the `conf` file sled wrote for a new database at `path` to disk,
+/// with the directory's entry for it: sled does not, and a database whose
+/// `conf` is lost cannot be opened again (`Log::open`).
+pub(crate) fn sync_conf(path: &Path) -> std::io::Result<()> {
+    fs::File::open(path.join("conf"))?.sync_all()?;
+    fs::File::open(path)?.sync_all()
 }
 
 pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {

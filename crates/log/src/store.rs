@@ -18,7 +18,7 @@ use crate::layout::{
     encode_head, index_key, marker_value, parse_marker, slot_of,
 };
 use crate::nodes::upgrade;
-use crate::open::{DERIVED_TREE, drop_legacy_derived, open_sled};
+use crate::open::{DERIVED_TREE, drop_legacy_derived, open_sled, recorded, sync_conf};
 use crate::prepare::{Prepared, Preparer, Staged};
 use crate::read::ChunkCache;
 
@@ -112,6 +112,7 @@ impl Log {
         db.apply_batch(batch).map_err(storage)?;
         let derived = db.open_tree(DERIVED_TREE).map_err(storage)?;
         db.flush().map_err(storage)?;
+        sync_conf(path).map_err(io)?;
         Ok(Log {
             path: path.to_path_buf(),
             db,
@@ -161,13 +162,16 @@ impl Log {
         if !path.join("db").is_file() {
             return Err(not_a_log("the directory holds no database"));
         }
-        // Opened without it, sled would read the database with a new
-        // log's segment size (`open.rs`), which an older log does not have,
-        // and write a `conf` saying so.
-        if !path.join("conf").is_file() {
-            return Err(not_a_log(
-                "its `conf` file, where sled records the database's segment size, is missing",
-            ));
+        // Opened without them, sled would read the database with a guessed
+        // segment size (`open.rs`), which an older or a newer log does not
+        // have, and write a `conf` saying so.
+        if recorded(path).is_none() {
+            return Err(OpenError::Damaged {
+                path: path.to_path_buf(),
+                reason: "its `conf` file, where sled records the database's segment size \
+                         and compression, is missing or damaged"
+                    .to_owned(),
+            });
         }
         let db = open_sled(path)?;
         let storage = |source| OpenError::Storage {

@@ -339,15 +339,26 @@ fn create_and_open_errors() {
         Err(OpenError::AlreadyExists { .. })
     ));
 
-    // A log that lost sled's record of its settings is refused, not opened
-    // with a guess, and left as it is.
+    // A log that lost sled's record of its settings, or kept only part of
+    // it (sled does not force it to disk, and takes eight bytes or fewer
+    // for none), is refused, not opened with a guess, and left as it is.
     let lost = dir.path().join("lost-conf");
     drop(Log::create(&lost).unwrap());
-    std::fs::remove_file(lost.join("conf")).unwrap();
-    let err = Log::open(&lost).unwrap_err();
-    assert!(matches!(err, OpenError::NotALog { .. }), "{err}");
-    assert!(err.to_string().contains("`conf`"), "{err}");
-    assert!(!lost.join("conf").exists());
+    let conf = std::fs::read(lost.join("conf")).unwrap();
+    let cut = conf.iter().position(|&b| b == b'\n').unwrap() + 1;
+    for damaged in [None, Some(&b""[..]), Some(&conf[..cut])] {
+        match damaged {
+            None => std::fs::remove_file(lost.join("conf")).unwrap(),
+            Some(bytes) => std::fs::write(lost.join("conf"), bytes).unwrap(),
+        }
+        let err = Log::open(&lost).unwrap_err();
+        assert!(matches!(err, OpenError::Damaged { .. }), "{err}");
+        assert!(err.to_string().contains("`conf`"), "{err}");
+        let left = std::fs::read(lost.join("conf")).ok();
+        assert_eq!(left.as_deref(), damaged, "the conf file was changed");
+    }
+    std::fs::write(lost.join("conf"), &conf).unwrap();
+    assert_eq!(Log::open(&lost).unwrap().head(), Head::EMPTY);
 }
 
 #[test]
