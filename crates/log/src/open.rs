@@ -72,10 +72,18 @@ pub(crate) struct Recorded {
     pub(crate) segment_size: usize,
 }
 
+impl Recorded {
+    /// What a new database is created with.
+    pub(crate) const NEW: Recorded = Recorded {
+        compression: false,
+        segment_size: SEGMENT_SIZE,
+    };
+}
+
 /// sled's default segment size, recorded by databases created before
 /// `SEGMENT_SIZE`.
 #[cfg(test)]
-const SLED_DEFAULT_SEGMENT_SIZE: usize = 512 << 10;
+pub(crate) const SLED_DEFAULT_SEGMENT_SIZE: usize = 512 << 10;
 
 /// The segment size of new databases: sled's default is 512 KiB. sled 0.34
 /// writes each full segment (its "io buffer") on a thread of a global pool
@@ -127,13 +135,12 @@ pub(crate) fn sync_conf(path: &Path) -> std::io::Result<()> {
     fs::File::open(path)?.sync_all()
 }
 
-pub(crate) fn open_sled(path: &Path) -> Result<sled::Db, OpenError> {
+/// Opens (or creates) the sled database at `path` with `settings`: the
+/// [`recorded`] ones of an existing database, [`Recorded::NEW`] for a new
+/// one.
+pub(crate) fn open_sled(path: &Path, settings: Recorded) -> Result<sled::Db, OpenError> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
-    let settings = recorded(path).unwrap_or(Recorded {
-        compression: false,
-        segment_size: SEGMENT_SIZE,
-    });
     let mut retried_unlocked = false;
     loop {
         let config = sled::Config::new()

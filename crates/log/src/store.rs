@@ -18,7 +18,7 @@ use crate::layout::{
     encode_head, index_key, marker_value, parse_marker, slot_of,
 };
 use crate::nodes::upgrade;
-use crate::open::{DERIVED_TREE, drop_legacy_derived, open_sled, recorded, sync_conf};
+use crate::open::{DERIVED_TREE, Recorded, drop_legacy_derived, open_sled, recorded, sync_conf};
 use crate::prepare::{Prepared, Preparer, Staged};
 use crate::read::ChunkCache;
 
@@ -95,7 +95,7 @@ impl Log {
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(io(e)),
         }
-        let db = open_sled(path)?;
+        let db = open_sled(path, Recorded::NEW)?;
         let storage = |source| OpenError::Storage {
             path: path.to_path_buf(),
             source,
@@ -165,15 +165,15 @@ impl Log {
         // Opened without them, sled would read the database with a guessed
         // segment size (`open.rs`), which an older or a newer log does not
         // have, and write a `conf` saying so.
-        if recorded(path).is_none() {
+        let Some(settings) = recorded(path) else {
             return Err(OpenError::Damaged {
                 path: path.to_path_buf(),
                 reason: "its `conf` file, where sled records the database's segment size \
                          and compression, is missing or damaged"
                     .to_owned(),
             });
-        }
-        let db = open_sled(path)?;
+        };
+        let db = open_sled(path, settings)?;
         let storage = |source| OpenError::Storage {
             path: path.to_path_buf(),
             source,

@@ -54,7 +54,10 @@ fn layout_1_logs_are_read_verified_and_extended_as_they_are() {
     assert_eq!(testing::layout_of(&old), 1);
     let recorded = crate::open::recorded(&old_path).unwrap();
     assert!(recorded.compression);
-    assert_eq!(recorded.segment_size, 512 << 10);
+    assert_eq!(
+        recorded.segment_size,
+        crate::open::SLED_DEFAULT_SEGMENT_SIZE
+    );
     check_contents(&old, 200);
     old.append_at((200..230).map(new_entry).collect(), 9_000)
         .unwrap();
