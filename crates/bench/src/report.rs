@@ -116,6 +116,16 @@ pub fn markdown(results: &[SizeResult]) -> String {
         );
         let verify = get(r, "verify_eps");
         let ceiling = get(r, "blake3_all_eps");
+        let tree = get(r, "blake3_tree_eps");
+        // Against the ceiling (the target), and against the hashing a
+        // verify that checks the Merkle tree cannot avoid.
+        let of_ceiling = |eps: f64| {
+            format!(
+                "{} of ceiling, {} of tree ceiling",
+                ratio(eps, ceiling),
+                ratio(eps, tree)
+            )
+        };
         row(
             "full verify, with index and snapshot (entries/s)",
             [
@@ -123,7 +133,7 @@ pub fn markdown(results: &[SizeResult]) -> String {
                 rate(get(r, "sqlite_verify_eps")),
                 "".into(),
                 rate(ceiling),
-                format!("{} of ceiling", ratio(verify, ceiling)),
+                of_ceiling(verify),
                 "≥ 1 M/s, ≥ 0.70× ceiling".into(),
             ],
         );
@@ -135,7 +145,7 @@ pub fn markdown(results: &[SizeResult]) -> String {
                 rate(get(r, "sqlite_verify_eps")),
                 "".into(),
                 rate(ceiling),
-                format!("{} of ceiling", ratio(evidence, ceiling)),
+                of_ceiling(evidence),
                 "≥ 1 M/s, ≥ 0.70× ceiling".into(),
             ],
         );
@@ -147,6 +157,17 @@ pub fn markdown(results: &[SizeResult]) -> String {
                 "".into(),
                 rate(get(r, "blake3_chain_eps")),
                 "".into(),
+                "".into(),
+            ],
+        );
+        row(
+            "BLAKE3 tree ceiling: entry hashes, Merkle leaves and nodes, all cores (entries/s)",
+            [
+                "".into(),
+                "".into(),
+                "".into(),
+                rate(tree),
+                format!("{} of ceiling", ratio(tree, ceiling)),
                 "".into(),
             ],
         );
