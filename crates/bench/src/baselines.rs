@@ -3,7 +3,8 @@
 //! * **SQLite**: the hash-chained log most engineers would build — one row
 //!   per entry (seq, header fields, payload, hash), WAL, `synchronous=FULL`,
 //!   one transaction per batch of [`BATCH`] (docket's import default), the
-//!   same BLAKE3 chain as docket.
+//!   same BLAKE3 chain as docket; and beside it the same importer reading
+//!   the NDJSON file, parsing and encoding each event as docket does.
 //! * **sled raw**: one key per entry (seq) holding header ‖ payload, one
 //!   batch and one flush per [`SLED_BATCH`] entries — the storage ceiling.
 //! * **BLAKE3 ceiling**: the entry hash over the same bytes on every core,
@@ -14,7 +15,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use docket_log::merkle::{self, Blake3Hasher, MerkleHasher};
 use docket_log::{Hash, Header, entry_hash};
 use rusqlite::{Connection, params};
@@ -72,6 +73,47 @@ fn sqlite_insert(conn: &Connection, header: &Header, payload: &[u8], hash: &Hash
         &hash[..]
     ])?;
     Ok(())
+}
+
+/// SQLite bulk import of the NDJSON file itself: each line parsed with
+/// docket's parser and encoded to its canonical payload, as
+/// [`crate::phases::write_payloads`] does for the other baselines, then
+/// chained and inserted as [`sqlite`] does, on one thread. What an
+/// engineer's importer into SQLite would do with the same file, with no
+/// validation against the history, no index and no Merkle tree.
+pub fn sqlite_json(w: &Workload, dir: &Path) -> Result<Metrics> {
+    use std::io::BufRead;
+    std::fs::create_dir_all(dir)?;
+    let start = Instant::now();
+    let mut conn = sqlite_open(&dir.join("log.sqlite"))?;
+    let mut lines = std::io::BufReader::new(std::fs::File::open(w.events)?)
+        .lines()
+        .peekable();
+    let mut prev = [0u8; 32];
+    let mut seq = 0u64;
+    while lines.peek().is_some() {
+        let tx = conn.transaction()?;
+        for line in lines.by_ref().take(BATCH) {
+            let event = docket_model::Event::from_json_bytes(line?.as_bytes())
+                .map_err(|e| anyhow!("line {}: {e}", seq + 1))?
+                .with_derived_id();
+            let payload = event
+                .encode()
+                .map_err(|e| anyhow!("line {}: {e}", seq + 1))?;
+            let (header, bytes) = entry_bytes(seq, prev, &payload);
+            let hash = entry_hash(&bytes);
+            sqlite_insert(&tx, &header, &payload, &hash)?;
+            prev = hash;
+            seq += 1;
+        }
+        tx.commit()?;
+    }
+    let mut m = Metrics::new();
+    m.insert(
+        "sqlite_json_import_eps".into(),
+        seq as f64 / start.elapsed().as_secs_f64(),
+    );
+    Ok(m)
 }
 
 /// SQLite bulk import (chained, batches of [`BATCH`]) then full verification.
@@ -337,6 +379,52 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The SQLite importer of the JSON stores exactly the payloads the other
+    /// baselines are given, chained: it does the same work on them.
+    #[test]
+    fn the_sqlite_importer_of_the_json_stores_the_canonical_payloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = dir.path().join("events.ndjson");
+        let payloads = dir.path().join("payloads.bin");
+        crate::generate::generate(300, 7, &mut std::fs::File::create(&events).unwrap()).unwrap();
+        crate::phases::write_payloads(&events, &payloads).unwrap();
+        let w = Workload {
+            events: &events,
+            payloads: &payloads,
+            count: 300,
+            dispute: "",
+            entity: "",
+            middle_date: "",
+            last_date: "",
+        };
+        let metrics = sqlite_json(&w, &dir.path().join("sqlite")).unwrap();
+        assert!(metrics["sqlite_json_import_eps"] > 0.0);
+        let conn = Connection::open(dir.path().join("sqlite/log.sqlite")).unwrap();
+        let mut select = conn
+            .prepare("SELECT seq, payload, prev_hash, hash FROM entries ORDER BY seq")
+            .unwrap();
+        // seq, payload, prev_hash, hash
+        type Row = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
+        let rows: Vec<Row> = select
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected: Vec<Vec<u8>> = Payloads::open(&payloads).unwrap().collect();
+        assert_eq!(rows.len(), 300);
+        assert_eq!(rows.len(), expected.len());
+        let mut prev = [0u8; 32];
+        for ((seq, payload, stored_prev, hash), want) in rows.iter().zip(&expected) {
+            assert_eq!(payload, want, "entry {seq}");
+            assert_eq!(stored_prev[..], prev[..], "entry {seq}");
+            let (_, bytes) = entry_bytes(*seq as u64, prev, want);
+            prev = entry_hash(&bytes);
+            assert_eq!(hash[..], prev[..], "entry {seq}");
         }
     }
 

@@ -57,6 +57,7 @@ const PHASES: &[&str] = &[
     "append",
     "log-append",
     "sqlite",
+    "sqlite-json",
     "sled",
     "blake3",
 ];

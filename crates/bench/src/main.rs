@@ -166,6 +166,7 @@ fn main() -> Result<()> {
                 "append" => phases::append(&w, &ledger, appends)?,
                 "log-append" => phases::log_append(&w, &target.join("log"))?,
                 "sqlite" => baselines::sqlite(&w, &target.join("sqlite"))?,
+                "sqlite-json" => baselines::sqlite_json(&w, &target.join("sqlite-json"))?,
                 "sled" => baselines::sled_raw(&w, &target.join("sled"))?,
                 "blake3" => baselines::blake3_ceiling(&w)?,
                 other => bail!("unknown phase {other}"),

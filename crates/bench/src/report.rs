@@ -77,6 +77,18 @@ pub fn markdown(results: &[SizeResult]) -> String {
                 "≥ 2× SQLite, ≥ 300 k/s".into(),
             ],
         );
+        let sqlite_json = get(r, "sqlite_json_import_eps");
+        row(
+            "bulk import, SQLite parsing and encoding the same JSON too (events/s)",
+            [
+                rate(import),
+                rate(sqlite_json),
+                "".into(),
+                "".into(),
+                format!("{} of SQLite parsing", ratio(import, sqlite_json)),
+                "".into(),
+            ],
+        );
         let log = get(r, "log_append_eps");
         row(
             "bulk append, encoded payloads → docket-log (events/s)",
