@@ -20,7 +20,9 @@ use docket_log::merkle::{self, Blake3Hasher, MerkleHasher};
 use docket_log::{Hash, Header, entry_hash};
 use rusqlite::{Connection, params};
 
-use crate::phases::{BATCH, Metrics, Payloads, Workload, disk_usage, peak_memory, percentile};
+use crate::phases::{
+    BATCH, Metrics, Payloads, Workload, canonical_payload, disk_usage, peak_memory, percentile,
+};
 
 /// A fixed recorded-at for baseline headers (2025-01-01, microseconds).
 const RECORDED_AT: i64 = 1_735_689_600_000_000;
@@ -86,20 +88,32 @@ pub fn sqlite_json(w: &Workload, dir: &Path) -> Result<Metrics> {
     std::fs::create_dir_all(dir)?;
     let start = Instant::now();
     let mut conn = sqlite_open(&dir.join("log.sqlite"))?;
-    let mut lines = std::io::BufReader::new(std::fs::File::open(w.events)?)
-        .lines()
-        .peekable();
+    let lines = std::io::BufReader::new(std::fs::File::open(w.events)?).lines();
+    let payloads = (1u64..).zip(lines).map(|(number, line)| {
+        canonical_payload(line?.as_bytes()).map_err(|e| anyhow!("line {number}: {e}"))
+    });
+    let stored = sqlite_import(&mut conn, payloads)?;
+    let mut m = Metrics::new();
+    m.insert(
+        "sqlite_json_import_eps".into(),
+        stored as f64 / start.elapsed().as_secs_f64(),
+    );
+    Ok(m)
+}
+
+/// Inserts `payloads` into `conn` as chained entries from seq 0, one
+/// transaction per [`BATCH`]; returns how many.
+fn sqlite_import(
+    conn: &mut Connection,
+    payloads: impl Iterator<Item = Result<Vec<u8>>>,
+) -> Result<u64> {
+    let mut payloads = payloads.peekable();
     let mut prev = [0u8; 32];
     let mut seq = 0u64;
-    while lines.peek().is_some() {
+    while payloads.peek().is_some() {
         let tx = conn.transaction()?;
-        for line in lines.by_ref().take(BATCH) {
-            let event = docket_model::Event::from_json_bytes(line?.as_bytes())
-                .map_err(|e| anyhow!("line {}: {e}", seq + 1))?
-                .with_derived_id();
-            let payload = event
-                .encode()
-                .map_err(|e| anyhow!("line {}: {e}", seq + 1))?;
+        for payload in payloads.by_ref().take(BATCH) {
+            let payload = payload?;
             let (header, bytes) = entry_bytes(seq, prev, &payload);
             let hash = entry_hash(&bytes);
             sqlite_insert(&tx, &header, &payload, &hash)?;
@@ -108,12 +122,7 @@ pub fn sqlite_json(w: &Workload, dir: &Path) -> Result<Metrics> {
         }
         tx.commit()?;
     }
-    let mut m = Metrics::new();
-    m.insert(
-        "sqlite_json_import_eps".into(),
-        seq as f64 / start.elapsed().as_secs_f64(),
-    );
-    Ok(m)
+    Ok(seq)
 }
 
 /// SQLite bulk import (chained, batches of [`BATCH`]) then full verification.
@@ -122,20 +131,7 @@ pub fn sqlite(w: &Workload, dir: &Path) -> Result<Metrics> {
     let path = dir.join("log.sqlite");
     let start = Instant::now();
     let mut conn = sqlite_open(&path)?;
-    let mut prev = [0u8; 32];
-    let mut seq = 0u64;
-    let mut payloads = Payloads::open(w.payloads)?.peekable();
-    while payloads.peek().is_some() {
-        let tx = conn.transaction()?;
-        for payload in payloads.by_ref().take(BATCH) {
-            let (header, bytes) = entry_bytes(seq, prev, &payload);
-            let hash = entry_hash(&bytes);
-            sqlite_insert(&tx, &header, &payload, &hash)?;
-            prev = hash;
-            seq += 1;
-        }
-        tx.commit()?;
-    }
+    let mut seq = sqlite_import(&mut conn, Payloads::open(w.payloads)?.map(Ok))?;
     let import = start.elapsed().as_secs_f64();
     let mut m = Metrics::new();
     m.insert("sqlite_import_eps".into(), seq as f64 / import);

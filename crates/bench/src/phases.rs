@@ -80,17 +80,23 @@ pub fn write_payloads(events: &Path, out: &Path) -> Result<u64> {
     let mut writer = std::io::BufWriter::new(std::fs::File::create(out)?);
     let mut total = 0u64;
     for line in reader.lines() {
-        let line = line?;
-        let event = docket_model::Event::from_json_bytes(line.as_bytes())
-            .map_err(|e| anyhow!("{e}"))?
-            .with_derived_id();
-        let payload = event.encode().map_err(|e| anyhow!("{e}"))?;
+        let payload = canonical_payload(line?.as_bytes())?;
         writer.write_all(&(payload.len() as u32).to_be_bytes())?;
         writer.write_all(&payload)?;
         total += payload.len() as u64;
     }
     writer.flush()?;
     Ok(total)
+}
+
+/// The payload docket stores for one NDJSON line: the event parsed, its
+/// derived id filled in, and encoded.
+pub fn canonical_payload(line: &[u8]) -> Result<Vec<u8>> {
+    docket_model::Event::from_json_bytes(line)
+        .map_err(|e| anyhow!("{e}"))?
+        .with_derived_id()
+        .encode()
+        .map_err(|e| anyhow!("{e}"))
 }
 
 /// Streams the payloads written by [`write_payloads`].
