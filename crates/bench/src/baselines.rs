@@ -306,9 +306,9 @@ pub fn blake3_ceiling(w: &Workload) -> Result<Metrics> {
     let mut best_all = f64::MAX;
     let mut best_one = f64::MAX;
     let mut best_tree = f64::MAX;
+    let subtree = subtree_leaves(entries.len(), threads);
     for _ in 0..3 {
         let start = Instant::now();
-        let subtree = subtree_leaves(entries.len(), threads);
         std::hint::black_box(tree_root_on_threads(&entries, threads, subtree));
         best_tree = best_tree.min(start.elapsed().as_secs_f64());
         let start = Instant::now();
